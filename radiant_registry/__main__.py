@@ -1,0 +1,3 @@
+from radiant_registry.cli import main
+
+main()

@@ -1,0 +1,42 @@
+"""Where the registry files are: an explicit folder, the checkout's, or the bundled copy."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from radiant_registry.errors import ConfigError
+
+DATA_DIR_ENV = "REGISTRY_DATA_DIR"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class DataDir:
+    path: Path
+    source: str  # how it was chosen, shown to the user
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.source})"
+
+
+def bundled_path(name: str) -> Path:
+    """A folder shipped with the tool: inside the wheel, or at the top of a source checkout."""
+    inside_wheel = _PACKAGE / "_bundled" / name
+    return inside_wheel if inside_wheel.is_dir() else _PACKAGE.parent / name
+
+
+def resolve_data_dir(option: Path | None = None) -> DataDir:
+    """--data-dir, else $REGISTRY_DATA_DIR, else ./registry_data, else the bundled data."""
+    if option is not None:
+        chosen = DataDir(option, "--data-dir")
+    elif os.environ.get(DATA_DIR_ENV):
+        chosen = DataDir(Path(os.environ[DATA_DIR_ENV]), f"${DATA_DIR_ENV}")
+    elif Path("registry_data", "providers").is_dir():
+        chosen = DataDir(Path("registry_data"), "current directory")
+    else:
+        chosen = DataDir(bundled_path("registry_data"), "bundled with radiant-registry")
+    if not (chosen.path / "providers").is_dir():
+        raise ConfigError(f"no registry data in {chosen}: expected a 'providers' folder there")
+    return chosen

@@ -1,0 +1,74 @@
+"""Problems found in registry files, domain errors, and the exit codes they map to."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes follow BSD sysexits(3), so cron wrappers can tell failures apart."""
+
+    OK = 0
+    CHANGES_PENDING = 2  # `diff --exit-code` only: the database differs from the files
+    USAGE = 64
+    DATA_INVALID = 65
+    UNAVAILABLE = 69  # database unreachable
+    TEMPFAIL = 75  # another sync holds the lock, or a timeout
+    CONFIG = 78  # schema not at head, bad configuration
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Problem:
+    """One problem in one registry file, at a 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class RegistryError(Exception):
+    """Base of every error the CLI turns into a message and an exit code."""
+
+    exit_code: ExitCode = ExitCode.CONFIG
+
+
+class InvalidRegistry(RegistryError):
+    exit_code = ExitCode.DATA_INVALID
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the registry files")
+
+
+class UsageError(RegistryError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(RegistryError):
+    exit_code = ExitCode.CONFIG
+
+
+class DatabaseUnavailable(RegistryError):
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class LockTimeout(RegistryError):
+    exit_code = ExitCode.TEMPFAIL
+
+
+class SchemaOutOfDate(RegistryError):
+    exit_code = ExitCode.CONFIG
+
+
+class NotFound(RegistryError):
+    """An admin command named a model or provider the database does not have."""
+
+    exit_code = ExitCode.USAGE

@@ -1,0 +1,211 @@
+"""The provider file format, schema_version 1, as pydantic models.
+
+Values arrive already typed by `yamlstrict` (str, int, Decimal, bool, date, None, or
+`Ambiguous`), so every model is strict: nothing is coerced, a number is never a string
+and a string never a number. Rules that span several fields live in `semantic_problems`,
+so that each problem can point at the field it is about.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+SCHEMA_VERSION = 1
+
+PROVIDER_ID = re.compile(r"[a-z0-9_]+\Z")
+# A model id is exactly what the provider's API expects: real ones carry / . : @
+MODEL_ID = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9._\-:/@~+]{1,200}\Z")
+API_BASE = re.compile(r"https://[A-Za-z0-9.\-{}_]+(?::[0-9]+)?(?:/[A-Za-z0-9._~\-/{}]*)?\Z")
+
+MAX_PRICE = Decimal(100_000)  # USD per 1M tokens; above this a value is a typo
+MIN_PRICE = Decimal("0.0001")  # below this (and above 0) it is surely a per-token price
+PRICE_PLACES = 10  # fits the database's Numeric(20, 10)
+MAX_TOKENS = 1_000_000_000
+
+ModelType = Literal["chat", "embedding", "image", "audio", "realtime"]
+Category = Literal["flagship", "balanced", "economy", "specialized", "novel", "general"]
+AuthType = Literal["api_key", "iam", "service_account"]
+Status = Literal["active", "preview", "deprecated"]
+Modality = Literal["text", "image", "audio", "video", "pdf", "embedding"]
+
+
+def _to_decimal(value: Any) -> Any:
+    if isinstance(value, bool):  # bool is an int; a price of `true` is a mistake
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    return value
+
+
+def _check_price(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise PydanticCustomError("price", "price must be a finite number, got {value}", {"value": str(value)})
+    if value < 0:
+        raise PydanticCustomError("price", "price must not be negative, got {value}", {"value": str(value)})
+    if value > MAX_PRICE:
+        raise PydanticCustomError(
+            "price", "price {value} is above the limit of {limit} per 1M tokens",
+            {"value": str(value), "limit": str(MAX_PRICE)},
+        )
+    if 0 < value < MIN_PRICE:
+        raise PydanticCustomError(
+            "price",
+            "price {value} per 1M tokens is below {minimum}: is it a per-token price? "
+            "Multiply by 1,000,000",
+            {"value": str(value), "minimum": str(MIN_PRICE)},
+        )
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -PRICE_PLACES:
+        raise PydanticCustomError(
+            "price", "price {value} has more than {places} decimal places",
+            {"value": str(value), "places": PRICE_PLACES},
+        )
+    return value
+
+
+def _matches(pattern: re.Pattern[str], what: str) -> Any:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise PydanticCustomError("pattern", "invalid {what} {value!r}", {"what": what, "value": value})
+        return value
+
+    return AfterValidator(check)
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            raise PydanticCustomError("unique", "{item!r} is listed twice", {"item": item})
+        seen.add(item)
+    return items
+
+
+Price = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_price)]
+Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PriceTier(_Strict):
+    """Prices that apply once a request's input exceeds `above_tokens`."""
+
+    above_tokens: Annotated[int, Field(gt=0, le=MAX_TOKENS)]
+    input_per_1m: Price
+    output_per_1m: Price | None = None
+
+
+class Pricing(_Strict):
+    input_per_1m: Price
+    output_per_1m: Price | None = None
+    cache_read_per_1m: Price | None = None
+    cache_write_per_1m: Price | None = None
+    tiers: list[PriceTier] = []
+
+
+class Modalities(_Strict):
+    input: Annotated[list[Modality], Field(min_length=1), AfterValidator(_unique)] = ["text"]
+    output: Annotated[list[Modality], Field(min_length=1), AfterValidator(_unique)] = ["text"]
+
+
+class Model(_Strict):
+    id: Annotated[str, _matches(MODEL_ID, "model id")]
+    display_name: Name
+    model_type: ModelType = "chat"
+    category: Category = "general"
+    context_window: Annotated[int, Field(gt=0, le=MAX_TOKENS)]
+    max_output_tokens: Tokens
+    modalities: Modalities = Modalities()
+    pricing: Pricing
+    capabilities: Annotated[list[Name], AfterValidator(_unique)] = []
+    is_novel: bool = False
+    status: Status = "active"
+    release_date: date | None = None
+    deprecation_date: date | None = None
+    aliases: Annotated[list[Annotated[str, _matches(MODEL_ID, "alias")]], AfterValidator(_unique)] = []
+    source_url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    verified_at: date | None = None
+
+
+class Provider(_Strict):
+    id: Annotated[str, _matches(PROVIDER_ID, "provider id (lowercase letters, digits, _)")]
+    display_name: Name
+    api_base: Annotated[str, _matches(API_BASE, "api_base (an https URL)")]
+    auth_type: AuthType
+    auth_header: Name | None = None
+    auth_prefix: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ProviderFile(_Strict):
+    schema_version: Literal[1]
+    provider: Provider
+    models: list[Model] = []
+
+
+Loc = tuple[str | int, ...]
+
+
+def semantic_problems(file: ProviderFile, stem: str, capabilities: dict[str, str]) -> list[tuple[Loc, str]]:
+    """Rules across fields and models, each problem at the location it is about."""
+    from radiant_registry.suggest import did_you_mean
+
+    problems: list[tuple[Loc, str]] = []
+    if file.provider.id != stem:
+        problems.append(
+            (("provider", "id"), f"provider id {file.provider.id!r} must equal the file name ({stem!r})")
+        )
+    first_seen: dict[str, int] = {}
+    for index, model in enumerate(file.models):
+        at: Loc = ("models", index)
+        folded = model.id.lower()
+        if folded in first_seen:
+            other = file.models[first_seen[folded]].id
+            same = "" if other == model.id else f" (differs only in case from {other!r})"
+            problems.append(((*at, "id"), f"duplicate model id {model.id!r}{same}"))
+        else:
+            first_seen[folded] = index
+        embedding = model.model_type == "embedding"
+        if model.max_output_tokens > model.context_window:
+            problems.append(
+                ((*at, "max_output_tokens"),
+                 f"max_output_tokens {model.max_output_tokens} exceeds context_window {model.context_window}")
+            )
+        if model.max_output_tokens == 0 and not embedding:
+            problems.append(((*at, "max_output_tokens"), "max_output_tokens may be 0 only for embedding models"))
+        if model.pricing.output_per_1m is None and not embedding:
+            problems.append(((*at, "pricing"), "pricing.output_per_1m is required for non-embedding models"))
+        previous = 0
+        for tier_index, tier in enumerate(model.pricing.tiers):
+            tier_at: Loc = (*at, "pricing", "tiers", tier_index, "above_tokens")
+            if tier.above_tokens >= model.context_window:
+                problems.append(
+                    (tier_at, f"above_tokens {tier.above_tokens} must be below context_window {model.context_window}")
+                )
+            if tier.above_tokens <= previous:
+                problems.append((tier_at, "price tiers must be in increasing order of above_tokens"))
+            previous = tier.above_tokens
+        if model.release_date and model.deprecation_date and model.deprecation_date <= model.release_date:
+            problems.append(
+                ((*at, "deprecation_date"),
+                 f"deprecation_date {model.deprecation_date} must be after release_date {model.release_date}")
+            )
+        for cap_index, capability in enumerate(model.capabilities):
+            if capability not in capabilities:
+                problems.append(
+                    ((*at, "capabilities", cap_index),
+                     f"unknown capability {capability!r}{did_you_mean(capability, capabilities)}"
+                     " (the vocabulary is capabilities.yaml)")
+                )
+        for alias_index, alias in enumerate(model.aliases):
+            if alias.lower() == folded:
+                problems.append(((*at, "aliases", alias_index), f"alias {alias!r} repeats the model id"))
+    return problems

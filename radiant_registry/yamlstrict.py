@@ -1,0 +1,317 @@
+"""A strict YAML reader: plain data only, every problem with its line and column.
+
+PyYAML's loaders construct whatever a file asks for and forgive a lot: duplicate keys
+(the last one wins), anchors and aliases (a "billion laughs" file expands without
+bound), tags, and YAML 1.1's implicit typing (`no` is False, `0755` is 493, `1:20`
+is 80). This reader consumes the parser's event stream directly, so none of that is
+ever constructed: it builds dicts, lists and scalars itself, refuses what a registry
+file has no use for, and types plain scalars by a small, explicit grammar. Where that
+grammar and YAML 1.1 disagree, the value becomes an `Ambiguous` and the schema rejects
+it with a hint to quote it.
+
+Reading is one pass with no recursion. Positions of values are collected only when
+asked for (`positions=`): the loader asks for them only to place a schema problem, so
+valid files pay nothing for them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+try:  # libyaml's parser is several times faster; the pure-Python one gives the same events
+    from yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml.parser import Parser as _PyParser
+    from yaml.reader import Reader as _Reader
+    from yaml.scanner import Scanner as _Scanner
+
+    class _Parser(_Reader, _Scanner, _PyParser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            _Reader.__init__(self, stream)
+            _Scanner.__init__(self)
+            _PyParser.__init__(self)
+
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 16  # a provider file needs 6 levels; libyaml has crashed on deep nesting
+
+Path = tuple[str | int, ...]
+Positions = dict[Path, tuple[int, int]]
+
+
+class YamlProblem(Exception):
+    """A problem that stops reading a file, at a 1-based line and column."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """A plain scalar that YAML 1.1 parsers read as something other than its text."""
+
+    text: str
+    reading: str  # what a YAML 1.1 parser makes of it, e.g. "a boolean"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    line: int
+    column: int
+
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,29})\Z")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+_SPECIAL_FLOATS = {
+    ".inf": Decimal("Infinity"),
+    "+.inf": Decimal("Infinity"),
+    "-.inf": Decimal("-Infinity"),
+    ".nan": Decimal("NaN"),
+}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
+_YAML11_TAG_NAMES = {
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a float",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a timestamp",
+    "tag:yaml.org,2002:merge": "a merge key",
+    "tag:yaml.org,2002:value": "a value key",
+}
+_yaml11 = yaml.resolver.Resolver()
+_TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
+_FLOW_TOKEN = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\n]|'')*'|#[^\n]*|[\[\]{}]")
+
+
+def resolve_plain(text: str) -> Any:
+    """Type a plain (unquoted) scalar: null, bool, int, Decimal, date, str or Ambiguous."""
+    if text in _NULLS:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    first = text[0]
+    if first.isdigit() or first in "-+.":
+        if len(text) > _MAX_NUMBER_CHARS and _DECIMAL.match(text):
+            return Ambiguous(text, f"a number with {len(text)} characters")
+        if _INT.match(text):
+            return int(text)
+        if _DECIMAL.match(text):
+            return Decimal(text)
+        if text.lower() in _SPECIAL_FLOATS:
+            return _SPECIAL_FLOATS[text.lower()]
+        if _DATE.match(text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                return Ambiguous(text, "an invalid date")
+    elif text.lower() in _YAML11_BOOLS:
+        return Ambiguous(text, "a boolean")
+    tag = _yaml11.resolve(yaml.ScalarNode, text, (True, False))
+    if tag != "tag:yaml.org,2002:str":
+        return Ambiguous(text, _YAML11_TAG_NAMES.get(tag, "a non-string value"))
+    return text
+
+
+@lru_cache(maxsize=1024)
+def _yaml11_key(text: str) -> object:
+    tag = _yaml11.resolve(yaml.ScalarNode, text, (True, False))
+    if tag == "tag:yaml.org,2002:str":
+        return text
+    loader = yaml.SafeLoader("")
+    try:
+        value = loader.construct_object(yaml.ScalarNode(tag, text))
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return text
+    finally:
+        loader.dispose()
+    # Unhashable or unorderable constructs (NaN) compare by text.
+    return value if value == value else text
+
+
+def _check_text(data: bytes) -> str:
+    """Decode and pre-check a file before any parser sees it."""
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlProblem(1, 1, f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise YamlProblem(1, 1, "file starts with a byte order mark (BOM); save it as UTF-8 without one")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlProblem(line, column, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    tab = _TAB_INDENT.search(text)
+    if tab:
+        line = text.count("\n", 0, tab.start()) + 1
+        column = tab.end() - tab.start()
+        raise YamlProblem(line, column, "tab character in indentation; indent with spaces")
+    _check_flow_depth(text)
+    return text
+
+
+def _check_flow_depth(text: str) -> None:
+    # Cheap bound first: a file with few brackets cannot nest deeply.
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for token in _FLOW_TOKEN.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                column = token.start() - (text.rfind("\n", 0, token.start()) + 1) + 1
+                raise YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+
+
+def _mark(event: yaml.Event) -> tuple[int, int]:
+    mark = event.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def read(data: bytes, positions: Positions | None = None) -> Any:
+    """Read one YAML document of plain data from `data`.
+
+    Raises `YamlProblem` for the first problem that makes the file unreadable. Duplicate
+    keys and similar problems that leave the structure intact are collected and raised
+    together as `YamlProblems`.
+    """
+    text = _check_text(data)
+    parser = _Parser(text)
+    problems: list[YamlProblem] = []
+    try:
+        return _build(parser, positions, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = exc.problem or exc.context or "invalid YAML"
+        raise YamlProblem(line, column, f"invalid YAML: {message}") from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position
+        line, column = getattr(exc, "line", 0) + 1, getattr(exc, "column", 0) + 1
+        raise YamlProblem(line, column, f"invalid YAML: {exc}") from None
+    finally:
+        parser.dispose()
+
+
+class YamlProblems(Exception):
+    def __init__(self, problems: list[YamlProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]) -> Any:
+    scalar_event = yaml.ScalarEvent
+    mapping_start = yaml.MappingStartEvent
+    sequence_start = yaml.SequenceStartEvent
+    collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    # Frames: [container, path, pending key or None, {key identity: line}, key position]
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    get_event = parser.get_event
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is scalar_event or kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None:
+                raise YamlProblem(*_mark(event), "anchors and aliases are not allowed")
+            if event.tag is not None:
+                raise YamlProblem(*_mark(event), f"tags are not allowed (found {event.tag})")
+            if kind is scalar_event:
+                if event.style is None:
+                    value = resolve_plain(event.value)
+                else:
+                    value = event.value
+            elif len(stack) >= MAX_DEPTH:
+                raise YamlProblem(*_mark(event), f"nested deeper than {MAX_DEPTH} levels")
+            else:
+                value = {} if kind is mapping_start else []
+            path: Path = ()
+            if not stack:
+                root = value
+            else:
+                frame = stack[-1]
+                container = frame[0]
+                if type(container) is list:
+                    if positions is not None:
+                        path = (*frame[1], len(container))
+                        positions[path] = _mark(event)
+                    container.append(value)
+                elif frame[2] is None:  # this event is a key
+                    if kind is not scalar_event:
+                        raise YamlProblem(*_mark(event), "keys must be plain strings")
+                    _take_key(frame, event, problems)
+                    continue
+                else:
+                    key = frame[2]
+                    frame[2] = None
+                    if type(key) is not _Discard:
+                        container[key] = value
+                    if positions is not None:
+                        # A mapping entry is placed at its key, where a reader looks first.
+                        path = (*frame[1], key)
+                        positions[path] = frame[4]
+            if kind is not scalar_event:
+                stack.append([value, path, None, {}, (1, 1)])
+        elif kind in collection_end:
+            stack.pop()
+        elif kind is yaml.AliasEvent:
+            raise YamlProblem(*_mark(event), "anchors and aliases are not allowed")
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise YamlProblem(*_mark(event), "only one YAML document is allowed per file")
+        elif kind is yaml.StreamEndEvent:
+            break
+    if documents == 0:
+        raise YamlProblem(1, 1, "file is empty")
+    if problems:
+        raise YamlProblems(problems)
+    return root
+
+
+def _take_key(frame: list[Any], event: yaml.ScalarEvent, problems: list[YamlProblem]) -> None:
+    text = event.value
+    line, column = _mark(event)
+    plain = event.style is None
+    if plain and text == "<<":
+        problems.append(YamlProblem(line, column, "merge keys (<<) are not allowed"))
+    identity = _yaml11_key(text) if plain else text
+    seen = frame[3]
+    if identity in seen:
+        first = seen[identity]
+        problems.append(
+            YamlProblem(line, column, f"duplicate key {text!r} (first defined on line {first})")
+        )
+        # Keep the first value: the duplicate's value is read into a throwaway slot.
+        frame[2] = _Discard(text)
+        return
+    seen[identity] = line
+    frame[2] = text
+    frame[4] = (line, column)
+
+
+class _Discard(str):
+    """The key of a duplicate entry; its value is dropped, the problem is reported."""
