@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from radiant_registry import render
-from radiant_registry.errors import ExitCode, InvalidRegistry, RegistryError
+from radiant_registry.errors import ExitCode, InvalidRegistry, RegistryError, UsageError
 
 try:  # typer >= 0.20 vendors click
     from typer._click.exceptions import UsageError as _ClickUsageError
@@ -84,6 +84,12 @@ class Format(str, Enum):
     json = "json"
 
 
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 DataDirOption = Annotated[
     Path | None,
     typer.Option(
@@ -95,6 +101,34 @@ DataDirOption = Annotated[
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Database URL (default: $REGISTRY_DATABASE_URL, $DATABASE_URL, or "
+        "sqlite:///registry.db). postgresql://, postgres:// and sqlite:///PATH are accepted.",
+        show_default=False,
+    ),
+]
+ProvidersOption = Annotated[
+    list[str] | None,
+    typer.Option("--provider", "-p", help="Only this provider (repeatable).", show_default=False),
+]
+LockTimeoutOption = Annotated[
+    float,
+    typer.Option("--lock-timeout", min=0, help="Seconds to wait for another sync's lock before exiting 75."),
+]
+
+
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+LogFormatOption = Annotated[
+    LogFormat, typer.Option("--log-format", help="json: one JSON object per line on stderr, for cron.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 
 
 @app.command()
@@ -113,6 +147,394 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
     render.info(f"Reading registry files from {chosen}")
     registry = load_registry(chosen.path)
     render.validation_summary(registry)
+
+
+
+
+@contextmanager
+def _database(url: str | None, lock_timeout: float = 5.0, *, create: bool = False,
+              log: Any = None) -> Iterator[Any]:
+    """An open connection to the chosen database, its schema checked, errors translated.
+
+    `create` allows a brand-new database (sync initialises it); read commands refuse one.
+    """
+    from radiant_registry import db as dbmod
+    from radiant_registry import migrations
+
+    database = dbmod.resolve_url(url)
+    if log is not None:
+        log.event("database", f"Database: {database}", database=database.display)
+    else:
+        render.info(f"Database: {database}")
+    path = dbmod.sqlite_path(database)
+    if path is not None and not create and not path.exists():
+        raise RegistryError(f"no database at {path}: run `registry sync` to create it")
+    engine = dbmod.make_engine(database, lock_timeout)
+    try:
+        with dbmod.translated_errors(database), engine.connect() as conn:
+            if not create:
+                with conn.begin():
+                    if migrations.schema_state(conn) == "empty":
+                        raise RegistryError(
+                            f"{database.display} has no registry schema yet: run `registry sync` "
+                            "or `registry db upgrade`"
+                        )
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _load(data_dir: Path | None, providers: list[str] | None, log: Any = None) -> Any:
+    from radiant_registry.config import resolve_data_dir
+    from radiant_registry.loader import load_registry
+
+    chosen = resolve_data_dir(data_dir)
+    message = f"Registry files: {chosen}"
+    if log is not None:
+        log.event("registry", message, data_dir=str(chosen.path))
+    else:
+        render.info(message)
+    return load_registry(chosen.path, providers=providers)
+
+
+@app.command()
+def diff(
+    providers: ProvidersOption = None,
+    output: FormatOption = Format.table,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 2 when there are changes, 0 when none.")
+    ] = False,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Show what a sync would change in the database, field by field.
+
+    Models and providers missing from the files are listed as retires; a sync applies those
+    only with --prune.
+
+    Example: registry diff --provider xai --format json --exit-code
+    """
+    from radiant_registry.apply import SyncOptions, sync
+    from radiant_registry.log import EventLog
+
+    render.set_format(output.value)
+    registry = _load(data_dir, providers)
+    options = SyncOptions(providers=tuple(providers) if providers else None, dry_run=True)
+    with _database(database_url, create=True) as conn:
+        result = sync(conn, registry, options, EventLog(quiet=True))
+    if output is Format.json:
+        render.write_json(result.plan.as_dict())
+    else:
+        render.plan(result.plan)
+    if exit_code and result.plan:
+        raise typer.Exit(ExitCode.CHANGES_PENDING)
+
+
+@app.command(name="sync")
+def sync_command(
+    providers: ProvidersOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, write nothing.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Retire models and providers missing from the files.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow a prune that retires a provider or over 25% of one.")
+    ] = False,
+    lock_timeout: LockTimeoutOption = 5.0,
+    log_format: LogFormatOption = LogFormat.text,
+    quiet: QuietOption = False,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Validate the files and bring the database to their state, in one transaction.
+
+    Price overrides and an admin's enable/disable are never touched. Initialises a
+    brand-new database. Without a terminal, --yes is required.
+
+    Example (cron): registry sync --yes --log-format json
+    """
+    from radiant_registry.apply import SyncOptions, sync
+    from radiant_registry.log import EventLog
+
+    log = EventLog(log_format.value, quiet)
+    render.set_log(log)
+    interactive = sys.stdin.isatty() and not log.machine
+    if not (yes or dry_run or interactive):
+        raise UsageError("no terminal to confirm on: pass --yes to apply without asking")
+    log.event("sync.start", "Starting sync", providers=providers or None, dry_run=dry_run,
+              prune=prune)
+    registry = _load(data_dir, providers, log)
+    options = SyncOptions(
+        providers=tuple(providers) if providers else None,
+        prune=prune, force=force, dry_run=dry_run, lock_timeout_s=lock_timeout,
+    )
+
+    def confirm(plan: Any) -> bool:
+        if not log.machine and not quiet:
+            render.plan(plan, pruning=prune)
+        if yes:
+            return True
+        return typer.confirm("Apply these changes?", default=False)
+
+    with _database(database_url, lock_timeout, create=True, log=log) as conn:
+        result = sync(conn, registry, options, log, confirm)
+    if dry_run:
+        if not log.machine and not quiet:
+            render.plan(result.plan, pruning=prune)
+        log.event("sync.dry_run", "Dry run: nothing written", **result.plan.summary)
+    elif not result.applied:
+        log.event("sync.cancelled", "Nothing written")
+
+
+@app.command(name="list")
+def list_command(
+    providers: ProvidersOption = None,
+    capability: Annotated[str | None, typer.Option(help="Only models with this capability.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only models of this category.")] = None,
+    novel: Annotated[
+        bool | None, typer.Option("--novel/--not-novel", help="Only novel, or only not novel, models.")
+    ] = None,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Include retired and disabled models.")
+    ] = False,
+    sort: Annotated[str, typer.Option(help="Sort by: provider, id, context_window, "
+                                      "max_output_tokens, input_price, output_price, category.")] = "provider",
+    output: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = None,  # type: ignore[assignment]
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """List models with their effective prices (* marks an admin override).
+
+    Example: registry list --provider xai --sort input_price
+    """
+    from radiant_registry.queries import SORT_FIELDS, ModelFilter, list_models
+
+    fmt = (output or ListFormat.table).value
+    render.set_format(fmt)
+    if sort not in SORT_FIELDS:
+        raise UsageError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_FIELDS)}")
+    flt = ModelFilter(tuple(providers or ()), capability, category, novel, include_all, sort)
+    with _database(database_url) as conn:
+        records = list_models(conn, flt)
+    if fmt == "json":
+        render.write_json(render.to_json(records))
+    elif fmt == "csv":
+        render.models_csv(records)
+    else:
+        render.models_table(records, show_state=include_all)
+
+
+@app.command()
+def show(
+    model: Annotated[str, typer.Argument(help="provider/model, or a model id only one provider has.")],
+    output: FormatOption = Format.table,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Every field of one model, its list and effective price, and any override.
+
+    Example: registry show xai/grok-3
+    """
+    from radiant_registry.queries import find_model, show_model
+
+    render.set_format(output.value)
+    with _database(database_url) as conn:
+        record = show_model(conn, find_model(conn, model))
+    if output is Format.json:
+        render.write_json(render.to_json(record))
+    else:
+        render.model_detail(record)
+
+
+@app.command(name="providers")
+def providers_command(output: FormatOption = Format.table, database_url: DatabaseUrlOption = None) -> None:
+    """Each provider with its auth type, API base and number of active models.
+
+    Example: registry providers --format json
+    """
+    from radiant_registry.queries import list_providers
+
+    render.set_format(output.value)
+    with _database(database_url) as conn:
+        rows = list_providers(conn)
+    if output is Format.json:
+        render.write_json(rows)
+    else:
+        render.rows_table(rows, ["id", "display_name", "auth_type", "api_base", "models"], "no providers")
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(min=1, help="How many runs.")] = 20,
+    output: FormatOption = Format.table,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Recent sync runs, newest first, failed ones too.
+
+    Example: registry history --limit 5
+    """
+    from radiant_registry.queries import sync_history
+
+    render.set_format(output.value)
+    with _database(database_url) as conn:
+        runs = sync_history(conn, limit)
+    if output is Format.json:
+        render.write_json(render.to_json(runs))
+    else:
+        render.rows_table(runs, ["id", "started_at", "outcome", "created", "updated", "retired",
+                                 "unchanged", "error"], "no sync runs yet")
+
+
+price_app = typer.Typer(cls=_Group, help="Admin price overrides: they survive every sync.",
+                        no_args_is_help=True)
+app.add_typer(price_app, name="price")
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who makes the change (default: the OS user).")
+]
+ModelArgument = Annotated[str, typer.Argument(help="provider/model, or a model id only one provider has.")]
+
+
+@price_app.command("set")
+def price_set(
+    model: ModelArgument,
+    reason: Annotated[str, typer.Option(help="Why the price is overridden.")],
+    input_price: Annotated[str | None, typer.Option("--input", help="USD per 1M input tokens.")] = None,
+    output_price: Annotated[str | None, typer.Option("--output", help="USD per 1M output tokens.")] = None,
+    by: ByOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Override a model's price in the database.
+
+    Example: registry price set xai/grok-3 --input 2.50 --output 12.00 --reason "negotiated rate"
+    """
+    from radiant_registry.admin import parse_price, set_price
+
+    new_input = None if input_price is None else parse_price(input_price, "--input")
+    new_output = None if output_price is None else parse_price(output_price, "--output")
+    with _database(database_url) as conn:
+        row = set_price(conn, model, new_input, new_output, reason, by)
+    render.info(f"Price override set on {row['provider_id']}/{row['model_id']} by {row['set_by']}")
+
+
+@price_app.command("clear")
+def price_clear(model: ModelArgument, database_url: DatabaseUrlOption = None) -> None:
+    """Remove a model's price override: the list price applies again.
+
+    Example: registry price clear xai/grok-3
+    """
+    from radiant_registry.admin import clear_price
+
+    with _database(database_url) as conn:
+        provider_id, model_id = clear_price(conn, model)
+    render.info(f"Price override cleared on {provider_id}/{model_id}")
+
+
+@price_app.command("list")
+def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOption = None) -> None:
+    """Every price override, with the list price it masks.
+
+    Example: registry price list --format json
+    """
+    from radiant_registry.admin import list_overrides
+
+    render.set_format(output.value)
+    with _database(database_url) as conn:
+        rows = list_overrides(conn)
+    if output is Format.json:
+        render.write_json(render.to_json(rows))
+    else:
+        render.rows_table(rows, ["provider_id", "model_id", "input_per_1m", "output_per_1m",
+                                 "list_input_per_1m", "list_output_per_1m", "reason", "set_by",
+                                 "set_at"], "no price overrides")
+
+
+@app.command()
+def disable(
+    model: ModelArgument,
+    reason: Annotated[str, typer.Option(help="Why the model is disabled.")],
+    by: ByOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Switch a model off: it stays in the database, out of `list` unless --all. No sync flips it.
+
+    Example: registry disable xai/grok-2 --reason "superseded by grok-3"
+    """
+    from radiant_registry.admin import set_enabled
+
+    with _database(database_url) as conn:
+        key = set_enabled(conn, model, False, reason, by)
+    render.info(f"Disabled {key[0]}/{key[1]}")
+
+
+@app.command()
+def enable(
+    model: ModelArgument,
+    reason: Annotated[str | None, typer.Option(help="Why the model is enabled again.")] = None,
+    by: ByOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Switch a model back on.
+
+    Example: registry enable xai/grok-2
+    """
+    from radiant_registry.admin import set_enabled
+
+    with _database(database_url) as conn:
+        key = set_enabled(conn, model, True, reason, by)
+    render.info(f"Enabled {key[0]}/{key[1]}")
+
+
+db_app = typer.Typer(cls=_Group, help="The database schema, owned by Alembic migrations.",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Migrate the schema up to REVISION (default: head).
+
+    Example: registry db upgrade
+    """
+    from radiant_registry import migrations
+
+    with _database(database_url, create=True) as conn, conn.begin():
+        migrations.upgrade(conn, revision)
+        current = migrations.current_revision(conn)
+    render.info(f"Schema at revision {current}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; 'base' drops every table.")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Migrate the schema down to REVISION.
+
+    Example: registry db downgrade base
+    """
+    from radiant_registry import migrations
+
+    with _database(database_url, create=True) as conn, conn.begin():
+        migrations.downgrade(conn, revision)
+        current = migrations.current_revision(conn)
+    render.info(f"Schema at revision {current or 'base (empty)'}")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseUrlOption = None) -> None:
+    """Print the schema revision of the database, and the tool's head.
+
+    Example: registry db current
+    """
+    from radiant_registry import migrations
+
+    with _database(database_url, create=True) as conn, conn.begin():
+        current = migrations.current_revision(conn)
+    head = migrations.head_revision()
+    status = "at head" if current == head else f"head is {head}: run `registry db upgrade`"
+    typer.echo(f"{current or 'base (empty)'} ({status})")
 
 
 def main() -> None:

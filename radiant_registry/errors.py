@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     USAGE = 64
     DATA_INVALID = 65
     UNAVAILABLE = 69  # database unreachable
+    DATABASE = 74  # a statement failed; the transaction was rolled back
     TEMPFAIL = 75  # another sync holds the lock, or a timeout
     CONFIG = 78  # schema not at head, bad configuration
 
@@ -58,6 +59,10 @@ class ConfigError(RegistryError):
 
 class DatabaseUnavailable(RegistryError):
     exit_code = ExitCode.UNAVAILABLE
+
+
+class DatabaseFailure(RegistryError):
+    exit_code = ExitCode.DATABASE
 
 
 class LockTimeout(RegistryError):

@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from radiant_registry.errors import Problem
 
 if TYPE_CHECKING:
     from radiant_registry.loader import Registry
+    from radiant_registry.log import EventLog
+    from radiant_registry.plan import Plan
 
-_state = {"format": "table"}
+_state: dict[str, Any] = {"format": "table", "log": None}
 
 
 def set_format(name: str) -> None:
@@ -23,29 +28,43 @@ def set_format(name: str) -> None:
     _state["format"] = name
 
 
+def set_log(log: EventLog | None) -> None:
+    """The event log of this invocation: with --log-format json, errors are JSON lines too."""
+    _state["log"] = log
+
+
 def current_format() -> str:
     return _state["format"]
 
 
+def _console(file: Any) -> Console:
+    # Made per call so that test runners that swap sys.stdout see the output. Piped output
+    # gets a wide line, so that tables in logs and files are not wrapped at 80 columns.
+    wide = None if file.isatty() else 240
+    return Console(file=file, highlight=False, soft_wrap=True, markup=False, width=wide)
+
+
 def stdout() -> Console:
-    # Made per call so that test runners that swap sys.stdout see the output.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return _console(sys.stdout)
 
 
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return _console(sys.stderr)
 
 
 def info(message: str) -> None:
     """A line for the person at the terminal; on stderr, so stdout stays machine-readable."""
-    stderr().print(message, markup=False)
+    stderr().print(message)
 
 
 def error(message: str) -> None:
-    if current_format() == "json":
+    log = _state["log"]
+    if log is not None and log.machine:
+        log.error(message)
+    elif current_format() == "json":
         print(json.dumps({"error": message}), file=sys.stderr)
     else:
-        stderr().print(f"[bold red]error:[/] {message}", highlight=False)
+        stderr().print(Text.assemble(("error: ", "bold red"), message))
 
 
 def write_json(data: Any) -> None:
@@ -53,13 +72,18 @@ def write_json(data: Any) -> None:
 
 
 def problems(found: Sequence[Problem], fmt: str) -> None:
+    log = _state["log"]
+    if log is not None and log.machine:
+        for problem in found:
+            log.error(problem.message, **problem.as_dict())
+        return
     if fmt == "json":
         write_json([p.as_dict() for p in found])
         return
     for problem in found:
         print(problem)
     files = len({p.file for p in found})
-    stderr().print(f"[bold red]{len(found)} problem(s)[/] in {files} file(s)")
+    stderr().print(Text.assemble((f"{len(found)} problem(s)", "bold red"), f" in {files} file(s)"))
 
 
 def validation_summary(registry: Registry) -> None:
@@ -73,7 +97,149 @@ def validation_summary(registry: Registry) -> None:
         table.add_row(loaded.content.provider.id, str(len(loaded.content.models)))
     console = stdout()
     console.print(table)
+    console.print(Text.assemble(
+        ("OK", "bold green"),
+        f": {len(registry.files)} providers, {registry.model_count} models, "
+        f"{len(registry.capabilities)} capabilities",
+    ))
+
+
+def price(value: Decimal | None) -> str:
+    """At least two decimals, more only when the price has them: 3.00, 0.075, 0.0001."""
+    if value is None:
+        return "-"
+    text = format(value.normalize(), "f")
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return price(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {value_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return "-"
+    return str(value)
+
+
+_ACTION_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "retire": ("-", "red")}
+
+
+def plan(the_plan: Plan, pruning: bool = True) -> None:
+    """The plan as people read it: one line per change, updated fields below it."""
+    console = stdout()
+    for change in the_plan.changes:
+        sign, style = _ACTION_STYLE[change.action]
+        line = Text.assemble((f"{sign} {change.action} {change.kind} ", style), (change.key, "bold"))
+        if change.action == "retire" and not pruning:
+            line.append("  (missing from the files; left alone without --prune)", "dim")
+        console.print(line)
+        if change.action == "update":
+            for name, (old, new) in change.fields.items():
+                console.print(Text.assemble(
+                    f"    {name}: ", (value_text(old), "red"), " -> ", (value_text(new), "green")
+                ))
+        if change.note:
+            console.print(Text(f"    note: {change.note}", "cyan"))
+    s = the_plan.summary
     console.print(
-        f"[bold green]OK[/]: {len(registry.files)} providers, {registry.model_count} models, "
-        f"{len(registry.capabilities)} capabilities"
+        f"Plan: {s['create']} to create, {s['update']} to update, {s['retire']} to retire, "
+        f"{s['unchanged']} unchanged."
     )
+
+
+def to_json(value: Any) -> Any:
+    """Records as JSON: prices as numbers, dates and times as ISO strings."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name, justify in [("provider", "left"), ("model", "left"), ("context", "right"),
+                          ("max out", "right"), ("in $/1M", "right"), ("out $/1M", "right"),
+                          ("category", "left"), ("novel", "left"), ("capabilities", "left")]:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    if show_state:
+        table.add_column("state")
+    for r in records:
+        mark = "*" if r["override"] else ""
+        row = [
+            r["provider"], r["id"], f"{r['context_window']:,}", f"{r['max_output_tokens']:,}",
+            price(r["pricing"]["input_per_1m"]) + mark, price(r["pricing"]["output_per_1m"]) + mark,
+            r["category"], "yes" if r["is_novel"] else "", ", ".join(r["capabilities"]),
+        ]
+        if show_state:
+            row.append("retired" if r["retired"] else "disabled" if not r["enabled"] else "active")
+        table.add_row(*row)
+    console = stdout()
+    console.print(table)
+    overridden = sum(1 for r in records if r["override"])
+    note = f" (* = admin price override, {overridden})" if overridden else ""
+    console.print(f"{len(records)} models{note}")
+
+
+CSV_COLUMNS = ("provider", "id", "display_name", "model_type", "category", "context_window",
+               "max_output_tokens", "input_per_1m", "output_per_1m", "overridden", "is_novel",
+               "capabilities", "enabled", "retired")
+
+
+def models_csv(records: Sequence[dict[str, Any]]) -> None:
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in records:
+        writer.writerow([
+            r["provider"], r["id"], r["display_name"], r["model_type"], r["category"],
+            r["context_window"], r["max_output_tokens"],
+            format(r["pricing"]["input_per_1m"], "f"),
+            "" if r["pricing"]["output_per_1m"] is None else format(r["pricing"]["output_per_1m"], "f"),
+            bool(r["override"]), r["is_novel"], " ".join(r["capabilities"]), r["enabled"], r["retired"],
+        ])
+
+
+def model_detail(record: dict[str, Any]) -> None:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    skip = {"list_pricing", "pricing", "override"}
+    for name, value in record.items():
+        if name not in skip:
+            table.add_row(name, value_text(value))
+    for name in ("input_per_1m", "output_per_1m", "cache_read_per_1m", "cache_write_per_1m"):
+        table.add_row(f"list {name}", price(record["list_pricing"][name]))
+    if record["list_pricing"]["tiers"]:
+        table.add_row("list tiers", value_text(record["list_pricing"]["tiers"]))
+    override = record["override"]
+    if override:
+        table.add_row("override", f"input {price(override['input_per_1m'])}, output "
+                      f"{price(override['output_per_1m'])}: {override['reason']} "
+                      f"({override['set_by']}, {value_text(override['set_at'])})")
+    table.add_row("effective input_per_1m", price(record["pricing"]["input_per_1m"]))
+    table.add_row("effective output_per_1m", price(record["pricing"]["output_per_1m"]))
+    stdout().print(table)
+
+
+def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: str) -> None:
+    if not rows:
+        stdout().print(empty)
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in columns:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(value_text(row[name]) for name in columns))
+    stdout().print(table)

@@ -17,16 +17,17 @@ valid files pay nothing for them.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import yaml
 
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same events
-    from yaml import CParser as _Parser
+    # `yaml.CParser` does not exist (yaml/__init__ re-exports only cyaml's loaders).
+    from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml.parser import Parser as _PyParser
     from yaml.reader import Reader as _Reader
@@ -76,15 +77,19 @@ class Mark:
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
-_YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
+# The YAML 1.1 spellings exactly: "yEs" is a string there, as it is here.
+_YAML11_BOOLS = frozenset(
+    word
+    for lower in ("y", "yes", "n", "no", "on", "off")
+    for word in (lower, lower.capitalize(), lower.upper())
+)
 _INT = re.compile(r"-?(?:0|[1-9][0-9]{0,29})\Z")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
-_SPECIAL_FLOATS = {
-    ".inf": Decimal("Infinity"),
-    "+.inf": Decimal("Infinity"),
-    "-.inf": Decimal("-Infinity"),
-    ".nan": Decimal("NaN"),
-}
+_SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
+    f"{sign}.{word}": Decimal(f"{sign or '+'}Infinity")
+    for sign in ("", "+", "-")
+    for word in ("inf", "Inf", "INF")
+} | {f".{word}": Decimal("NaN") for word in ("nan", "NaN", "NAN")}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
 _YAML11_TAG_NAMES = {
@@ -98,7 +103,14 @@ _YAML11_TAG_NAMES = {
 }
 _yaml11 = yaml.resolver.Resolver()
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
-_FLOW_TOKEN = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\n]|'')*'|#[^\n]*|[\[\]{}]")
+# Outside flow collections a bracket opens one only where a node starts (at the start of
+# a line, after "- ", "? ", ": " or "--- "); elsewhere it is text in a plain scalar.
+_FLOW_TOKEN = re.compile(
+    r"""(?P<skip>"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?<!\S)#[^\n]*)"""
+    r"""|(?P<node>(?:^[ ]*|(?<!\S)[-?][ ]+|:[ ]+|^---[ ]+)[\[{])"""
+    r"""|(?P<open>[\[{])|(?P<close>[\]}])""",
+    re.MULTILINE,
+)
 
 
 def resolve_plain(text: str) -> Any:
@@ -117,14 +129,14 @@ def resolve_plain(text: str) -> Any:
             return int(text)
         if _DECIMAL.match(text):
             return Decimal(text)
-        if text.lower() in _SPECIAL_FLOATS:
-            return _SPECIAL_FLOATS[text.lower()]
+        if text in _SPECIAL_FLOATS:
+            return _SPECIAL_FLOATS[text]
         if _DATE.match(text):
             try:
                 return date.fromisoformat(text)
             except ValueError:
                 return Ambiguous(text, "an invalid date")
-    elif text.lower() in _YAML11_BOOLS:
+    elif text in _YAML11_BOOLS:
         return Ambiguous(text, "a boolean")
     tag = _yaml11.resolve(yaml.ScalarNode, text, (True, False))
     if tag != "tag:yaml.org,2002:str":
@@ -151,9 +163,13 @@ def _yaml11_key(text: str) -> object:
 def _check_text(data: bytes) -> str:
     """Decode and pre-check a file before any parser sees it."""
     if len(data) > MAX_FILE_BYTES:
-        raise YamlProblem(1, 1, f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit")
+        raise YamlProblem(
+            1, 1, f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit"
+        )
     if data.startswith(b"\xef\xbb\xbf"):
-        raise YamlProblem(1, 1, "file starts with a byte order mark (BOM); save it as UTF-8 without one")
+        raise YamlProblem(
+            1, 1, "file starts with a byte order mark (BOM); save it as UTF-8 without one"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -175,15 +191,19 @@ def _check_flow_depth(text: str) -> None:
         return
     depth = 0
     for token in _FLOW_TOKEN.finditer(text):
-        char = token.group()
-        if char in "[{":
+        kind = token.lastgroup
+        if kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "node" or (kind == "open" and depth > 0):
             depth += 1
             if depth > MAX_DEPTH:
-                line = text.count("\n", 0, token.start()) + 1
-                column = token.start() - (text.rfind("\n", 0, token.start()) + 1) + 1
+                line, column = _position(text, token.end() - 1)
                 raise YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
-        elif char in "]}":
-            depth = max(depth - 1, 0)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of `text[index]`."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def _mark(event: yaml.Event) -> tuple[int, int]:
@@ -199,20 +219,28 @@ def read(data: bytes, positions: Positions | None = None) -> Any:
     together as `YamlProblems`.
     """
     text = _check_text(data)
-    parser = _Parser(text)
     problems: list[YamlProblem] = []
+    parser = None
     try:
+        # Inside the `try`: the pure-Python parser checks for control characters here.
+        parser = _Parser(text)
         return _build(parser, positions, problems)
+    except yaml.reader.ReaderError as exc:
+        # Its position counts bytes in libyaml and characters in PyYAML; the character
+        # itself is unambiguous, and it is the first unacceptable one in the text.
+        index = max(text.find(chr(exc.character)), 0)
+        raise YamlProblem(
+            *_position(text, index),
+            f"invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason}",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = exc.problem or exc.context or "invalid YAML"
         raise YamlProblem(line, column, f"invalid YAML: {message}") from None
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position
-        line, column = getattr(exc, "line", 0) + 1, getattr(exc, "column", 0) + 1
-        raise YamlProblem(line, column, f"invalid YAML: {exc}") from None
     finally:
-        parser.dispose()
+        if parser is not None:
+            parser.dispose()
 
 
 class YamlProblems(Exception):
@@ -240,10 +268,8 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
             if event.tag is not None:
                 raise YamlProblem(*_mark(event), f"tags are not allowed (found {event.tag})")
             if kind is scalar_event:
-                if event.style is None:
-                    value = resolve_plain(event.value)
-                else:
-                    value = event.value
+                # A plain scalar's style is None in PyYAML and "" in libyaml.
+                value = event.value if event.style else resolve_plain(event.value)
             elif len(stack) >= MAX_DEPTH:
                 raise YamlProblem(*_mark(event), f"nested deeper than {MAX_DEPTH} levels")
             else:
@@ -298,17 +324,21 @@ def _take_key(frame: list[Any], event: yaml.ScalarEvent, problems: list[YamlProb
     plain = event.style is None
     if plain and text == "<<":
         problems.append(YamlProblem(line, column, "merge keys (<<) are not allowed"))
-    identity = _yaml11_key(text) if plain else text
+    # Two keys collide if YAML 1.1 reads them as equal values (`1` and `true`), or if
+    # they have the same text, since keys are stored as text (`"1"` and `1`).
+    identities = (("value", _yaml11_key(text) if plain else text), ("text", text))
     seen = frame[3]
-    if identity in seen:
-        first = seen[identity]
-        problems.append(
-            YamlProblem(line, column, f"duplicate key {text!r} (first defined on line {first})")
-        )
-        # Keep the first value: the duplicate's value is read into a throwaway slot.
-        frame[2] = _Discard(text)
-        return
-    seen[identity] = line
+    for identity in identities:
+        if identity in seen:
+            first = seen[identity]
+            problems.append(
+                YamlProblem(line, column, f"duplicate key {text!r} (first defined on line {first})")
+            )
+            # Keep the first value: the duplicate's value is read into a throwaway slot.
+            frame[2] = _Discard(text)
+            return
+    for identity in identities:
+        seen[identity] = line
     frame[2] = text
     frame[4] = (line, column)
 

@@ -1,0 +1,118 @@
+"""Admin-owned state: price overrides and a model's enabled switch. No sync writes these."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from radiant_registry.errors import NotFound, UsageError
+from radiant_registry.queries import find_model
+from radiant_registry.schema import Price
+from radiant_registry.tables import models, price_overrides
+
+_price = TypeAdapter(Price)
+
+
+def who(by: str | None) -> str:
+    """--by, else the operating-system user."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def parse_price(text: str, option: str) -> Decimal:
+    """A price from the command line, held to the same rules as the files."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise UsageError(f"{option}: {text!r} is not a number") from None
+    try:
+        return _price.validate_python(value)
+    except ValidationError as exc:
+        raise UsageError(f"{option}: {exc.errors()[0]['msg']}") from None
+
+
+def set_price(
+    conn: Connection,
+    model: str,
+    input_per_1m: Decimal | None,
+    output_per_1m: Decimal | None,
+    reason: str,
+    by: str | None,
+) -> dict[str, Any]:
+    if input_per_1m is None and output_per_1m is None:
+        raise UsageError("give --input, --output or both")
+    if not reason.strip():
+        raise UsageError("--reason must say why the price is overridden")
+    with conn.begin():
+        provider_id, model_id = find_model(conn, model)
+        row = {
+            "provider_id": provider_id,
+            "model_id": model_id,
+            "input_per_1m": input_per_1m,
+            "output_per_1m": output_per_1m,
+            "reason": reason,
+            "set_by": who(by),
+            "set_at": datetime.now(UTC),
+        }
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(price_overrides).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=["provider_id", "model_id"],
+            set_={name: statement.excluded[name] for name in row if name not in ("provider_id", "model_id")},
+        )
+        conn.execute(statement)
+    return row
+
+
+def clear_price(conn: Connection, model: str) -> tuple[str, str]:
+    with conn.begin():
+        key = find_model(conn, model)
+        result = conn.execute(
+            delete(price_overrides).where(
+                price_overrides.c.provider_id == key[0], price_overrides.c.model_id == key[1]
+            )
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"{key[0]}/{key[1]} has no price override")
+    return key
+
+
+def list_overrides(conn: Connection) -> list[dict[str, Any]]:
+    query = (
+        select(
+            price_overrides,
+            models.c.input_per_1m.label("list_input_per_1m"),
+            models.c.output_per_1m.label("list_output_per_1m"),
+        )
+        .join(models, (models.c.provider_id == price_overrides.c.provider_id)
+              & (models.c.model_id == price_overrides.c.model_id))
+        .order_by(price_overrides.c.provider_id, price_overrides.c.model_id)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def set_enabled(conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None) -> tuple[str, str]:
+    with conn.begin():
+        key = find_model(conn, model)
+        values: dict[str, Any] = {
+            "enabled": enabled,
+            "switch_reason": reason,
+            "switched_by": who(by),
+            "switched_at": datetime.now(UTC),
+        }
+        conn.execute(
+            update(models)
+            .where(models.c.provider_id == key[0], models.c.model_id == key[1])
+            .values(values)
+        )
+    return key

@@ -1,0 +1,284 @@
+"""Apply a plan: one transaction, one sync at a time, every run recorded.
+
+A sync takes the write lock first (a transaction-level advisory lock on PostgreSQL, an
+immediate write transaction on SQLite), then reads the current state and plans under that
+lock, so that what it shows is exactly what it writes. Admin-owned state is never written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import exc as sa_exc
+
+from radiant_registry import __version__, migrations
+from radiant_registry.errors import InvalidRegistry, LockTimeout, RegistryError
+from radiant_registry.loader import Registry
+from radiant_registry.log import EventLog
+from radiant_registry.plan import (
+    MODEL_FIELDS,
+    PROVIDER_FIELDS,
+    Change,
+    CurrentState,
+    Plan,
+    compute_plan,
+    desired_state,
+    prune_refusals,
+)
+from radiant_registry.state import read_state
+from radiant_registry.tables import models, providers, sync_runs
+
+# pg_advisory_xact_lock key shared by every radiant-registry process ("RRsy").
+LOCK_KEY = 0x52527379
+
+
+class UnsafePrune(RegistryError):
+    """A prune that would retire a whole provider or over a quarter of one, without --force."""
+
+    exit_code = InvalidRegistry.exit_code
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    providers: tuple[str, ...] | None = None
+    prune: bool = False
+    force: bool = False
+    dry_run: bool = False
+    lock_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    plan: Plan
+    applied: bool
+    counts: dict[str, int]
+    run_id: int | None = None
+
+
+Confirm = Callable[[Plan], bool]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]:
+    """A transaction that holds the registry's write lock, or LockTimeout (exit 75)."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    try:
+        with conn.begin():
+            if not sqlite:
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)" % LOCK_KEY)
+            yield
+    except sa_exc.OperationalError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate == "55P03" or "database is locked" in str(exc.orig):
+            raise LockTimeout(
+                f"another sync holds the registry lock; gave up after {lock_timeout_s:g}s "
+                "(--lock-timeout)"
+            ) from None
+        raise
+    finally:
+        if sqlite:
+            conn.execution_options(sqlite_begin="BEGIN")
+
+
+def ensure_schema(conn: Connection, lock_timeout_s: float) -> None:
+    """Initialise a brand-new database; refuse one at an older revision (exit 78)."""
+    with conn.begin():
+        if migrations.schema_state(conn) == "current":
+            return
+    with write_transaction(conn, lock_timeout_s):
+        # Another first sync may have won the race while we waited for the lock.
+        if migrations.schema_state(conn) == "empty":
+            migrations.upgrade(conn)
+
+
+def sync(
+    conn: Connection,
+    registry: Registry,
+    options: SyncOptions,
+    log: EventLog,
+    confirm: Confirm = lambda plan: True,
+) -> SyncResult:
+    """Bring the database to the registry files' state; return the plan and what was done."""
+    scope = options.providers
+    desired_providers, desired_models = desired_state(registry.providers)
+    if options.dry_run:
+        with conn.begin():
+            empty = migrations.schema_state(conn) == "empty"
+            current = CurrentState() if empty else read_state(conn, scope)
+        plan = compute_plan(desired_providers, desired_models, current)
+        return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
+    started = now()
+    try:
+        ensure_schema(conn, options.lock_timeout_s)
+        with write_transaction(conn, options.lock_timeout_s):
+            current = read_state(conn, scope)
+            plan = compute_plan(desired_providers, desired_models, current)
+            if options.prune and not options.force:
+                refusals = prune_refusals(plan, current)
+                if refusals:
+                    details = "; ".join(f"{r.key} {r.reason}" for r in refusals)
+                    raise UnsafePrune(f"refusing to prune: {details}. Re-run with --force if intended")
+            to_apply = plan if options.prune else plan.without_retires()
+            if to_apply and not confirm(plan):
+                conn.rollback()
+                return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
+            _apply(conn, to_apply, log)
+            counts = _counts(plan, options.prune)
+            run_id = _record_run(conn, started, "success", counts, registry, scope, None)
+        log.event("sync.summary", _summary_text(counts, log.elapsed()), **counts,
+                  duration_s=log.elapsed(), run_id=run_id)
+        return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
+    except (RegistryError, sa_exc.SQLAlchemyError) as exc:
+        _record_failure(conn, started, registry, scope, exc)
+        raise
+
+
+def _counts(plan: Plan, pruned: bool) -> dict[str, int]:
+    summary = plan.summary
+    return {
+        "created": summary["create"],
+        "updated": summary["update"],
+        "retired": summary["retire"] if pruned else 0,
+        "unchanged": summary["unchanged"],
+    }
+
+
+def _summary_text(counts: dict[str, int], seconds: float) -> str:
+    return (
+        f"sync done: {counts['created']} created, {counts['updated']} updated, "
+        f"{counts['retired']} retired, {counts['unchanged']} unchanged in {seconds:.2f}s"
+    )
+
+
+def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:
+    stamp = now()
+    by_kind: dict[tuple[str, str], list[Change]] = defaultdict(list)
+    for change in plan.changes:
+        by_kind[(change.kind, change.action)].append(change)
+        log.detail("change", f"{change.action} {change.kind} {change.key}", **change.as_dict())
+    # Providers first: models refer to them.
+    _create(conn, providers, by_kind[("provider", "create")], stamp)
+    _update(conn, providers, by_kind[("provider", "update")], stamp)
+    _create(conn, models, by_kind[("model", "create")], stamp)
+    _update(conn, models, by_kind[("model", "update")], stamp)
+    _retire(conn, models, by_kind[("model", "retire")], stamp)
+    _retire(conn, providers, by_kind[("provider", "retire")], stamp)
+
+
+def _key_values(table: Table, key: str) -> dict[str, str]:
+    if table is models:
+        provider_id, model_id = key.split("/", 1)
+        return {"k_provider": provider_id, "k_model": model_id}
+    return {"k_provider": key}
+
+
+def _key_clause(table: Table) -> Any:
+    if table is models:
+        return (models.c.provider_id == bindparam("k_provider")) & (
+            models.c.model_id == bindparam("k_model")
+        )
+    return providers.c.id == bindparam("k_provider")
+
+
+def _create(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
+    if not changes:
+        return
+    rows = []
+    for change in changes:
+        assert change.values is not None
+        keys = _key_values(table, change.key)
+        key_columns = (
+            {"provider_id": keys["k_provider"], "model_id": keys["k_model"]}
+            if table is models else {"id": keys["k_provider"]}
+        )
+        rows.append({**key_columns, **change.values, "created_at": stamp, "updated_at": stamp})
+    conn.execute(insert(table), rows)
+
+
+def _update(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
+    """One executemany per set of changed columns; only file-owned columns are ever set."""
+    owned = set(MODEL_FIELDS if table is models else PROVIDER_FIELDS)
+    groups: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+    for change in changes:
+        assert change.values is not None
+        names = frozenset(change.fields)
+        params = {f"v_{name}": change.values[name] for name in names & owned}
+        params.update(_key_values(table, change.key), v_now=stamp)
+        groups[names].append(params)
+    for names, rows in groups.items():
+        values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in names & owned}
+        if "retired" in names:
+            values["retired_at"] = None
+        values["updated_at"] = bindparam("v_now")
+        conn.execute(update(table).where(_key_clause(table)).values(values), rows)
+
+
+def _retire(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
+    if changes:
+        rows = [{**_key_values(table, c.key), "v_now": stamp} for c in changes]
+        statement = update(table).where(_key_clause(table)).values(
+            retired_at=bindparam("v_now"), updated_at=bindparam("v_now")
+        )
+        conn.execute(statement, rows)
+
+
+def _record_run(
+    conn: Connection,
+    started: datetime,
+    outcome: str,
+    counts: dict[str, int],
+    registry: Registry,
+    scope: tuple[str, ...] | None,
+    error: str | None,
+) -> int:
+    result = conn.execute(
+        insert(sync_runs).returning(sync_runs.c.id),
+        {
+            "started_at": started,
+            "finished_at": now(),
+            "outcome": outcome,
+            "providers": list(scope) if scope else None,
+            **counts,
+            "files_sha256": registry.digest,
+            "tool_version": __version__,
+            "error": error,
+        },
+    )
+    return int(result.scalar_one())
+
+
+def _record_failure(
+    conn: Connection,
+    started: datetime,
+    registry: Registry,
+    scope: tuple[str, ...] | None,
+    exc: BaseException,
+) -> None:
+    """Best effort, in a transaction of its own: the sync's own was rolled back."""
+    counts = {"created": 0, "updated": 0, "retired": 0, "unchanged": 0}
+    if isinstance(exc, sa_exc.DBAPIError):
+        message = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    else:
+        message = str(exc) or type(exc).__name__
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        if migrations.schema_state(conn) != "current":
+            conn.rollback()
+            return
+        with conn.begin():
+            _record_run(conn, started, "failed", counts, registry, scope, message)
+    except (RegistryError, sa_exc.SQLAlchemyError):
+        pass  # the database is gone or locked; the error itself is what the user sees

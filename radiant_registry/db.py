@@ -1,0 +1,180 @@
+"""Database URLs, engines with timeouts, and database errors turned into domain errors.
+
+The password of a database URL must never reach a terminal or a log: URLs are parsed
+here once, shown only through `DatabaseUrl.display`, and driver errors are reduced to
+their first line with the password scrubbed before they become a `RegistryError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, make_url
+
+from radiant_registry.errors import (
+    ConfigError,
+    DatabaseFailure,
+    DatabaseUnavailable,
+    LockTimeout,
+    RegistryError,
+)
+
+URL_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL")
+DEFAULT_URL = "sqlite:///registry.db"
+CONNECT_TIMEOUT_S = 10
+STATEMENT_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    url: URL
+    source: str  # where it came from, shown to the user
+
+    @property
+    def display(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        password = self.url.password
+        if not password:
+            return ()
+        from urllib.parse import quote
+
+        return tuple({str(password), quote(str(password), safe=""), quote(str(password))})
+
+    def __str__(self) -> str:
+        return f"{self.display} ({self.source})"
+
+
+def resolve_url(option: str | None = None) -> DatabaseUrl:
+    """--database-url, else $REGISTRY_DATABASE_URL, else $DATABASE_URL, else ./registry.db."""
+    if option:
+        return parse_url(option, "--database-url")
+    for name in URL_ENV_VARS:
+        if os.environ.get(name):
+            return parse_url(os.environ[name], f"${name}")
+    return parse_url(DEFAULT_URL, "default")
+
+
+def parse_url(text: str, source: str) -> DatabaseUrl:
+    """Accept URLs as people write them: postgres://, postgresql://, sqlite:///path."""
+    scheme, sep, rest = text.strip().partition("://")
+    if not sep:
+        raise ConfigError(f"the database URL from {source} is not a URL (expected scheme://...)")
+    scheme = scheme.lower()
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        scheme = "postgresql+psycopg"
+    elif scheme not in ("sqlite", "sqlite+pysqlite"):
+        raise ConfigError(
+            f"unsupported database {scheme!r} from {source}: use postgresql://... or sqlite:///path"
+        )
+    # Passwords may hold '@', ':' or '%' unescaped: split the user part at the last '@'.
+    head = rest.split("?", 1)[0]
+    at = head.rfind("@")
+    username = password = None
+    if at != -1:
+        userinfo, rest = rest[:at], rest[at + 1 :]
+        user, _, secret = userinfo.partition(":")
+        username, password = unquote(user) or None, unquote(secret) if secret else None
+    try:
+        url = make_url(f"{scheme}://{rest}")
+    except Exception:  # noqa: BLE001 - its message may echo the URL
+        raise ConfigError(f"the database URL from {source} cannot be parsed") from None
+    if username is not None:
+        url = url.set(username=username, password=password)
+    return DatabaseUrl(url, source)
+
+
+def sqlite_path(db: DatabaseUrl) -> Path | None:
+    if not db.is_sqlite or not db.url.database or db.url.database == ":memory:":
+        return None
+    return Path(db.url.database)
+
+
+def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
+    """An engine whose every connection has connect, statement and lock timeouts."""
+    if db.is_sqlite:
+        engine = create_engine(
+            db.url,
+            connect_args={"timeout": lock_timeout_s},  # busy timeout while another writer holds the file
+            hide_parameters=True,
+        )
+        _use_explicit_sqlite_transactions(engine)
+        return engine
+    options = (
+        f"-c statement_timeout={STATEMENT_TIMEOUT_S * 1000} "
+        f"-c lock_timeout={int(lock_timeout_s * 1000)} "
+        "-c idle_in_transaction_session_timeout=600000"
+    )
+    return create_engine(
+        db.url,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": options,
+                      "application_name": "radiant-registry"},
+        hide_parameters=True,  # statement parameters never appear in errors
+        pool_pre_ping=False,
+    )
+
+
+def _use_explicit_sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions, so a sync can BEGIN IMMEDIATE.
+
+    See SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" for pysqlite.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+@contextmanager
+def translated_errors(db: DatabaseUrl) -> Iterator[None]:
+    """Turn driver errors into domain errors with exit codes, and never leak the password."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except sa_exc.DBAPIError as exc:
+        raise _translate(db, exc) from None
+    except sa_exc.SQLAlchemyError as exc:
+        raise DatabaseFailure(scrub(db, f"database error: {type(exc).__name__}")) from None
+
+
+def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
+    orig = exc.orig
+    detail = scrub(db, str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("55P03", "57014"):  # lock_not_available, query_canceled (statement timeout)
+        return LockTimeout(f"timed out on {db.display}: {detail}")
+    if db.is_sqlite and "database is locked" in detail:
+        return LockTimeout(f"{db.display} is locked by another writer: {detail}")
+    if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        if sqlstate is None or sqlstate.startswith(("08", "28", "3D")) or db.is_sqlite:
+            return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
+    return DatabaseFailure(f"database error on {db.display}: {detail}")
+
+
+def scrub(db: DatabaseUrl, text: str) -> str:
+    for secret in db.secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,251 @@
+"""The plan: what a sync would change, computed by a pure function of desired and current state.
+
+Both sides are reduced to rows of canonical values first (sorted lists where order carries
+no meaning, exact decimals, None for a missing optional), so that comparing them can never
+show a change that is not one: after a sync, the plan is empty.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from radiant_registry.schema import Model, ProviderFile
+
+PROVIDER_FIELDS = ("display_name", "api_base", "auth_type", "auth_header", "auth_prefix")
+MODEL_FIELDS = (
+    "display_name", "model_type", "category", "context_window", "max_output_tokens",
+    "input_modalities", "output_modalities", "input_per_1m", "output_per_1m",
+    "cache_read_per_1m", "cache_write_per_1m", "price_tiers", "capabilities", "is_novel",
+    "status", "release_date", "deprecation_date", "aliases", "source_url", "verified_at",
+)
+LIST_PRICE_FIELDS = ("input_per_1m", "output_per_1m")
+# Lists whose order carries no meaning, kept sorted on both sides.
+_SETS = ("input_modalities", "output_modalities", "capabilities", "aliases")
+
+Row = dict[str, Any]
+ModelKey = tuple[str, str]
+Action = Literal["create", "update", "retire"]
+Kind = Literal["provider", "model"]
+
+
+def model_key(key: ModelKey) -> str:
+    return f"{key[0]}/{key[1]}"
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """'3.00', '3.0' and '3' are one price: written the same way everywhere."""
+    return format(value.normalize(), "f")
+
+
+def desired_provider(file: ProviderFile) -> Row:
+    p = file.provider
+    return {name: getattr(p, name) for name in PROVIDER_FIELDS}
+
+
+def desired_model(model: Model) -> Row:
+    pricing = model.pricing
+    return normalize_model({
+        "display_name": model.display_name,
+        "model_type": model.model_type,
+        "category": model.category,
+        "context_window": model.context_window,
+        "max_output_tokens": model.max_output_tokens,
+        "input_modalities": model.modalities.input,
+        "output_modalities": model.modalities.output,
+        "input_per_1m": pricing.input_per_1m,
+        "output_per_1m": pricing.output_per_1m,
+        "cache_read_per_1m": pricing.cache_read_per_1m,
+        "cache_write_per_1m": pricing.cache_write_per_1m,
+        "price_tiers": [
+            {
+                "above_tokens": tier.above_tokens,
+                "input_per_1m": canonical_decimal(tier.input_per_1m),
+                "output_per_1m": None if tier.output_per_1m is None
+                else canonical_decimal(tier.output_per_1m),
+            }
+            for tier in pricing.tiers
+        ],
+        "capabilities": model.capabilities,
+        "is_novel": model.is_novel,
+        "status": model.status,
+        "release_date": model.release_date,
+        "deprecation_date": model.deprecation_date,
+        "aliases": model.aliases,
+        "source_url": model.source_url,
+        "verified_at": model.verified_at,
+    })
+
+
+def normalize_model(row: Mapping[str, Any]) -> Row:
+    """Canonical values of the file-owned model fields, from a file or from a database row."""
+    out = {name: row.get(name) for name in MODEL_FIELDS}
+    for name in _SETS:
+        out[name] = sorted(out[name] or ())
+    out["price_tiers"] = sorted(out["price_tiers"] or (), key=lambda tier: tier["above_tokens"])
+    return out
+
+
+def desired_state(files: Iterable[ProviderFile]) -> tuple[dict[str, Row], dict[ModelKey, Row]]:
+    providers: dict[str, Row] = {}
+    models: dict[ModelKey, Row] = {}
+    for file in files:
+        pid = file.provider.id
+        providers[pid] = desired_provider(file)
+        for model in file.models:
+            models[(pid, model.id)] = desired_model(model)
+    return providers, models
+
+
+@dataclass
+class CurrentState:
+    """What the database holds for the providers in scope."""
+
+    providers: dict[str, Row] = field(default_factory=dict)
+    models: dict[ModelKey, Row] = field(default_factory=dict)
+    retired_providers: set[str] = field(default_factory=set)
+    retired_models: set[ModelKey] = field(default_factory=set)
+    overridden: set[ModelKey] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    kind: Kind
+    key: str
+    fields: dict[str, tuple[Any, Any]]  # name -> (old, new); empty for a retire
+    values: Row | None = None  # the desired row, for create and update
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "action": self.action,
+            "kind": self.kind,
+            "key": self.key,
+            "fields": {
+                name: {"old": jsonable(old), "new": jsonable(new)}
+                for name, (old, new) in self.fields.items()
+            },
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: list[Change]
+    unchanged: int
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = Counter(change.action for change in self.changes)
+        return {
+            "create": counts["create"],
+            "update": counts["update"],
+            "retire": counts["retire"],
+            "unchanged": self.unchanged,
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def without_retires(self) -> Plan:
+        kept = [c for c in self.changes if c.action != "retire"]
+        return Plan(kept, self.unchanged)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"changes": [c.as_dict() for c in self.changes], "summary": self.summary}
+
+
+def compute_plan(
+    desired_providers: Mapping[str, Row],
+    desired_models: Mapping[ModelKey, Row],
+    current: CurrentState,
+) -> Plan:
+    """Creates, updates (field by field) and retires that bring `current` to the desired state."""
+    changes: list[Change] = []
+    unchanged = 0
+    for pid in sorted(desired_providers):
+        new = desired_providers[pid]
+        old = current.providers.get(pid)
+        if old is None:
+            changes.append(Change("create", "provider", pid, _all_fields(new, PROVIDER_FIELDS), new))
+            continue
+        fields = _changed(old, new, PROVIDER_FIELDS)
+        if pid in current.retired_providers:
+            fields["retired"] = (True, False)
+        if fields:
+            changes.append(Change("update", "provider", pid, fields, new))
+        else:
+            unchanged += 1
+    for key in sorted(desired_models):
+        new = desired_models[key]
+        old = current.models.get(key)
+        if old is None:
+            changes.append(Change("create", "model", model_key(key), _all_fields(new, MODEL_FIELDS), new))
+            continue
+        fields = _changed(old, new, MODEL_FIELDS)
+        if key in current.retired_models:
+            fields["retired"] = (True, False)
+        if not fields:
+            unchanged += 1
+            continue
+        note = None
+        if key in current.overridden and any(name in fields for name in LIST_PRICE_FIELDS):
+            note = "list price changes, but an admin price override still masks it"
+        changes.append(Change("update", "model", model_key(key), fields, new, note))
+    for key in sorted(set(current.models) - set(desired_models) - current.retired_models):
+        changes.append(Change("retire", "model", model_key(key), {}))
+    for pid in sorted(set(current.providers) - set(desired_providers) - current.retired_providers):
+        changes.append(Change("retire", "provider", pid, {}))
+    return Plan(changes, unchanged)
+
+
+def _changed(old: Row, new: Row, names: Iterable[str]) -> dict[str, tuple[Any, Any]]:
+    return {name: (old.get(name), new.get(name)) for name in names if old.get(name) != new.get(name)}
+
+
+def _all_fields(new: Row, names: Iterable[str]) -> dict[str, tuple[Any, Any]]:
+    return {name: (None, new[name]) for name in names if new.get(name) not in (None, [])}
+
+
+def jsonable(value: Any) -> Any:
+    """Values as JSON wants them: prices as numbers, dates as ISO strings."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class PruneRefusal:
+    key: str
+    reason: str
+
+
+def prune_refusals(plan: Plan, current: CurrentState, max_fraction: float = 0.25) -> list[PruneRefusal]:
+    """Retires too large to apply without --force: a whole provider, or over a quarter of one."""
+    refusals = [
+        PruneRefusal(c.key, "retires the whole provider")
+        for c in plan.changes
+        if c.action == "retire" and c.kind == "provider"
+    ]
+    retiring = Counter(
+        c.key.split("/", 1)[0] for c in plan.changes if c.action == "retire" and c.kind == "model"
+    )
+    active = Counter(pid for pid, _ in current.models.keys() - current.retired_models)
+    for pid, count in sorted(retiring.items()):
+        total = active[pid]
+        if total and count / total > max_fraction:
+            refusals.append(PruneRefusal(pid, f"retires {count} of its {total} active models"))
+    return refusals

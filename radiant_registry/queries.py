@@ -1,0 +1,175 @@
+"""Read the catalogue back: models with their effective prices, providers, sync history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from radiant_registry.errors import NotFound
+from radiant_registry.suggest import did_you_mean
+from radiant_registry.tables import models, price_overrides, providers, sync_runs
+
+SORT_FIELDS = {
+    "provider": lambda r: (r["provider"], r["id"]),
+    "id": lambda r: (r["id"], r["provider"]),
+    "context_window": lambda r: (r["context_window"], r["provider"], r["id"]),
+    "max_output_tokens": lambda r: (r["max_output_tokens"], r["provider"], r["id"]),
+    "input_price": lambda r: (r["pricing"]["input_per_1m"], r["provider"], r["id"]),
+    "output_price": lambda r: (r["pricing"]["output_per_1m"] or Decimal(0), r["provider"], r["id"]),
+    "category": lambda r: (r["category"], r["provider"], r["id"]),
+}
+
+
+@dataclass(frozen=True)
+class ModelFilter:
+    providers: Sequence[str] = ()
+    capability: str | None = None
+    category: str | None = None
+    novel: bool | None = None
+    include_all: bool = False  # retired and disabled models too
+    sort: str = "provider"
+
+
+def _record(row: Any) -> dict[str, Any]:
+    """A model as the YAML names it, plus provider, state, list, override and effective prices."""
+    list_pricing = {
+        "input_per_1m": row.input_per_1m,
+        "output_per_1m": row.output_per_1m,
+        "cache_read_per_1m": row.cache_read_per_1m,
+        "cache_write_per_1m": row.cache_write_per_1m,
+        "tiers": [
+            {**tier, "input_per_1m": Decimal(tier["input_per_1m"]),
+             "output_per_1m": None if tier["output_per_1m"] is None else Decimal(tier["output_per_1m"])}
+            for tier in row.price_tiers
+        ],
+    }
+    override = None
+    pricing = dict(list_pricing)
+    if row.o_set_at is not None:
+        override = {
+            "input_per_1m": row.o_input,
+            "output_per_1m": row.o_output,
+            "reason": row.o_reason,
+            "set_by": row.o_set_by,
+            "set_at": row.o_set_at,
+        }
+        if row.o_input is not None:
+            pricing["input_per_1m"] = row.o_input
+        if row.o_output is not None:
+            pricing["output_per_1m"] = row.o_output
+    return {
+        "provider": row.provider_id,
+        "id": row.model_id,
+        "display_name": row.display_name,
+        "model_type": row.model_type,
+        "category": row.category,
+        "context_window": row.context_window,
+        "max_output_tokens": row.max_output_tokens,
+        "modalities": {"input": row.input_modalities, "output": row.output_modalities},
+        "capabilities": sorted(row.capabilities),
+        "is_novel": row.is_novel,
+        "status": row.status,
+        "release_date": row.release_date,
+        "deprecation_date": row.deprecation_date,
+        "aliases": row.aliases,
+        "source_url": row.source_url,
+        "verified_at": row.verified_at,
+        "enabled": row.enabled,
+        "switch_reason": row.switch_reason,
+        "retired": row.retired_at is not None,
+        "list_pricing": list_pricing,
+        "override": override,
+        "pricing": pricing,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+def _model_query() -> Any:
+    o = price_overrides
+    return select(
+        models,
+        o.c.input_per_1m.label("o_input"),
+        o.c.output_per_1m.label("o_output"),
+        o.c.reason.label("o_reason"),
+        o.c.set_by.label("o_set_by"),
+        o.c.set_at.label("o_set_at"),
+    ).outerjoin(o, (o.c.provider_id == models.c.provider_id) & (o.c.model_id == models.c.model_id))
+
+
+def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
+    query = _model_query()
+    if flt.providers:
+        query = query.where(models.c.provider_id.in_(flt.providers))
+    if flt.category:
+        query = query.where(models.c.category == flt.category)
+    if flt.novel is not None:
+        query = query.where(models.c.is_novel == flt.novel)
+    if not flt.include_all:
+        query = query.where(models.c.enabled.is_(True), models.c.retired_at.is_(None))
+    records = [_record(row) for row in conn.execute(query)]
+    if flt.capability:
+        records = [r for r in records if flt.capability in r["capabilities"]]
+    return sorted(records, key=SORT_FIELDS[flt.sort])
+
+
+def find_model(conn: Connection, text: str) -> tuple[str, str]:
+    """`provider/model`, or a bare model id that only one provider has."""
+    keys = [(pid, mid) for pid, mid in conn.execute(select(models.c.provider_id, models.c.model_id))]
+    provider_ids = {pid for pid, _ in keys}
+    head, sep, tail = text.partition("/")
+    if sep and head in provider_ids and (head, tail) in keys:
+        return head, tail
+    matches = [(pid, mid) for pid, mid in keys if mid == text]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        names = ", ".join(f"{pid}/{mid}" for pid, mid in sorted(matches))
+        raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
+    hint = did_you_mean(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
+    raise NotFound(f"no model {text!r} in the database{hint}")
+
+
+def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:
+    row = conn.execute(
+        _model_query().where(models.c.provider_id == key[0], models.c.model_id == key[1])
+    ).one()
+    record = _record(row)
+    record["switched_by"] = row.switched_by
+    record["switched_at"] = row.switched_at
+    return record
+
+
+def list_providers(conn: Connection) -> list[dict[str, Any]]:
+    active = (models.c.retired_at.is_(None)) & (models.c.enabled.is_(True))
+    counts = (
+        select(models.c.provider_id, func.count().label("models"))
+        .where(active)
+        .group_by(models.c.provider_id)
+        .subquery()
+    )
+    query = (
+        select(providers, func.coalesce(counts.c.models, 0).label("model_count"))
+        .outerjoin(counts, counts.c.provider_id == providers.c.id)
+        .order_by(providers.c.id)
+    )
+    return [
+        {
+            "id": row.id,
+            "display_name": row.display_name,
+            "auth_type": row.auth_type,
+            "api_base": row.api_base,
+            "models": row.model_count,
+            "retired": row.retired_at is not None,
+        }
+        for row in conn.execute(query)
+    ]
+
+
+def sync_history(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
+    query = select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
+    return [dict(row._mapping) for row in conn.execute(query)]

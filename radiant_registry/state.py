@@ -1,0 +1,36 @@
+"""Read the current state of the providers in scope from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import Connection, select
+
+from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
+from radiant_registry.tables import models, price_overrides, providers
+
+
+def read_state(conn: Connection, scope: Collection[str] | None = None) -> CurrentState:
+    """Only the columns a plan compares; `scope` limits it to some provider ids."""
+    state = CurrentState()
+    p_query = select(providers.c.id, providers.c.retired_at, *(providers.c[n] for n in PROVIDER_FIELDS))
+    m_query = select(
+        models.c.provider_id, models.c.model_id, models.c.retired_at,
+        *(models.c[n] for n in MODEL_FIELDS),
+    )
+    o_query = select(price_overrides.c.provider_id, price_overrides.c.model_id)
+    if scope is not None:
+        p_query = p_query.where(providers.c.id.in_(scope))
+        m_query = m_query.where(models.c.provider_id.in_(scope))
+        o_query = o_query.where(price_overrides.c.provider_id.in_(scope))
+    for row in conn.execute(p_query).mappings():
+        state.providers[row["id"]] = {n: row[n] for n in PROVIDER_FIELDS}
+        if row["retired_at"] is not None:
+            state.retired_providers.add(row["id"])
+    for row in conn.execute(m_query).mappings():
+        key = (row["provider_id"], row["model_id"])
+        state.models[key] = normalize_model(row)
+        if row["retired_at"] is not None:
+            state.retired_models.add(key)
+    state.overridden = {(pid, mid) for pid, mid in conn.execute(o_query)}
+    return state

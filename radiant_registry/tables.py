@@ -1,0 +1,168 @@
+"""The database tables, as SQLAlchemy Core metadata. Alembic migrations create them.
+
+Ownership is the point of this layout: file-owned columns are brought to the files' values
+by every sync; admin-owned state (price overrides, a model's enabled switch) lives in
+columns and tables that a sync never writes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """Numeric(20, 10) on PostgreSQL; on SQLite, text, because SQLite would store a float."""
+
+    impl = Numeric(20, 10)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(20, 10, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return format(value, "f")
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(value)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Timestamp = DateTime(timezone=True)
+
+providers = Table(
+    "providers",
+    metadata,
+    Column("id", String(64), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("api_base", String(500), nullable=False),
+    Column("auth_type", String(32), nullable=False),
+    Column("auth_header", String(200)),
+    Column("auth_prefix", String(200)),
+    # sha256 of the provider file at the last sync that wrote it; lets a re-sync skip it.
+    Column("file_sha256", String(64)),
+    Column("retired_at", Timestamp),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    PrimaryKeyConstraint("id"),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("provider_id", String(64), nullable=False),
+    Column("model_id", String(200), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("model_type", String(32), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("context_window", Integer, nullable=False),
+    Column("max_output_tokens", Integer, nullable=False),
+    Column("input_modalities", Json, nullable=False),
+    Column("output_modalities", Json, nullable=False),
+    Column("input_per_1m", ExactDecimal, nullable=False),
+    Column("output_per_1m", ExactDecimal),
+    Column("cache_read_per_1m", ExactDecimal),
+    Column("cache_write_per_1m", ExactDecimal),
+    Column("price_tiers", Json, nullable=False),
+    Column("capabilities", Json, nullable=False),
+    Column("is_novel", Boolean, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("release_date", Date),
+    Column("deprecation_date", Date),
+    Column("aliases", Json, nullable=False),
+    Column("source_url", Text),
+    Column("verified_at", Date),
+    Column("retired_at", Timestamp),
+    # Admin-owned: no sync writes these.
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("switch_reason", Text),
+    Column("switched_by", String(200)),
+    Column("switched_at", Timestamp),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    PrimaryKeyConstraint("provider_id", "model_id"),
+    ForeignKeyConstraint(["provider_id"], ["providers.id"]),
+)
+
+price_overrides = Table(
+    "price_overrides",
+    metadata,
+    Column("provider_id", String(64), nullable=False),
+    Column("model_id", String(200), nullable=False),
+    Column("input_per_1m", ExactDecimal),
+    Column("output_per_1m", ExactDecimal),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(200), nullable=False),
+    Column("set_at", Timestamp, nullable=False),
+    PrimaryKeyConstraint("provider_id", "model_id"),
+    ForeignKeyConstraint(["provider_id", "model_id"], ["models.provider_id", "models.model_id"]),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp, nullable=False),
+    Column("outcome", String(16), nullable=False),  # success | failed
+    Column("providers", Json),  # the --provider filter, null for all
+    Column("created", Integer, nullable=False, server_default="0"),
+    Column("updated", Integer, nullable=False, server_default="0"),
+    Column("retired", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
+    Column("files_sha256", String(64)),
+    Column("tool_version", String(32), nullable=False),
+    Column("error", Text),
+)
+
+# Where consumers read prices: the list price unless an admin overrode it.
+EFFECTIVE_PRICES_VIEW = "effective_model_prices"
+EFFECTIVE_PRICES_SQL = f"""
+CREATE VIEW {EFFECTIVE_PRICES_VIEW} AS
+SELECT m.provider_id,
+       m.model_id,
+       COALESCE(o.input_per_1m, m.input_per_1m) AS input_per_1m,
+       COALESCE(o.output_per_1m, m.output_per_1m) AS output_per_1m,
+       m.input_per_1m AS list_input_per_1m,
+       m.output_per_1m AS list_output_per_1m,
+       o.provider_id IS NOT NULL AS overridden,
+       m.enabled,
+       m.retired_at IS NOT NULL AS retired
+FROM models m
+LEFT JOIN price_overrides o
+  ON o.provider_id = m.provider_id AND o.model_id = m.model_id
+"""
