@@ -1,0 +1,140 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL database for every database test.
+
+PostgreSQL tests use the server at $REGISTRY_TEST_POSTGRES_URL (default: the local one with
+trust authentication). Each test gets a database of its own, dropped afterwards. Without a
+server they are skipped with the reason, unless REGISTRY_REQUIRE_POSTGRES=1 (set by
+.ci/run), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from radiant_registry.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_DATA = REPO / "registry_data"
+ADMIN_URL = os.environ.get(
+    "REGISTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL", "REGISTRY_DATA_DIR")
+
+
+def _postgres_problem() -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"no PostgreSQL server at {ADMIN_URL.split('@')[-1]}: {str(exc).splitlines()[0]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> str:
+    problem = _postgres_problem()
+    if problem:
+        if os.environ.get("REGISTRY_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL tests are mandatory here: {problem}")
+        pytest.skip(problem)
+    return ADMIN_URL
+
+
+def create_postgres_database(admin_url: str) -> str:
+    import psycopg
+
+    name = f"rr_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def drop_postgres_database(admin_url: str, url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind, as the URL a user would pass."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.db'}"
+        return
+    admin = request.getfixturevalue("postgres_admin")
+    url = create_postgres_database(admin)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(admin, url)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A copy of the shipped registry files that a test may edit."""
+    target = tmp_path / "registry_data"
+    shutil.copytree(SHIPPED_DATA, target, ignore=shutil.ignore_patterns("*.md"))
+    return target
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's database or data settings, or writes into the checkout."""
+    for name in _ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+class Cli:
+    """Runs `registry` in-process against one database and one data folder."""
+
+    def __init__(self, database_url: str, data_dir: Path) -> None:
+        self.database_url = database_url
+        self.data_dir = data_dir
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, data: bool = False, db: bool = True, input: str | None = None) -> Any:
+        argv = list(args)
+        if data:
+            argv += ["--data-dir", str(self.data_dir)]
+        if db:
+            argv += ["--database-url", self.database_url]
+        return self.runner.invoke(app, argv, input=input, catch_exceptions=False)
+
+    def sync(self, *args: str) -> Any:
+        return self("sync", "--yes", *args, data=True)
+
+
+@pytest.fixture
+def cli(database_url: str, data_dir: Path) -> Cli:
+    return Cli(database_url, data_dir)
+
+
+def dump_tables(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, sorted: compared before and after a failed sync."""
+    from sqlalchemy import MetaData, select
+
+    from radiant_registry.db import make_engine, resolve_url
+
+    engine = make_engine(resolve_url(database_url))
+    try:
+        meta = MetaData()
+        with engine.connect() as conn:
+            meta.reflect(conn)
+            return {
+                name: sorted((tuple(map(repr, row)) for row in conn.execute(select(table))))
+                for name, table in meta.tables.items()
+            }
+    finally:
+        engine.dispose()

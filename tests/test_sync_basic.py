@@ -1,0 +1,33 @@
+"""The main job end to end: a first sync creates everything, a second changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_first_sync_creates_every_provider_and_model(cli):
+    result = cli.sync()
+    assert result.exit_code == 0, result.output
+    listed = json.loads(cli("list", "--format", "json", "--all").stdout)
+    assert len(listed) == 31
+    providers = json.loads(cli("providers", "--format", "json").stdout)
+    assert len(providers) == 16
+
+
+def test_diff_after_sync_is_empty(cli):
+    assert cli.sync().exit_code == 0
+    result = cli("diff", "--format", "json", "--exit-code", data=True)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "changes": [],
+        "summary": {"create": 0, "update": 0, "retire": 0, "unchanged": 47},
+    }
+
+
+def test_list_provider_xai_shows_the_ten_grok_models(cli):
+    cli.sync()
+    result = cli("list", "--provider", "xai", "--format", "json")
+    assert result.exit_code == 0
+    ids = sorted(record["id"] for record in json.loads(result.stdout))
+    assert len(ids) == 10
+    assert all(model_id.startswith("grok-") for model_id in ids)
