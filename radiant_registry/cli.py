@@ -43,6 +43,9 @@ def _mapped_errors() -> Iterator[None]:
 
 class _Group(TyperGroup):
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        # Each invocation starts with plain output, also when several run in one process.
+        render.set_format("table")
+        render.set_log(None)
         with _mapped_errors():
             return super().make_context(*args, **kwargs)
 
@@ -384,7 +387,8 @@ def history(
                                  "unchanged", "error"], "no sync runs yet")
 
 
-price_app = typer.Typer(cls=_Group, help="Admin price overrides: they survive every sync.",
+price_app = typer.Typer(cls=_Group, help="Admin price overrides: they survive every sync.\n\n"
+                        "Example: registry price set xai/grok-3 --input 2.50 --reason \"negotiated rate\"",
                         no_args_is_help=True)
 app.add_typer(price_app, name="price")
 ByOption = Annotated[
@@ -483,7 +487,8 @@ def enable(
     render.info(f"Enabled {key[0]}/{key[1]}")
 
 
-db_app = typer.Typer(cls=_Group, help="The database schema, owned by Alembic migrations.",
+db_app = typer.Typer(cls=_Group, help="The database schema, owned by Alembic migrations.\n\n"
+                     "Example: registry db upgrade",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -532,6 +537,8 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
 
     with _database(database_url, create=True) as conn, conn.begin():
         current = migrations.current_revision(conn)
+        if current is None:
+            migrations.schema_state(conn)  # refuses tables that carry no version (exit 78)
     head = migrations.head_revision()
     status = "at head" if current == head else f"head is {head}: run `registry db upgrade`"
     typer.echo(f"{current or 'base (empty)'} ({status})")

@@ -167,6 +167,9 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
         return LockTimeout(f"timed out on {db.display}: {detail}")
     if db.is_sqlite and "database is locked" in detail:
         return LockTimeout(f"{db.display} is locked by another writer: {detail}")
+    if db.is_sqlite and getattr(orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
+        # Not an OperationalError, but the file cannot be opened as a database all the same.
+        return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
     if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
         if sqlstate is None or sqlstate.startswith(("08", "28", "3D")) or db.is_sqlite:
             return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")

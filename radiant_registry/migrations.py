@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, inspect
 
 from radiant_registry.config import bundled_path
@@ -35,26 +38,57 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """Alembic's own errors (an unknown revision, in the database or asked for) exit 78."""
+    try:
+        yield
+    except CommandError as exc:
+        raise ConfigError(f"migration refused: {exc}") from None
+
+
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    command.upgrade(alembic_config(connection), revision)
+    if current_revision(connection) is None:
+        _refuse_unversioned_tables(connection)
+    with _alembic_errors():
+        command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(connection: Connection, revision: str) -> None:
-    command.downgrade(alembic_config(connection), revision)
+    with _alembic_errors():
+        command.downgrade(alembic_config(connection), revision)
+
+
+def _refuse_unversioned_tables(connection: Connection) -> None:
+    """Tables but no schema version: not ours, or damaged; never migrate over it (exit 78)."""
+    tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
+    if tables:
+        raise ConfigError(
+            "the database has tables but no radiant-registry schema version "
+            f"({', '.join(sorted(tables)[:5])}): is it the right database?"
+        )
+
+
+def _is_known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def schema_state(connection: Connection) -> State:
     """'empty' for a brand-new database, 'current' at head; otherwise refuse (exit 78)."""
     revision = current_revision(connection)
     if revision is None:
-        tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
-        if tables:
-            raise ConfigError(
-                "the database has tables but no radiant-registry schema version "
-                f"({', '.join(sorted(tables)[:5])}): is it the right database?"
-            )
+        _refuse_unversioned_tables(connection)
         return "empty"
     head = head_revision()
+    if revision != head and not _is_known(revision):
+        raise ConfigError(
+            f"the database schema is at revision {revision}, which this version of "
+            f"radiant-registry does not know (its head is {head}): was it migrated by a "
+            "newer version? Upgrade radiant-registry"
+        )
     if revision != head:
         raise SchemaOutOfDate(
             f"the database schema is at revision {revision}, this tool needs {head}: "

@@ -205,8 +205,9 @@ def models_csv(records: Sequence[dict[str, Any]]) -> None:
         writer.writerow([
             r["provider"], r["id"], r["display_name"], r["model_type"], r["category"],
             r["context_window"], r["max_output_tokens"],
-            format(r["pricing"]["input_per_1m"], "f"),
-            "" if r["pricing"]["output_per_1m"] is None else format(r["pricing"]["output_per_1m"], "f"),
+            # price(), not format(): PostgreSQL returns Numeric(20, 10) as 3.0000000000.
+            price(r["pricing"]["input_per_1m"]),
+            "" if r["pricing"]["output_per_1m"] is None else price(r["pricing"]["output_per_1m"]),
             bool(r["override"]), r["is_novel"], " ".join(r["capabilities"]), r["enabled"], r["retired"],
         ])
 

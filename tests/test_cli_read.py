@@ -1,0 +1,518 @@
+"""Reading the catalogue back (list, show, providers) and the admin commands, on both databases.
+
+Every test runs the real CLI against a real SQLite file and a real PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from radiant_registry import render
+from radiant_registry.cli import app
+
+# What the shipped registry files hold (16 providers, 31 models).
+ALL_MODELS = 31
+NOVEL = {
+    "anthropic/claude-4-opus-agents", "azure_openai/phi-4", "deepseek/deepseek-r1",
+    "google/gemini-2.0-pro-exp", "google/gemini-2.0-ultra", "openai/gpt-4o-realtime",
+    "openai/o1-pro", "together/llama-3.3-70b", "together/qwen-2.5-coder",
+    "xai/grok-2-vision", "xai/grok-analyst", "xai/grok-coder", "xai/grok-realtime",
+}
+CATEGORY_NOVEL = NOVEL - {"xai/grok-2-vision", "xai/grok-analyst", "xai/grok-coder",
+                          "xai/grok-realtime"}
+VISION = {
+    "anthropic/claude-4-opus", "anthropic/claude-4-sonnet", "google/gemini-2.0-flash",
+    "google/gemini-2.0-pro", "google/gemini-2.0-ultra", "openai/gpt-4o", "openai/gpt-4o-mini",
+    "xai/grok-2-vision",
+}
+XAI = {f"xai/{m}" for m in ("grok-2", "grok-2-mini", "grok-2-vision", "grok-3", "grok-3-fast",
+                             "grok-3-mini", "grok-analyst", "grok-coder", "grok-embed",
+                             "grok-realtime")}
+# The keys of a model in a provider file (registry_data/providers/*.yaml).
+YAML_MODEL_FIELDS = {
+    "id", "display_name", "model_type", "category", "context_window", "max_output_tokens",
+    "modalities", "pricing", "capabilities", "is_novel", "status", "release_date",
+    "deprecation_date", "aliases", "source_url", "verified_at",
+}
+CSV_HEADER = ["provider", "id", "display_name", "model_type", "category", "context_window",
+              "max_output_tokens", "input_per_1m", "output_per_1m", "overridden", "is_novel",
+              "capabilities", "enabled", "retired"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_render_state() -> None:
+    """The output format and event log of an earlier in-process run must not leak into this
+    test: cli.py sets them per run but never resets them (a new process always starts clean)."""
+    render.set_format("table")
+    render.set_log(None)
+
+
+@pytest.fixture
+def synced(cli: Any) -> Any:
+    result = cli.sync()
+    assert result.exit_code == 0, result.output
+    return cli
+
+
+def keys(records: list[dict[str, Any]]) -> set[str]:
+    return {f"{r['provider']}/{r['id']}" for r in records}
+
+
+def list_json(cli: Any, *args: str) -> list[dict[str, Any]]:
+    result = cli("list", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def show_json(cli: Any, model: str) -> dict[str, Any]:
+    result = cli("show", model, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def detail(stdout: str) -> dict[str, str]:
+    """`show`'s table as {label: value}: labels and values are separated by 2+ spaces."""
+    pairs = (re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in stdout.splitlines())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+
+
+def utc(text: str) -> datetime:
+    """An ISO time from the CLI; the tool writes UTC, and SQLite hands it back without zone."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def assert_recent(text: str, before: datetime) -> None:
+    assert before - timedelta(seconds=2) <= utc(text) <= datetime.now(UTC) + timedelta(seconds=2)
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+def test_list_shows_every_active_model(synced):
+    records = list_json(synced)
+    assert len(records) == ALL_MODELS
+    assert keys(records) >= XAI | NOVEL | VISION
+
+
+def test_list_filters_by_provider_repeatable(synced):
+    assert keys(list_json(synced, "--provider", "xai")) == XAI
+    both = keys(list_json(synced, "--provider", "xai", "-p", "deepseek"))
+    assert both == XAI | {"deepseek/deepseek-r1", "deepseek/deepseek-v3"}
+    assert list_json(synced, "--provider", "bedrock") == []  # a provider without models
+
+
+def test_list_filters_by_capability_category_and_novelty(synced):
+    assert keys(list_json(synced, "--capability", "vision")) == VISION
+    assert keys(list_json(synced, "--category", "novel")) == CATEGORY_NOVEL
+    assert keys(list_json(synced, "--novel")) == NOVEL
+    not_novel = list_json(synced, "--not-novel")
+    assert len(not_novel) == ALL_MODELS - len(NOVEL)
+    assert keys(not_novel).isdisjoint(NOVEL)
+    combined = list_json(synced, "--provider", "xai", "--novel", "--capability", "code")
+    assert keys(combined) == {"xai/grok-coder"}
+
+
+def test_list_sorts_by_effective_input_price(synced):
+    records = list_json(synced, "--sort", "input_price")
+    prices = [r["pricing"]["input_per_1m"] for r in records]
+    assert prices == sorted(prices)
+    assert [f"{r['provider']}/{r['id']}" for r in records[:3]] == [
+        "azure_openai/phi-4", "google/gemini-2.0-flash", "xai/grok-embed"]
+    assert prices[:3] == [0.07, 0.075, 0.1]
+    assert (records[-1]["provider"], records[-1]["id"]) == ("openai", "o1-pro")
+    # The sort uses the effective price: an override moves the model.
+    deal = synced("price", "set", "openai/o1-pro", "--input", "0.01", "--reason", "deal")
+    assert deal.exit_code == 0
+    first = list_json(synced, "--sort", "input_price")[0]
+    assert (first["provider"], first["id"], first["pricing"]["input_per_1m"]) == (
+        "openai", "o1-pro", 0.01)
+
+
+@pytest.mark.parametrize("field", ["context_window", "max_output_tokens", "id", "category"])
+def test_list_sorts_by_field(synced, field):
+    values = [r[field] for r in list_json(synced, "--sort", field)]
+    assert len(values) == ALL_MODELS
+    assert values == sorted(values)
+
+
+def test_list_sort_by_output_price_puts_embedding_without_output_price_first(synced):
+    records = list_json(synced, "--sort", "output_price")
+    assert (records[0]["provider"], records[0]["id"], records[0]["pricing"]["output_per_1m"]) == (
+        "xai", "grok-embed", None)
+    outputs = [r["pricing"]["output_per_1m"] for r in records[1:]]
+    assert outputs == sorted(outputs)
+
+
+def test_list_rejects_an_unknown_sort_field_with_usage_exit(synced):
+    result = synced("list", "--sort", "price")
+    assert result.exit_code == 64
+    assert "cannot sort by 'price'" in result.stderr
+    assert "input_price" in result.stderr
+    assert result.stdout == ""
+
+
+def test_list_json_has_yaml_fields_state_and_prices_as_numbers(synced):
+    records = {f"{r['provider']}/{r['id']}": r for r in list_json(synced)}
+    grok = records["xai/grok-3"]
+    assert set(grok) >= YAML_MODEL_FIELDS | {"provider", "enabled", "retired", "list_pricing",
+                                             "override", "pricing"}
+    assert grok["provider"] == "xai"
+    assert grok["display_name"] == "Grok 3"
+    assert grok["category"] == "flagship"
+    assert grok["context_window"] == 131072
+    assert grok["max_output_tokens"] == 8192
+    assert grok["modalities"] == {"input": ["text"], "output": ["text"]}
+    assert grok["capabilities"] == ["analysis", "chat", "realtime_info", "reasoning"]
+    assert grok["is_novel"] is False
+    assert grok["enabled"] is True
+    assert grok["retired"] is False
+    assert grok["override"] is None
+    assert grok["list_pricing"]["input_per_1m"] == 3.0
+    assert grok["list_pricing"]["output_per_1m"] == 15.0
+    assert grok["pricing"]["input_per_1m"] == 3.0
+    assert grok["pricing"]["output_per_1m"] == 15.0
+    for record in records.values():
+        assert isinstance(record["pricing"]["input_per_1m"], int | float)
+        assert isinstance(record["list_pricing"]["input_per_1m"], int | float)
+    flash = records["google/gemini-2.0-flash"]["pricing"]
+    assert (flash["input_per_1m"], flash["output_per_1m"]) == (0.075, 0.3)
+    assert records["xai/grok-embed"]["pricing"]["output_per_1m"] is None
+
+
+def test_list_json_shows_the_override_and_effective_price(synced):
+    result = synced("price", "set", "xai/grok-3", "--input", "2.5", "--reason", "negotiated",
+                    "--by", "alice")
+    assert result.exit_code == 0, result.output
+    grok = {r["id"]: r for r in list_json(synced, "--provider", "xai")}["grok-3"]
+    assert grok["list_pricing"]["input_per_1m"] == 3.0
+    assert grok["pricing"]["input_per_1m"] == 2.5
+    assert grok["pricing"]["output_per_1m"] == 15.0  # not overridden: the list price
+    override = grok["override"]
+    assert {k: override[k] for k in ("input_per_1m", "output_per_1m", "reason", "set_by")} == {
+        "input_per_1m": 2.5, "output_per_1m": None, "reason": "negotiated", "set_by": "alice"}
+    table = synced("list", "--provider", "xai")
+    assert table.exit_code == 0
+    line = next(row for row in table.stdout.splitlines() if " grok-3 " in row)
+    assert "2.50*" in line and "15.00*" in line
+    assert "(* = admin price override, 1)" in table.stdout
+
+
+def test_list_csv_parses_with_the_csv_module(synced):
+    result = synced("list", "--format", "csv", "--all")
+    assert result.exit_code == 0, result.output
+    reader = csv.DictReader(io.StringIO(result.stdout))
+    assert reader.fieldnames == CSV_HEADER
+    rows = {f"{r['provider']}/{r['id']}": r for r in reader}
+    assert len(rows) == ALL_MODELS
+    grok = rows["xai/grok-3"]
+    assert (grok["display_name"], grok["context_window"], grok["max_output_tokens"]) == (
+        "Grok 3", "131072", "8192")
+    # The same text on both databases (PostgreSQL's Numeric(20,10) is not shown as 3.0000000000).
+    assert (grok["input_per_1m"], grok["output_per_1m"]) == ("3.00", "15.00")
+    assert rows["google/gemini-2.0-flash"]["input_per_1m"] == "0.075"
+    assert rows["xai/grok-embed"]["output_per_1m"] == ""
+    assert grok["capabilities"] == "analysis chat realtime_info reasoning"
+    assert (grok["overridden"], grok["is_novel"], grok["enabled"], grok["retired"]) == (
+        "False", "False", "True", "False")
+    assert rows["openai/o1-pro"]["is_novel"] == "True"
+
+
+def test_list_all_includes_disabled_and_retired_models(synced, data_dir: Path):
+    assert synced("disable", "xai/grok-2", "--reason", "superseded").exit_code == 0
+    (data_dir / "providers" / "perplexity.yaml").unlink()
+    pruned = synced.sync("--prune", "--force")
+    assert pruned.exit_code == 0, pruned.output
+
+    active = keys(list_json(synced))
+    assert len(active) == ALL_MODELS - 2
+    assert "xai/grok-2" not in active
+    assert "perplexity/perplexity-sonar-pro" not in active
+
+    everything = {f"{r['provider']}/{r['id']}": r for r in list_json(synced, "--all")}
+    assert len(everything) == ALL_MODELS
+    grok = everything["xai/grok-2"]
+    assert (grok["enabled"], grok["retired"]) == (False, False)
+    sonar = everything["perplexity/perplexity-sonar-pro"]
+    assert (sonar["enabled"], sonar["retired"]) == (True, True)
+
+    table = synced("list", "--all", "--provider", "xai", "--provider", "perplexity")
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert next(x for x in lines if " grok-2 " in x).rstrip().endswith("disabled")
+    assert next(x for x in lines if "perplexity-sonar-pro" in x).rstrip().endswith("retired")
+    assert next(x for x in lines if " grok-3 " in x).rstrip().endswith("active")
+
+
+# --- show ---------------------------------------------------------------------------------------
+
+
+def test_show_by_key_and_by_bare_model_id(synced):
+    by_key = show_json(synced, "xai/grok-3")
+    assert show_json(synced, "grok-3") == by_key
+    assert (by_key["provider"], by_key["id"], by_key["display_name"]) == ("xai", "grok-3", "Grok 3")
+    assert by_key["pricing"]["input_per_1m"] == 3.0
+    assert by_key["switched_by"] is None
+
+    table = synced("show", "grok-3")
+    assert table.exit_code == 0, table.output
+    rows = detail(table.stdout)
+    assert rows["provider"] == "xai"
+    assert rows["display_name"] == "Grok 3"
+    assert rows["context_window"] == "131072"
+    assert rows["capabilities"] == "[analysis, chat, realtime_info, reasoning]"
+    assert (rows["list input_per_1m"], rows["list output_per_1m"]) == ("3.00", "15.00")
+    assert (rows["effective input_per_1m"], rows["effective output_per_1m"]) == ("3.00", "15.00")
+    assert "override" not in rows
+
+
+def test_show_with_override_shows_list_and_effective_price_and_reason(synced):
+    assert synced("price", "set", "grok-3", "--input", "2.50", "--output", "12",
+                  "--reason", "negotiated rate", "--by", "carol").exit_code == 0
+    record = show_json(synced, "xai/grok-3")
+    assert record["list_pricing"]["input_per_1m"] == 3.0
+    assert (record["pricing"]["input_per_1m"], record["pricing"]["output_per_1m"]) == (2.5, 12.0)
+    override = record["override"]
+    assert (override["reason"], override["set_by"]) == ("negotiated rate", "carol")
+    rows = detail(synced("show", "xai/grok-3").stdout)
+    assert rows["override"].startswith("input 2.50, output 12.00: negotiated rate (carol, ")
+    assert (rows["list input_per_1m"], rows["effective input_per_1m"]) == ("3.00", "2.50")
+    assert rows["effective output_per_1m"] == "12.00"
+
+
+@pytest.mark.parametrize(("typed", "suggested"), [("xai/grok-33", "xai/grok-3"),
+                                                   ("grok-3-minii", "grok-3-mini")])
+def test_show_unknown_model_exits_64_with_did_you_mean(synced, typed, suggested):
+    result = synced("show", typed)
+    assert result.exit_code == 64
+    assert f"no model '{typed}'" in result.stderr
+    assert f"did you mean '{suggested}'" in result.stderr
+    assert result.stdout == ""
+
+
+# --- providers ----------------------------------------------------------------------------------
+
+
+def test_providers_lists_16_with_auth_type_api_base_and_model_count(synced):
+    result = synced("providers", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    assert len(rows) == 16
+    assert rows["xai"] == {"id": "xai", "display_name": "xAI (Grok)", "auth_type": "api_key",
+                           "api_base": "https://api.x.ai/v1", "models": 10, "retired": False}
+    assert (rows["bedrock"]["auth_type"], rows["bedrock"]["models"]) == ("iam", 0)
+    assert rows["vertex_ai"]["auth_type"] == "service_account"
+    assert rows["vertex_ai"]["api_base"] == "https://{location}-aiplatform.googleapis.com"
+    assert rows["openai"]["models"] == 5
+    assert sum(row["models"] for row in rows.values()) == ALL_MODELS
+
+    table = synced("providers")
+    assert table.exit_code == 0
+    xai_line = next(line for line in table.stdout.splitlines() if line.startswith("xai "))
+    assert xai_line.split() == ["xai", "xAI", "(Grok)", "api_key", "https://api.x.ai/v1", "10"]
+
+
+def test_providers_count_only_enabled_models(synced):
+    assert synced("disable", "xai/grok-2", "--reason", "old").exit_code == 0
+    rows = {row["id"]: row for row in json.loads(synced("providers", "--format", "json").stdout)}
+    assert rows["xai"]["models"] == 9
+
+
+# --- price set / clear / list ------------------------------------------------------------------
+
+
+def price_list(cli: Any) -> list[dict[str, Any]]:
+    result = cli("price", "list", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_price_set_records_who_when_and_why(synced):
+    before = datetime.now(UTC)
+    result = synced("price", "set", "xai/grok-3", "--input", "2.50", "--output", "12.00",
+                    "--reason", "negotiated rate", "--by", "alice")
+    assert result.exit_code == 0, result.output
+    assert "Price override set on xai/grok-3 by alice" in result.stderr
+    [row] = price_list(synced)
+    assert {k: v for k, v in row.items() if k != "set_at"} == {
+        "provider_id": "xai", "model_id": "grok-3", "input_per_1m": 2.5, "output_per_1m": 12.0,
+        "reason": "negotiated rate", "set_by": "alice",
+        "list_input_per_1m": 3.0, "list_output_per_1m": 15.0,
+    }
+    assert_recent(row["set_at"], before)
+    table = synced("price", "list")
+    assert table.exit_code == 0
+    assert "negotiated rate" in table.stdout and "alice" in table.stdout
+
+
+def test_price_set_defaults_to_the_os_user_and_replaces_the_previous_override(synced):
+    assert synced("price", "set", "grok-3", "--input", "2", "--reason", "first",
+                  "--by", "alice").exit_code == 0
+    result = synced("price", "set", "grok-3", "--output", "9.5", "--reason", "second")
+    assert result.exit_code == 0, result.output
+    [row] = price_list(synced)
+    assert (row["input_per_1m"], row["output_per_1m"], row["reason"], row["set_by"]) == (
+        None, 9.5, "second", getpass.getuser())
+    record = show_json(synced, "xai/grok-3")
+    assert (record["pricing"]["input_per_1m"], record["pricing"]["output_per_1m"]) == (3.0, 9.5)
+
+
+def test_price_clear_restores_the_list_price(synced):
+    assert synced("price", "set", "grok-3", "--input", "2", "--reason", "x").exit_code == 0
+    result = synced("price", "clear", "xai/grok-3")
+    assert result.exit_code == 0, result.output
+    assert "Price override cleared on xai/grok-3" in result.stderr
+    assert price_list(synced) == []
+    assert show_json(synced, "xai/grok-3")["pricing"]["input_per_1m"] == 3.0
+    again = synced("price", "clear", "xai/grok-3")
+    assert again.exit_code == 64
+    assert "has no price override" in again.stderr
+    assert synced("price", "list").stdout.strip() == "no price overrides"
+
+
+def test_price_set_refuses_an_unknown_model_with_did_you_mean(synced):
+    result = synced("price", "set", "xai/grok-33", "--input", "1", "--reason", "x")
+    assert result.exit_code == 64
+    assert "did you mean 'xai/grok-3'" in result.stderr
+    assert price_list(synced) == []
+    cleared = synced("price", "clear", "nope/grok-3")
+    assert cleared.exit_code == 64
+    assert "no model 'nope/grok-3'" in cleared.stderr
+
+
+BAD_PRICES = [
+    ("-1", "must not be negative"),
+    ("abc", "'abc' is not a number"),
+    ("1e-9", "per-token price"),
+    ("NaN", "finite"),
+    ("", "is not a number"),
+]
+
+
+def test_price_set_refuses_bad_prices_with_usage_exit(synced):
+    for value, message in BAD_PRICES:
+        for option in ("--input", "--output"):
+            result = synced("price", "set", "xai/grok-3", option, value, "--reason", "x")
+            assert result.exit_code == 64, (value, result.output)
+            assert f"{option}: " in result.stderr and message in result.stderr, value
+    assert price_list(synced) == []
+
+
+def test_price_set_needs_a_price_and_a_reason(synced):
+    none = synced("price", "set", "xai/grok-3", "--reason", "x")
+    assert none.exit_code == 64
+    assert "give --input, --output or both" in none.stderr
+    blank = synced("price", "set", "xai/grok-3", "--input", "1", "--reason", "  ")
+    assert blank.exit_code == 64
+    missing = synced("price", "set", "xai/grok-3", "--input", "1")
+    assert missing.exit_code == 64
+    assert "--reason" in missing.stderr
+    assert price_list(synced) == []
+
+
+# --- disable / enable ---------------------------------------------------------------------------
+
+
+def test_disable_records_who_when_why_and_hides_the_model(synced):
+    before = datetime.now(UTC)
+    result = synced("disable", "xai/grok-2", "--reason", "superseded by grok-3", "--by", "bob")
+    assert result.exit_code == 0, result.output
+    assert "Disabled xai/grok-2" in result.stderr
+    record = show_json(synced, "xai/grok-2")
+    assert (record["enabled"], record["switch_reason"], record["switched_by"]) == (
+        False, "superseded by grok-3", "bob")
+    assert_recent(record["switched_at"], before)
+    assert "xai/grok-2" not in keys(list_json(synced))
+    assert "xai/grok-2" in keys(list_json(synced, "--all"))
+    # A sync never flips the admin's switch.
+    assert synced.sync().exit_code == 0
+    assert show_json(synced, "xai/grok-2")["enabled"] is False
+
+
+def test_enable_switches_back_on_and_records_the_os_user(synced):
+    assert synced("disable", "grok-2", "--reason", "old", "--by", "bob").exit_code == 0
+    result = synced("enable", "grok-2", "--reason", "customers need it")
+    assert result.exit_code == 0, result.output
+    assert "Enabled xai/grok-2" in result.stderr
+    record = show_json(synced, "xai/grok-2")
+    assert (record["enabled"], record["switch_reason"], record["switched_by"]) == (
+        True, "customers need it", getpass.getuser())
+    assert len(list_json(synced)) == ALL_MODELS
+
+
+def test_disable_unknown_model_and_missing_reason_exit_64(synced):
+    unknown = synced("disable", "xai/grok-9", "--reason", "x")
+    assert unknown.exit_code == 64
+    assert "did you mean" in unknown.stderr
+    missing = synced("disable", "xai/grok-2")
+    assert missing.exit_code == 64
+    assert len(list_json(synced)) == ALL_MODELS
+
+
+# --- no database, no schema ---------------------------------------------------------------------
+
+READ_COMMANDS = [
+    ("list",), ("show", "xai/grok-3"), ("providers",), ("history",), ("price", "list"),
+    ("price", "set", "xai/grok-3", "--input", "1", "--reason", "x"),
+    ("price", "clear", "xai/grok-3"), ("disable", "xai/grok-3", "--reason", "x"),
+    ("enable", "xai/grok-3"),
+]
+
+
+def registry(*argv: str) -> Any:
+    """One in-process run, starting like a new process (see fresh_render_state)."""
+    render.set_format("table")
+    render.set_log(None)
+    return CliRunner().invoke(app, list(argv), catch_exceptions=False)
+
+
+def test_read_commands_on_a_missing_sqlite_file_exit_78_and_create_nothing(tmp_path):
+    path = tmp_path / "absent.db"
+    for command in READ_COMMANDS:
+        result = registry(*command, "--database-url", f"sqlite:///{path}")
+        assert result.exit_code == 78, (command, result.output)
+        assert f"no database at {path}: run `registry sync` to create it" in result.stderr
+        assert not path.exists()
+    # The default database too: ./registry.db is not created by a read.
+    assert registry("list").exit_code == 78
+    assert not (tmp_path / "registry.db").exists()
+
+
+def test_read_commands_on_a_database_without_schema_exit_78(cli, database_url):
+    if database_url.startswith("sqlite"):
+        sqlite3.connect(database_url.removeprefix("sqlite:///")).close()  # an empty file
+    for command in READ_COMMANDS:
+        result = cli(*command)
+        assert result.exit_code == 78, (command, result.output)
+        assert "has no registry schema yet: run `registry sync` or `registry db upgrade`" in (
+            result.stderr)
+        assert result.stdout == ""
+
+
+# --- usage errors -------------------------------------------------------------------------------
+
+USAGE_ERRORS = [
+    ("list", "--bogus"), ("list", "--format", "xml"), ("list", "--provider"), ("show",),
+    ("show", "a", "b"), ("price", "set"), ("price", "clear"), ("disable",),
+    ("history", "--limit", "0"), ("sync", "--lock-timeout", "-1"), ("db", "downgrade"),
+    ("nosuchcommand",), ("price", "nosuch"), ("validate", "--format", "yaml"),
+]
+
+
+def test_usage_errors_exit_64_not_2(tmp_path):
+    for argv in USAGE_ERRORS:
+        result = registry(*argv)
+        assert result.exit_code == 64, (argv, result.output)
+        assert "Error" in result.stderr  # click's usage error box
+    assert list(tmp_path.iterdir()) == []  # no database was created

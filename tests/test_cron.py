@@ -1,0 +1,241 @@
+"""Unattended runs: the README's crontab entry, the write lock between real processes, --quiet."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SHIPPED_DATA, dump_tables
+from sqlalchemy import text
+
+from radiant_registry.apply import LOCK_KEY
+from radiant_registry.db import make_engine, resolve_url
+
+REPO = Path(__file__).resolve().parent.parent
+REGISTRY = Path(sys.executable).parent / "registry"  # the installed console script
+LOCK_MESSAGE = "another sync holds the registry lock; gave up after 1s (--lock-timeout)"
+
+
+def crontab_command() -> str:
+    """The command of the README's crontab entry, without its five schedule fields."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^```crontab\n(.*?)^```", readme, re.S | re.M)
+    assert block, "README.md has no crontab code block"
+    [line] = [x for x in block.group(1).splitlines() if x.startswith("*/15")]
+    fields = line.split(None, 5)
+    assert fields[:5] == ["*/15", "*", "*", "*", "*"]
+    return fields[5]
+
+
+def run_registry(*argv: str, env: dict[str, str] | None = None,
+                 timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`registry` in a process of its own, without a terminal and without the test's settings."""
+    return subprocess.run(
+        [str(REGISTRY), *argv], env=env or {"PATH": os.environ["PATH"]},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def query(database_url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = make_engine(resolve_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def model_count(database_url: str) -> int:
+    return query(database_url, "SELECT count(*) FROM models")[0][0]
+
+
+def successful_runs(database_url: str) -> list[tuple[int, int, int, int]]:
+    return query(database_url, "SELECT created, updated, retired, unchanged FROM sync_runs "
+                               "WHERE outcome = 'success' ORDER BY id")
+
+
+# --- the README's crontab entry -----------------------------------------------------------------
+
+
+@pytest.fixture
+def cron_job(tmp_path: Path, database_url: str) -> tuple[str, dict[str, str], Path, Path]:
+    """The crontab command pointed at a temporary install: (command, env, log, lock file)."""
+    home = tmp_path / "srv" / "radiant-registry"
+    shutil.copytree(SHIPPED_DATA, home / "registry_data")
+    (home / ".venv" / "bin").mkdir(parents=True)
+    (home / ".venv" / "bin" / "registry").symlink_to(REGISTRY)
+    lock = tmp_path / "radiant-registry.lock"
+    log = tmp_path / "log" / "radiant-registry.log"
+    log.parent.mkdir()
+    command = crontab_command()
+    for old, new in [("/srv/radiant-registry", home), ("/tmp/radiant-registry.lock", lock),
+                     ("/var/log/radiant-registry.log", log)]:
+        assert old in command
+        command = command.replace(old, shlex.quote(str(new)))
+    # What cron gives a job: a minimal PATH, no terminal, and the crontab's variables.
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh",
+           "DATABASE_URL": database_url}
+    return command, env, log, lock
+
+
+def run_cron(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-c", command], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, cwd="/")
+
+
+def log_events(log: Path) -> list[dict[str, Any]]:
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines, "the log is empty"
+    return [json.loads(line) for line in lines]  # every line is one JSON object
+
+
+def test_readme_crontab_entry_syncs_and_logs_json_lines(cron_job, database_url):
+    command, env, log, lock = cron_job
+    first = run_cron(command, env)
+    assert first.returncode == 0, first.stderr + log.read_text()
+    assert (first.stdout, first.stderr) == ("", "")  # cron would mail anything printed
+    events = log_events(log)
+    assert events[0]["event"] == "sync.start"
+    assert events[-1]["event"] == "sync.summary"
+    assert {e["level"] for e in events} == {"info"}
+    assert all(isinstance(e["ts"], str) and e["message"] for e in events)
+    summary = events[-1]
+    assert {k: summary[k] for k in ("created", "updated", "retired", "unchanged")} == {
+        "created": 47, "updated": 0, "retired": 0, "unchanged": 0}
+    assert isinstance(summary["duration_s"], int | float)
+    assert sum(1 for e in events if e["event"] == "change") == 47
+    assert model_count(database_url) == 31
+
+    second = run_cron(command, env)
+    assert second.returncode == 0, log.read_text()
+    events = log_events(log)
+    assert [e["event"] for e in events].count("sync.start") == 2
+    assert events[-1]["event"] == "sync.summary"
+    assert (events[-1]["created"], events[-1]["unchanged"]) == (0, 47)
+
+    # flock -n skips the run while a previous one still holds the file lock.
+    lines_before = len(log.read_text().splitlines())
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        skipped = run_cron(command, env)
+    assert skipped.returncode == 1
+    assert len(log.read_text().splitlines()) == lines_before
+    assert successful_runs(database_url) == [(47, 0, 0, 0), (0, 0, 0, 47)]
+
+
+# --- the write lock -----------------------------------------------------------------------------
+
+
+@contextmanager
+def registry_lock_held(database_url: str) -> Iterator[None]:
+    """Hold the lock a sync takes, from another connection, as a concurrent sync would."""
+    if database_url.startswith("sqlite"):
+        conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:  # a transaction begins with the first statement
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def test_sync_gives_up_with_75_while_another_holds_the_lock(cli, database_url, data_dir):
+    assert cli.sync().exit_code == 0
+    xai = data_dir / "providers" / "xai.yaml"
+    source = xai.read_text(encoding="utf-8")
+    assert source.count("input_per_1m: 3.00\n") == 1  # grok-3
+    xai.write_text(source.replace("input_per_1m: 3.00\n", "input_per_1m: 3.10\n"))
+    before = dump_tables(database_url)
+    argv = ("sync", "--yes", "--lock-timeout", "1", "--data-dir", str(data_dir),
+            "--database-url", database_url)
+
+    with registry_lock_held(database_url):
+        started = time.monotonic()
+        blocked = run_registry(*argv)
+        waited = time.monotonic() - started
+    assert blocked.returncode == 75, blocked.stderr
+    assert f"error: {LOCK_MESSAGE}" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
+    assert blocked.stdout == ""
+    assert waited >= 1
+    after = dump_tables(database_url)
+    assert {k: v for k, v in after.items() if k != "sync_runs"} == {
+        k: v for k, v in before.items() if k != "sync_runs"}
+    assert successful_runs(database_url) == [(47, 0, 0, 0)]
+    failed = query(database_url, "SELECT error FROM sync_runs WHERE outcome = 'failed'")
+    if database_url.startswith("postgresql"):
+        assert failed == [(LOCK_MESSAGE,)]  # every run is recorded, failed ones too
+    else:
+        assert failed == []  # SQLite: the lock holder blocks writing the record as well
+
+    released = run_registry(*argv)
+    assert released.returncode == 0, released.stderr
+    assert successful_runs(database_url) == [(47, 0, 0, 0), (0, 1, 0, 46)]
+    [(price,)] = query(database_url, "SELECT input_per_1m FROM models "
+                                     "WHERE provider_id = 'xai' AND model_id = 'grok-3'")
+    assert str(price).rstrip("0") == "3.1"
+
+
+def test_two_syncs_racing_on_a_fresh_database(database_url, data_dir):
+    argv = [str(REGISTRY), "sync", "--yes", "--log-format", "json", "--data-dir", str(data_dir),
+            "--database-url", database_url]
+    env = {"PATH": os.environ["PATH"]}
+    procs = [subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = [(proc.wait(timeout=60), proc.stderr.read()) for proc in procs]
+    for proc in procs:
+        proc.stdout.close()
+        proc.stderr.close()
+    codes = sorted(code for code, _ in outcomes)
+    assert codes in ([0, 0], [0, 75]), outcomes
+    for code, stderr in outcomes:
+        events = [json.loads(line) for line in stderr.splitlines()]
+        last = events[-1]
+        if code == 0:
+            assert last["event"] == "sync.summary"
+        else:
+            assert (last["level"], last["message"]) == ("error", LOCK_MESSAGE.replace("1s", "5s"))
+    assert model_count(database_url) == 31
+    expected = [(47, 0, 0, 0), (0, 0, 0, 47)][: codes.count(0)]
+    assert successful_runs(database_url) == expected
+
+
+# --- --quiet ------------------------------------------------------------------------------------
+
+
+def test_quiet_sync_prints_nothing_on_success(database_url, data_dir):
+    argv = ("sync", "--yes", "--quiet", "--data-dir", str(data_dir), "--database-url", database_url)
+    first = run_registry(*argv)  # initialises the schema too
+    assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+    (data_dir / "providers" / "perplexity.yaml").unlink()
+    second = run_registry(*argv, "--prune", "--force")
+    assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
+    assert successful_runs(database_url) == [(47, 0, 0, 0), (0, 0, 2, 45)]
+    # --quiet still prints errors.
+    failed = run_registry("sync", "--yes", "--quiet", "--data-dir", str(data_dir / "nowhere"),
+                          "--database-url", database_url)
+    assert failed.returncode == 78
+    assert failed.stdout == ""
+    assert "no registry data in" in failed.stderr

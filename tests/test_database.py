@@ -1,0 +1,399 @@
+"""Database URLs, secrets, errors, and the Alembic migrations, on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from radiant_registry import migrations, render
+from radiant_registry.cli import app
+from radiant_registry.db import make_engine, resolve_url
+from radiant_registry.tables import metadata
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA_TABLES = {"alembic_version", "models", "price_overrides", "providers", "sync_runs"}
+HEAD = "0001"
+
+# A password with every character that breaks naive URL handling.
+SECRET = "p%40ss@w:rd%"
+SECRET_FORMS = {
+    SECRET,
+    quote(SECRET, safe=""),  # p%2540ss%40w%3Ard%25: how it must be written in a URL
+    unquote(SECRET),  # p@ss@w:rd%: what a raw URL decodes to
+    quote(unquote(SECRET), safe=""),
+    "ss@w:rd", "w%3Ard",
+}
+
+
+def registry(*argv: str) -> Any:
+    """One in-process run. cli.py never resets render's per-run output format and event log,
+    so an earlier run's --format json would leak into this one; a new process starts clean."""
+    render.set_format("table")
+    render.set_log(None)
+    return CliRunner().invoke(app, list(argv), catch_exceptions=False)
+
+
+def assert_no_secret(result: Any) -> None:
+    seen = (result.stdout or "") + (result.stderr or "")
+    for form in SECRET_FORMS:
+        assert form not in seen, f"{form!r} leaked: {seen}"
+    assert "Traceback" not in seen
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(resolve_url(database_url))
+    yield engine
+    engine.dispose()
+
+
+def schema(engine: Engine) -> tuple[set[str], list[str]]:
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        return set(inspector.get_table_names()), inspector.get_view_names()
+
+
+def execute(engine: Engine, sql: str) -> None:
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text(sql))
+
+
+# --- URLs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgres_and_postgresql_schemes_use_psycopg_3(database_url, data_dir):
+    rest = database_url.split("://", 1)[1]
+    for scheme in ("postgres", "postgresql", "POSTGRES"):
+        assert resolve_url(f"{scheme}://{rest}").url.drivername == "postgresql+psycopg"
+    synced = registry("sync", "--yes", "--data-dir", str(data_dir),
+                      "--database-url", f"postgres://{rest}")
+    assert synced.exit_code == 0, synced.output
+    assert f"Database: postgresql+psycopg://{rest} (--database-url)" in synced.stderr
+    listed = registry("list", "--format", "json", "--database-url", f"postgresql://{rest}")
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.count('"provider":') == 31
+
+
+def test_database_url_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "sqlite:///from_registry_env.db")
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///from_database_env.db")
+
+    result = registry("db", "upgrade", "--database-url", "sqlite:///from_option.db")
+    assert result.exit_code == 0, result.output
+    assert "Database: sqlite:///from_option.db (--database-url)" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["from_option.db"]
+
+    result = registry("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "Database: sqlite:///from_registry_env.db ($REGISTRY_DATABASE_URL)" in result.stderr
+    assert (tmp_path / "from_registry_env.db").exists()
+    assert not (tmp_path / "from_database_env.db").exists()
+
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "")  # empty counts as unset
+    result = registry("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "Database: sqlite:///from_database_env.db ($DATABASE_URL)" in result.stderr
+    assert (tmp_path / "from_database_env.db").exists()
+    assert not (tmp_path / "registry.db").exists()
+
+    monkeypatch.delenv("REGISTRY_DATABASE_URL")
+    monkeypatch.delenv("DATABASE_URL")
+    result = registry("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "Database: sqlite:///registry.db (default)" in result.stderr
+    assert (tmp_path / "registry.db").exists()  # in the current directory
+    with sqlite3.connect(tmp_path / "registry.db") as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+
+
+# --- the password never shows ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def secret_role(postgres_admin: str) -> Iterator[tuple[str, str, str]]:
+    """A role whose password is SECRET, owning a fresh database: (role, host:port, database)."""
+    import psycopg
+    from psycopg import sql
+
+    role = f"rr_pw_{uuid.uuid4().hex[:10]}"
+    database = f"{role}_db"
+    admin = make_url(postgres_admin)
+    with psycopg.connect(postgres_admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+            sql.Identifier(role), sql.Literal(SECRET)))
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+            sql.Identifier(database), sql.Identifier(role)))
+    try:
+        yield role, f"{admin.host}:{admin.port or 5432}", database
+    finally:
+        with psycopg.connect(postgres_admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(database)))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def commands(data_dir: Path) -> list[tuple[str, ...]]:
+    data = ("--data-dir", str(data_dir))
+    return [("sync", "--yes", *data), ("diff", *data), ("list",), ("db", "current")]
+
+
+@pytest.mark.postgres
+def test_password_with_percent_at_and_colon_works_and_never_shows(secret_role, data_dir,
+                                                                   monkeypatch):
+    role, host, database = secret_role
+    encoded = f"postgresql://{role}:{quote(SECRET, safe='')}@{host}/{database}"
+    raw = f"postgres://{role}:{SECRET}@{host}/{database}"
+    shown = f"postgresql+psycopg://{role}:***@{host}/{database}"
+    for url in (encoded, raw):
+        for argv in commands(data_dir):
+            result = registry(*argv, "--database-url", url)
+            assert result.exit_code == 0, (argv, result.output)
+            assert f"Database: {shown} (--database-url)" in result.stderr
+            assert_no_secret(result)
+    monkeypatch.setenv("DATABASE_URL", encoded)
+    result = registry("list", "--provider", "xai")
+    assert result.exit_code == 0, result.output
+    assert f"Database: {shown} ($DATABASE_URL)" in result.stderr
+    assert "10 models" in result.stdout
+    assert_no_secret(result)
+
+
+@pytest.mark.postgres
+def test_unreachable_database_exits_69_without_the_password(secret_role, data_dir):
+    role, host, _ = secret_role
+    password = quote(SECRET, safe="")
+    failures = {
+        f"postgresql://{role}:{password}@127.0.0.1:1/registry": "Connection refused",
+        f"postgres://{role}:{SECRET}@127.0.0.1:1/registry": "Connection refused",
+        f"postgresql://{role}:{password}@{host}/no_such_db_{uuid.uuid4().hex[:8]}":
+            "does not exist",
+    }
+    for url, reason in failures.items():
+        for argv in commands(data_dir):
+            result = registry(*argv, "--database-url", url)
+            assert result.exit_code == 69, (argv, result.output)
+            assert "error: cannot use database postgresql+psycopg://" in result.stderr
+            assert reason in result.stderr
+            assert_no_secret(result)
+    # And in a real process, through the environment: no traceback, nothing on stdout.
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": next(iter(failures))}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "registry"), "sync", "--yes", "--data-dir",
+         str(data_dir)], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert proc.returncode == 69, proc.stderr
+    assert proc.stdout == ""
+    for form in SECRET_FORMS:
+        assert form not in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_sqlite_file_that_cannot_be_opened_exits_69(tmp_path, data_dir):
+    url = f"sqlite:///{tmp_path}/no/such/dir/registry.db"
+    for argv in commands(data_dir):
+        if argv[0] == "list":
+            continue  # a read command refuses a missing file first (exit 78)
+        result = registry(*argv, "--database-url", url)
+        assert result.exit_code == 69, (argv, result.output)
+        assert "unable to open database file" in result.stderr
+
+
+def test_a_file_that_is_not_a_sqlite_database_exits_69_and_is_left_alone(tmp_path, data_dir):
+    junk = tmp_path / "notes.db"
+    content = "these are notes, not a database\n" * 10
+    junk.write_text(content)
+    for argv in commands(data_dir):
+        result = registry(*argv, "--database-url", f"sqlite:///{junk}")
+        assert result.exit_code == 69, (argv, result.output)
+        assert "file is not a database" in result.stderr
+    assert junk.read_text() == content
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    (f"postgresql://u:{SECRET}@db.internal:notaport/registry", "cannot be parsed"),
+    (f"mysql://u:{SECRET}@db.internal/registry", "unsupported database 'mysql'"),
+    (f"mysql+pymysql://u:{quote(SECRET, safe='')}@db.internal/registry", "unsupported database"),
+    (f"u:{SECRET}@db.internal/registry", "is not a URL"),
+])
+def test_bad_or_unsupported_url_exits_78_without_the_password(tmp_path, data_dir, url, message):
+    for argv in commands(data_dir):
+        result = registry(*argv, "--database-url", url)
+        assert result.exit_code == 78, (argv, result.output)
+        assert message in result.stderr
+        assert_no_secret(result)
+    assert list(tmp_path.glob("*.db")) == []
+
+
+# --- migrations ---------------------------------------------------------------------------------
+
+
+def test_migrations_have_exactly_one_head():
+    bundled = ScriptDirectory.from_config(migrations.alembic_config())
+    assert bundled.get_heads() == [HEAD]
+    assert migrations.head_revision() == HEAD
+    checkout = ScriptDirectory.from_config(Config(str(REPO / "alembic.ini")))
+    assert checkout.get_heads() == [HEAD]
+    assert [r.revision for r in checkout.walk_revisions()] == [HEAD]
+
+
+def test_upgrade_downgrade_upgrade_through_the_cli(database_url, engine, data_dir):
+    url = ("--database-url", database_url)
+    current = registry("db", "current", *url)
+    assert current.exit_code == 0, current.output
+    assert current.stdout == f"base (empty) (head is {HEAD}: run `registry db upgrade`)\n"
+
+    for _ in range(2):
+        up = registry("db", "upgrade", *url)
+        assert up.exit_code == 0, up.output
+        assert f"Schema at revision {HEAD}" in up.stderr
+        assert schema(engine) == (SCHEMA_TABLES, ["effective_model_prices"])
+        assert registry("db", "current", *url).stdout == f"{HEAD} (at head)\n"
+
+        down = registry("db", "downgrade", "base", *url)
+        assert down.exit_code == 0, down.output
+        assert "Schema at revision base (empty)" in down.stderr
+        assert schema(engine) == ({"alembic_version"}, [])
+
+    assert registry("db", "upgrade", HEAD, *url).exit_code == 0
+    synced = registry("sync", "--yes", "--data-dir", str(data_dir), *url)
+    assert synced.exit_code == 0, synced.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == 31
+
+
+def test_tables_match_what_the_migrations_create(database_url, engine):
+    assert registry("db", "upgrade", "--database-url", database_url).exit_code == 0
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_alembic_upgrade_head_from_the_checkout(database_url, engine):
+    env = {"PATH": os.environ["PATH"], "REGISTRY_DATABASE_URL": database_url}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert schema(engine) == (SCHEMA_TABLES, ["effective_model_prices"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD,)]
+    listed = registry("list", "--database-url", database_url)
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.strip().endswith("0 models")
+
+
+def synced_database(database_url: str, data_dir: Path) -> None:
+    result = registry("sync", "--yes", "--data-dir", str(data_dir), "--database-url", database_url)
+    assert result.exit_code == 0, result.output
+
+
+def refused_everywhere(database_url: str, data_dir: Path, message: str) -> None:
+    data = ("--data-dir", str(data_dir))
+    for argv in (("sync", "--yes", *data), ("diff", *data), ("list",), ("show", "xai/grok-3")):
+        result = registry(*argv, "--database-url", database_url)
+        assert result.exit_code == 78, (argv, result.output)
+        assert message in result.stderr, argv
+
+
+def test_database_at_an_older_revision_is_refused_until_db_upgrade(database_url, data_dir,
+                                                                   monkeypatch):
+    synced_database(database_url, data_dir)
+    # This tool's history has one revision: pretend the tool is one migration ahead.
+    monkeypatch.setattr(migrations, "head_revision", lambda: "0002")
+    refused_everywhere(
+        database_url, data_dir,
+        f"the database schema is at revision {HEAD}, this tool needs 0002: "
+        "run `registry db upgrade`",
+    )
+
+
+def test_database_with_tables_but_no_version_is_refused(database_url, engine, data_dir):
+    synced_database(database_url, data_dir)
+    execute(engine, "DELETE FROM alembic_version")
+    refused_everywhere(database_url, data_dir,
+                       "the database has tables but no radiant-registry schema version")
+    upgrade = registry("db", "upgrade", "--database-url", database_url)
+    assert upgrade.exit_code == 78, upgrade.output
+    assert "tables but no radiant-registry schema version" in upgrade.stderr
+
+
+def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_dir):
+    synced_database(database_url, data_dir)
+    execute(engine, "UPDATE alembic_version SET version_num = 'ffff0000'")
+    refused_everywhere(database_url, data_dir, "the database schema is at revision ffff0000")
+    for argv in (("db", "upgrade"), ("db", "downgrade", "base")):
+        result = registry(*argv, "--database-url", database_url)
+        assert result.exit_code == 78, (argv, result.output)
+        assert "Can't locate revision identified by 'ffff0000'" in result.stderr
+    current = registry("db", "current", "--database-url", database_url)
+    assert current.stdout == f"ffff0000 (head is {HEAD}: run `registry db upgrade`)\n"
+
+
+def test_db_upgrade_to_an_unknown_revision_exits_78(database_url):
+    result = registry("db", "upgrade", "nosuchrev", "--database-url", database_url)
+    assert result.exit_code == 78, result.output
+    assert "Can't locate revision identified by 'nosuchrev'" in result.stderr
+
+
+# --- the view consumers read ----------------------------------------------------------------------
+
+
+def test_effective_model_prices_view(database_url, engine, data_dir):
+    synced_database(database_url, data_dir)
+    result = registry("price", "set", "xai/grok-3", "--input", "2.5", "--reason", "deal",
+                      "--database-url", database_url)
+    assert result.exit_code == 0, result.output
+    disabled = registry("disable", "xai/grok-2", "--reason", "old", "--database-url", database_url)
+    assert disabled.exit_code == 0
+    query = text(
+        "SELECT model_id, input_per_1m, output_per_1m, list_input_per_1m, list_output_per_1m, "
+        "overridden, enabled, retired FROM effective_model_prices "
+        "WHERE provider_id = 'xai' AND model_id IN ('grok-3', 'grok-2', 'grok-embed')"
+    )
+    with engine.connect() as conn:
+        rows = {row[0]: row[1:] for row in conn.execute(query)}
+        count = conn.execute(text("SELECT count(*) FROM effective_model_prices")).scalar_one()
+    assert count == 31
+
+    def prices(row: tuple[Any, ...]) -> tuple[Decimal | None, ...]:
+        return tuple(None if v is None else Decimal(str(v)) for v in row[:4])
+
+    def flags(row: tuple[Any, ...]) -> tuple[bool, ...]:
+        return tuple(bool(v) for v in row[4:])
+
+    assert prices(rows["grok-3"]) == (Decimal("2.5"), Decimal(15), Decimal(3), Decimal(15))
+    assert flags(rows["grok-3"]) == (True, True, False)
+    assert prices(rows["grok-2"]) == (Decimal(2), Decimal(10), Decimal(2), Decimal(10))
+    assert flags(rows["grok-2"]) == (False, False, False)
+    assert prices(rows["grok-embed"]) == (Decimal("0.1"), None, Decimal("0.1"), None)
+
+    cleared = registry("price", "clear", "xai/grok-3", "--database-url", database_url)
+    assert cleared.exit_code == 0
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT input_per_1m, overridden FROM effective_model_prices "
+            "WHERE provider_id = 'xai' AND model_id = 'grok-3'")).one()
+    assert (Decimal(str(row[0])), bool(row[1])) == (Decimal(3), False)

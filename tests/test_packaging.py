@@ -1,0 +1,145 @@
+"""The installed tool: light imports, where it finds its files, and help for every command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from radiant_registry.cli import app
+from radiant_registry.config import bundled_path
+
+REGISTRY = Path(sys.executable).parent / "registry"
+
+# Runs the CLI in a fresh interpreter, then reports its exit code and the heavy modules loaded.
+PROBE = """
+import json, sys
+sys.argv = ["registry", *json.loads(sys.argv[1])]
+from radiant_registry.cli import main
+try:
+    main()
+    code = 0
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "alembic", "psycopg"))
+print("PROBE " + json.dumps({"code": int(code or 0), "heavy": heavy}))
+"""
+
+
+def probe(argv: list[str], cwd: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(argv)], cwd=cwd, env={"PATH": os.environ["PATH"]},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.rsplit("PROBE ", 1)[1])
+
+
+def copy_data(target: Path, *drop: str) -> Path:
+    shutil.copytree(bundled_path("registry_data"), target)
+    for provider in drop:
+        (target / "providers" / f"{provider}.yaml").unlink()
+    return target
+
+
+def test_help_and_validate_do_not_import_the_database_stack(tmp_path):
+    broken = copy_data(tmp_path / "broken")
+    (broken / "providers" / "xai.yaml").write_text("schema_version: 1\nprovider: [\n")
+    cases = [
+        (["--help"], 0), (["sync", "--help"], 0), (["list", "--help"], 0),
+        (["validate"], 0), (["validate", "--format", "json"], 0),
+        (["validate", "--data-dir", str(broken)], 65),
+    ]
+    for argv, code in cases:
+        assert probe(argv, tmp_path) == {"code": code, "heavy": []}, argv
+    # The probe can see them: a database command does load them.
+    assert probe(["db", "current", "--database-url", "sqlite:///x.db"], tmp_path)["heavy"]
+
+
+def test_validate_from_an_unrelated_directory_reads_the_bundled_files(tmp_path):
+    proc = subprocess.run(
+        [str(REGISTRY), "validate"], cwd=tmp_path, env={"PATH": os.environ["PATH"]},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "OK: 16 providers, 31 models" in proc.stdout
+    bundled = bundled_path("registry_data")
+    assert f"Reading registry files from {bundled} (bundled with radiant-registry)" in proc.stderr
+    assert len(list((bundled / "providers").glob("*.yaml"))) == 16
+    assert list(tmp_path.iterdir()) == []  # nothing written where it ran
+
+
+def validate(*argv: str) -> Any:
+    return CliRunner().invoke(app, ["validate", *argv], catch_exceptions=False)
+
+
+def test_data_dir_option_and_environment_choose_the_folder(tmp_path, monkeypatch):
+    by_option = copy_data(tmp_path / "by_option", "perplexity")
+    by_env = copy_data(tmp_path / "by_env", "perplexity", "deepseek")
+
+    result = validate("--data-dir", str(by_option))
+    assert result.exit_code == 0, result.output
+    assert "OK: 15 providers, 30 models" in result.stdout
+    assert f"Reading registry files from {by_option} (--data-dir)" in result.stderr
+
+    monkeypatch.setenv("REGISTRY_DATA_DIR", str(by_env))
+    result = validate()
+    assert result.exit_code == 0, result.output
+    assert "OK: 14 providers, 28 models" in result.stdout
+    assert f"Reading registry files from {by_env} ($REGISTRY_DATA_DIR)" in result.stderr
+
+    result = validate("--data-dir", str(by_option))  # the option beats the environment
+    assert "OK: 15 providers, 30 models" in result.stdout
+    assert "(--data-dir)" in result.stderr
+
+    monkeypatch.delenv("REGISTRY_DATA_DIR")
+    copy_data(tmp_path / "registry_data", "xai")  # ./registry_data, as in a checkout
+    result = validate()
+    assert result.exit_code == 0, result.output
+    assert "OK: 15 providers, 21 models" in result.stdout
+    assert "Reading registry files from registry_data (current directory)" in result.stderr
+
+
+def test_a_data_dir_without_providers_exits_78(tmp_path):
+    result = validate("--data-dir", str(tmp_path))
+    assert result.exit_code == 78
+    assert f"no registry data in {tmp_path} (--data-dir): expected a 'providers' folder" in (
+        result.stderr)
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command a user can run, e.g. ('price', 'set'); groups lead to their commands."""
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        children = getattr(command, "commands", None)
+        if children:
+            for name, child in children.items():
+                walk(child, (*path, name))
+        else:
+            paths.append(path)
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+def test_the_command_list_is_complete():
+    assert sorted(" ".join(p) for p in command_paths()) == [
+        "db current", "db downgrade", "db upgrade", "diff", "disable", "enable", "history",
+        "list", "price clear", "price list", "price set", "providers", "show", "sync", "validate",
+    ]
+
+
+@pytest.mark.parametrize("path", [(), *command_paths()], ids=lambda p: " ".join(p) or "registry")
+def test_every_command_help_has_an_example(path):
+    result = CliRunner().invoke(app, [*path, "--help"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.stdout
