@@ -7,6 +7,7 @@ columns and tables that a sync never writes.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,8 +62,19 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return value if isinstance(value, Decimal) else Decimal(value)
 
 
+class Timestamp(TypeDecorator[datetime]):
+    """A UTC timestamp. SQLite keeps no zone, so values read back from it are marked UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 Json = JSON().with_variant(JSONB(), "postgresql")
-Timestamp = DateTime(timezone=True)
 
 providers = Table(
     "providers",
