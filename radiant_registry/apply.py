@@ -275,10 +275,10 @@ def _record_failure(
     try:
         if conn.in_transaction():
             conn.rollback()
-        if migrations.schema_state(conn) != "current":
-            conn.rollback()
-            return
+        # Check the schema inside the transaction that records the run: a query outside it
+        # would autobegin one, and conn.begin() would then refuse to start.
         with conn.begin():
-            _record_run(conn, started, "failed", counts, registry, scope, message)
+            if migrations.schema_state(conn) == "current":
+                _record_run(conn, started, "failed", counts, registry, scope, message)
     except (RegistryError, sa_exc.SQLAlchemyError):
         pass  # the database is gone or locked; the error itself is what the user sees

@@ -127,7 +127,7 @@ class Change:
             "kind": self.kind,
             "key": self.key,
             "fields": {
-                name: {"old": jsonable(old), "new": jsonable(new)}
+                name: {"old": _field_json(name, old), "new": _field_json(name, new)}
                 for name, (old, new) in self.fields.items()
             },
         }
@@ -225,6 +225,17 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     return value
+
+
+def _field_json(name: str, value: Any) -> Any:
+    """A field's value as JSON; tier prices, kept as canonical strings, become numbers too."""
+    if name == "price_tiers" and value:
+        value = [
+            {k: Decimal(v) if k in LIST_PRICE_FIELDS and v is not None else v
+             for k, v in tier.items()}
+            for tier in value
+        ]
+    return jsonable(value)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,576 @@
+"""diff and sync end to end through the CLI, on SQLite and PostgreSQL.
+
+Every test starts from the shipped registry files (31 models of 16 providers, 47 rows in
+all) and edits a copy of them the way a person would: by changing the YAML text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import Cli, dump_tables
+from sqlalchemy import text
+
+from radiant_registry.db import make_engine, resolve_url
+
+NOTE = "list price changes, but an admin price override still masks it"
+GROK_4 = """\
+  - id: grok-4
+    display_name: Grok 4
+    context_window: 256000
+    max_output_tokens: 16384
+    pricing:
+      input_per_1m: 3.00
+      output_per_1m: 15.00
+    capabilities: [chat, reasoning]
+"""
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def provider_path(data_dir: Path, pid: str) -> Path:
+    return data_dir / "providers" / f"{pid}.yaml"
+
+
+def edit(data_dir: Path, pid: str, old: str, new: str) -> None:
+    """Replace `old`, which must occur exactly once in the provider's file, with `new`."""
+    path = provider_path(data_dir, pid)
+    content = path.read_text()
+    assert content.count(old) == 1, f"{old!r} occurs {content.count(old)} times in {path}"
+    path.write_text(content.replace(old, new))
+
+
+def model_block(content: str, model_id: str) -> str:
+    start = content.index(f"  - id: {model_id}\n")
+    end = content.find("\n  - id: ", start)
+    return content[start:] if end == -1 else content[start : end + 1]
+
+
+def edit_model(data_dir: Path, pid: str, model_id: str, old: str, new: str) -> None:
+    """Replace `old`, which must occur exactly once in the model's entry, with `new`."""
+    path = provider_path(data_dir, pid)
+    content = path.read_text()
+    block = model_block(content, model_id)
+    assert block.count(old) == 1, f"{old!r} occurs {block.count(old)} times in {model_id}"
+    path.write_text(content.replace(block, block.replace(old, new)))
+
+
+def remove_models(data_dir: Path, pid: str, *model_ids: str) -> None:
+    for model_id in model_ids:
+        path = provider_path(data_dir, pid)
+        content = path.read_text()
+        path.write_text(content.replace(model_block(content, model_id), ""))
+
+
+def add_model(data_dir: Path, pid: str, block: str) -> None:
+    path = provider_path(data_dir, pid)
+    path.write_text(path.read_text() + block)
+
+
+def ok(result: Any) -> Any:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def as_json(result: Any) -> Any:
+    return json.loads(ok(result).stdout)
+
+
+def models_by_key(cli: Cli, *args: str) -> dict[str, dict[str, Any]]:
+    records = as_json(cli("list", "--format", "json", *args))
+    return {f"{r['provider']}/{r['id']}": r for r in records}
+
+
+def catalogue(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table but the log of sync runs."""
+    tables = dump_tables(url)
+    del tables["sync_runs"]
+    return tables
+
+
+def history(cli: Cli) -> list[dict[str, Any]]:
+    return as_json(cli("history", "--format", "json"))
+
+
+def execute(url: str, *statements: str) -> None:
+    engine = make_engine(resolve_url(url))
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+# --- diff ---------------------------------------------------------------------------------
+
+
+def test_diff_shows_an_edit_field_by_field(cli):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    edit(cli.data_dir, "xai", "display_name: Grok 3\n", "display_name: Grok 3 Beta\n")
+    edit(cli.data_dir, "xai", "capabilities: [chat, reasoning, analysis, realtime_info]",
+         "capabilities: [realtime_info, chat, analysis, reasoning, vision]")
+    result = ok(cli("diff", data=True))
+    assert result.stdout.splitlines() == [
+        "~ update model xai/grok-3",
+        "    display_name: Grok 3 -> Grok 3 Beta",
+        "    input_per_1m: 3.00 -> 3.50",
+        "    capabilities: [analysis, chat, realtime_info, reasoning] -> "
+        "[analysis, chat, realtime_info, reasoning, vision]",
+        "Plan: 0 to create, 1 to update, 0 to retire, 46 unchanged.",
+    ]
+
+
+def test_diff_exit_code_is_2_with_changes_and_0_without(cli):
+    assert cli("diff", "--exit-code", data=True).exit_code == 2  # brand-new database
+    ok(cli.sync())
+    result = cli("diff", "--exit-code", data=True)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Plan: 0 to create, 0 to update, 0 to retire, 47 unchanged.\n"
+    edit(cli.data_dir, "xai", "output_per_1m: 15.00", "output_per_1m: 15.0")  # same price
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
+    edit(cli.data_dir, "xai", "output_per_1m: 15.0", "output_per_1m: 16")
+    assert cli("diff", "--exit-code", data=True).exit_code == 2
+    assert cli("diff", data=True).exit_code == 0  # without --exit-code, changes are no failure
+
+
+def test_diff_json(cli):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    edit(cli.data_dir, "xai", "display_name: Grok 2\n", "display_name: Grok 2 Legacy\n")
+    add_model(cli.data_dir, "xai", GROK_4)
+    remove_models(cli.data_dir, "xai", "grok-coder")
+    result = cli("diff", "--format", "json", "--exit-code", data=True)
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout) == {
+        "changes": [
+            {"action": "update", "kind": "model", "key": "xai/grok-2",
+             "fields": {"display_name": {"old": "Grok 2", "new": "Grok 2 Legacy"}}},
+            {"action": "update", "kind": "model", "key": "xai/grok-3",
+             "fields": {"input_per_1m": {"old": 3.0, "new": 3.5}}},
+            {"action": "create", "kind": "model", "key": "xai/grok-4",
+             "fields": {
+                 "display_name": {"old": None, "new": "Grok 4"},
+                 "model_type": {"old": None, "new": "chat"},
+                 "category": {"old": None, "new": "general"},
+                 "context_window": {"old": None, "new": 256000},
+                 "max_output_tokens": {"old": None, "new": 16384},
+                 "input_modalities": {"old": None, "new": ["text"]},
+                 "output_modalities": {"old": None, "new": ["text"]},
+                 "input_per_1m": {"old": None, "new": 3.0},
+                 "output_per_1m": {"old": None, "new": 15.0},
+                 "capabilities": {"old": None, "new": ["chat", "reasoning"]},
+                 "is_novel": {"old": None, "new": False},
+                 "status": {"old": None, "new": "active"},
+             }},
+            {"action": "retire", "kind": "model", "key": "xai/grok-coder", "fields": {}},
+        ],
+        "summary": {"create": 1, "update": 2, "retire": 1, "unchanged": 44},
+    }
+
+
+def test_diff_of_one_provider(cli):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    edit(cli.data_dir, "anthropic", "display_name: Anthropic\n", "display_name: Anthropic PBC\n")
+    plan = as_json(cli("diff", "--provider", "anthropic", "--format", "json", data=True))
+    assert plan == {
+        "changes": [{"action": "update", "kind": "provider", "key": "anthropic",
+                     "fields": {"display_name": {"old": "Anthropic", "new": "Anthropic PBC"}}}],
+        "summary": {"create": 0, "update": 1, "retire": 0, "unchanged": 4},
+    }
+
+
+# --- what writes nothing --------------------------------------------------------------------
+
+
+def test_dry_run_writes_nothing(cli):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    remove_models(cli.data_dir, "xai", "grok-2")
+    before = dump_tables(cli.database_url)
+    result = ok(cli("sync", "--dry-run", "--prune", data=True))  # no --yes needed
+    assert result.stdout.splitlines() == [
+        "~ update model xai/grok-3",
+        "    input_per_1m: 3.00 -> 3.50",
+        "- retire model xai/grok-2",
+        "Plan: 0 to create, 1 to update, 1 to retire, 45 unchanged.",
+    ]
+    assert "Dry run: nothing written" in result.stderr
+    assert dump_tables(cli.database_url) == before
+
+
+def test_dry_run_on_a_brand_new_database_creates_not_even_the_schema(cli):
+    result = ok(cli("sync", "--dry-run", data=True))
+    last = result.stdout.splitlines()[-1]
+    assert last == "Plan: 47 to create, 0 to update, 0 to retire, 0 unchanged."
+    assert dump_tables(cli.database_url) == {}
+
+
+def test_sync_without_a_terminal_or_yes_exits_64_and_writes_nothing(cli):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    before = dump_tables(cli.database_url)
+    result = cli("sync", data=True)
+    assert result.exit_code == 64
+    assert "--yes" in result.stderr
+    assert result.stdout == ""
+    assert dump_tables(cli.database_url) == before
+
+
+def test_sync_without_yes_on_a_brand_new_database_creates_nothing(cli):
+    result = cli("sync", "--log-format", "json", data=True)
+    assert result.exit_code == 64
+    assert "--yes" in result.stderr
+    assert dump_tables(cli.database_url) == {}
+
+
+def test_invalid_files_exit_65_and_write_nothing(cli):
+    ok(cli.sync())
+    edit_model(cli.data_dir, "xai", "grok-2", "input_per_1m: 2.00", "input_per_1m: 2.25")  # valid
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: -3.00")  # invalid
+    add_model(cli.data_dir, "xai", GROK_4)
+    path = provider_path(cli.data_dir, "xai")
+    line = path.read_text().splitlines().index("      input_per_1m: -3.00") + 1
+    before = dump_tables(cli.database_url)
+    result = cli.sync()
+    assert result.exit_code == 65
+    assert f"{path}:{line}:" in result.stdout
+    assert "price must not be negative, got -3.00" in result.stdout
+    assert dump_tables(cli.database_url) == before
+    assert cli("diff", data=True).exit_code == 65
+
+
+def test_sync_of_one_provider_leaves_the_others_alone(cli):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    edit(cli.data_dir, "anthropic", "display_name: Anthropic\n", "display_name: Anthropic PBC\n")
+    remove_models(cli.data_dir, "anthropic", "claude-3.5-haiku")
+    ok(cli.sync("--provider", "xai", "--prune"))
+    plan = as_json(cli("diff", "--format", "json", data=True))
+    assert [(c["action"], c["key"]) for c in plan["changes"]] == [
+        ("update", "anthropic"), ("retire", "anthropic/claude-3.5-haiku"),
+    ]
+    models = models_by_key(cli, "--all")
+    assert models["xai/grok-3"]["list_pricing"]["input_per_1m"] == 3.5
+    assert models["anthropic/claude-3.5-haiku"]["retired"] is False
+    last = history(cli)[0]
+    assert (last["outcome"], last["providers"]) == ("success", ["xai"])
+    assert (last["created"], last["updated"], last["retired"], last["unchanged"]) == (0, 1, 0, 10)
+
+
+# --- retire, prune, un-retire -------------------------------------------------------------
+
+
+def test_a_model_removed_from_its_file_is_retired_only_with_prune_and_never_deleted(cli):
+    ok(cli.sync())
+    remove_models(cli.data_dir, "xai", "grok-2")
+    result = ok(cli("diff", data=True))
+    assert result.stdout.splitlines() == [
+        "- retire model xai/grok-2",
+        "Plan: 0 to create, 0 to update, 1 to retire, 46 unchanged.",
+    ]
+    edit(cli.data_dir, "xai", "display_name: Grok 3\n", "display_name: Grok 3 Beta\n")
+    result = ok(cli.sync())
+    assert result.stdout.splitlines() == [
+        "~ update model xai/grok-3",
+        "    display_name: Grok 3 -> Grok 3 Beta",
+        "- retire model xai/grok-2  (missing from the files; left alone without --prune)",
+        "Plan: 0 to create, 1 to update, 1 to retire, 45 unchanged.",
+    ]
+    assert history(cli)[0]["retired"] == 0
+    assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is False
+    assert "xai/grok-2" in models_by_key(cli)
+
+    ok(cli.sync("--prune"))
+    assert (history(cli)[0]["updated"], history(cli)[0]["retired"]) == (0, 1)
+    everything = models_by_key(cli, "--all")
+    assert len(everything) == 31
+    assert everything["xai/grok-2"]["retired"] is True
+    assert everything["xai/grok-2"]["display_name"] == "Grok 2"
+    assert "xai/grok-2" not in models_by_key(cli)
+    assert len(models_by_key(cli)) == 30
+    assert len(dump_tables(cli.database_url)["models"]) == 31
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
+    ok(cli.sync("--prune"))  # nothing left to do
+    assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is True
+
+
+def test_a_retired_model_put_back_in_its_file_is_unretired(cli):
+    ok(cli.sync())
+    original = provider_path(cli.data_dir, "xai").read_text()
+    remove_models(cli.data_dir, "xai", "grok-2")
+    ok(cli.sync("--prune"))
+    assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is True
+    provider_path(cli.data_dir, "xai").write_text(original)
+    assert ok(cli("diff", data=True)).stdout.splitlines() == [
+        "~ update model xai/grok-2",
+        "    retired: True -> False",
+        "Plan: 0 to create, 1 to update, 0 to retire, 46 unchanged.",
+    ]
+    plan = as_json(cli("diff", "--format", "json", data=True))
+    assert plan["changes"] == [{"action": "update", "kind": "model", "key": "xai/grok-2",
+                                "fields": {"retired": {"old": True, "new": False}}}]
+    ok(cli.sync())
+    assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is False
+    assert "xai/grok-2" in models_by_key(cli)
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
+
+
+def test_pruning_over_a_quarter_of_a_provider_needs_force(cli):
+    ok(cli.sync())
+    remove_models(cli.data_dir, "xai", "grok-2", "grok-2-mini", "grok-coder")  # 3 of 10
+    before = catalogue(cli.database_url)
+    result = cli.sync("--prune")
+    assert result.exit_code == 65
+    assert ("refusing to prune: xai retires 3 of its 10 active models. "
+            "Re-run with --force if intended") in result.stderr
+    assert catalogue(cli.database_url) == before
+    ok(cli.sync())  # without --prune the retires are left alone, and that is allowed
+    assert catalogue(cli.database_url) == before
+    ok(cli.sync("--prune", "--force"))
+    retired = sorted(k for k, r in models_by_key(cli, "--all").items() if r["retired"])
+    assert retired == ["xai/grok-2", "xai/grok-2-mini", "xai/grok-coder"]
+
+
+def test_pruning_exactly_a_quarter_of_a_provider_is_allowed(cli):
+    ok(cli.sync())
+    remove_models(cli.data_dir, "anthropic", "claude-3.5-haiku")  # 1 of 4
+    ok(cli.sync("--prune"))
+    assert models_by_key(cli, "--all")["anthropic/claude-3.5-haiku"]["retired"] is True
+
+
+def test_pruning_a_whole_provider_file_needs_force(cli):
+    ok(cli.sync())
+    provider_path(cli.data_dir, "deepseek").unlink()
+    before = catalogue(cli.database_url)
+    result = cli.sync("--prune")
+    assert result.exit_code == 65
+    assert ("refusing to prune: deepseek retires the whole provider; "
+            "deepseek retires 2 of its 2 active models") in result.stderr
+    assert catalogue(cli.database_url) == before
+    ok(cli.sync("--prune", "--force"))
+    providers = {p["id"]: p for p in as_json(cli("providers", "--format", "json"))}
+    assert len(providers) == 16
+    assert providers["deepseek"]["retired"] is True
+    assert providers["deepseek"]["models"] == 0
+    assert sum(p["retired"] for p in providers.values()) == 1
+    everything = models_by_key(cli, "--all")
+    assert [everything[k]["retired"] for k in ("deepseek/deepseek-v3", "deepseek/deepseek-r1")] == [
+        True, True
+    ]
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
+
+
+# --- admin-owned state -----------------------------------------------------------------------
+
+
+def test_a_price_override_survives_a_sync_that_changes_the_list_price(cli):
+    ok(cli.sync())
+    ok(cli("price", "set", "xai/grok-3", "--input", "2.50", "--output", "12.00", "--reason", "r",
+           "--by", "tester"))
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.25")
+    diff = ok(cli("diff", data=True)).stdout.splitlines()
+    assert diff == [
+        "~ update model xai/grok-3",
+        "    input_per_1m: 3.00 -> 3.25",
+        f"    note: {NOTE}",
+        "Plan: 0 to create, 1 to update, 0 to retire, 46 unchanged.",
+    ]
+    assert as_json(cli("diff", "--format", "json", data=True))["changes"][0]["note"] == NOTE
+    ok(cli.sync())
+    grok3 = models_by_key(cli, "--provider", "xai")["xai/grok-3"]
+    assert grok3["pricing"]["input_per_1m"] == 2.5
+    assert grok3["pricing"]["output_per_1m"] == 12.0
+    assert grok3["list_pricing"]["input_per_1m"] == 3.25
+    assert grok3["list_pricing"]["output_per_1m"] == 15.0
+    override = grok3["override"]
+    assert (override["input_per_1m"], override["output_per_1m"], override["reason"],
+            override["set_by"]) == (2.5, 12.0, "r", "tester")
+    table = ok(cli("list", "--provider", "xai")).stdout
+    assert any(line.split()[:6] == ["xai", "grok-3", "131,072", "8,192", "2.50*", "12.00*"]
+               for line in table.splitlines())
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
+
+    ok(cli("price", "clear", "xai/grok-3"))
+    grok3 = models_by_key(cli, "--provider", "xai")["xai/grok-3"]
+    assert grok3["override"] is None
+    assert (grok3["pricing"]["input_per_1m"], grok3["pricing"]["output_per_1m"]) == (3.25, 15.0)
+    assert as_json(cli("price", "list", "--format", "json")) == []
+
+
+def test_a_disabled_model_stays_disabled_through_syncs_that_change_it(cli):
+    ok(cli.sync())
+    ok(cli("disable", "xai/grok-2", "--reason", "x"))
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "display_name: Grok 2\n", "display_name: Grok 2 Legacy\n")
+    ok(cli.sync())
+    edit_model(cli.data_dir, "xai", "grok-2", "input_per_1m: 2.00", "input_per_1m: 2.20")
+    ok(cli.sync())
+    ok(cli.sync("--prune"))
+    grok2 = models_by_key(cli, "--all")["xai/grok-2"]
+    assert (grok2["enabled"], grok2["switch_reason"], grok2["retired"]) == (False, "x", False)
+    assert grok2["display_name"] == "Grok 2 Legacy"
+    assert grok2["list_pricing"]["input_per_1m"] == 2.2
+    assert "xai/grok-2" not in models_by_key(cli)
+    xai = next(p for p in as_json(cli("providers", "--format", "json")) if p["id"] == "xai")
+    assert xai["models"] == 9
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
+
+
+# --- history and failures --------------------------------------------------------------------
+
+
+def test_history_records_successful_and_failed_runs(cli):
+    ok(cli.sync())
+    remove_models(cli.data_dir, "xai", "grok-2", "grok-2-mini", "grok-coder")
+    assert cli.sync("--prune").exit_code == 65
+    ok(cli.sync("--prune", "--force"))
+    runs = history(cli)
+    outcomes = [(r["id"], r["outcome"]) for r in runs]
+    assert outcomes == [(3, "success"), (2, "failed"), (1, "success")]
+    counts = [(r["created"], r["updated"], r["retired"], r["unchanged"]) for r in runs]
+    assert counts == [(0, 0, 3, 44), (0, 0, 0, 0), (47, 0, 0, 0)]
+    assert runs[1]["error"] == (
+        "refusing to prune: xai retires 3 of its 10 active models. Re-run with --force if intended"
+    )
+    assert runs[0]["error"] is None and runs[2]["error"] is None
+    assert runs[0]["files_sha256"] == runs[1]["files_sha256"] != runs[2]["files_sha256"]
+    assert len(runs[0]["files_sha256"]) == 64
+    table = ok(cli("history")).stdout
+    assert "failed" in table and "refusing to prune" in table
+
+
+def install_failure(url: str, model_id: str) -> None:
+    """A trigger that makes any insert or update of `model_id` fail."""
+    if url.startswith("sqlite"):
+        execute(url, *(
+            f"CREATE TRIGGER inject_{when} BEFORE {when} ON models "
+            f"WHEN NEW.model_id = '{model_id}' "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            for when in ("INSERT", "UPDATE")
+        ))
+    else:
+        execute(
+            url,
+            "CREATE FUNCTION inject_failure() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF NEW.model_id = '{model_id}' THEN RAISE EXCEPTION 'injected failure'; "
+            "END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER inject_failure BEFORE INSERT OR UPDATE ON models "
+            "FOR EACH ROW EXECUTE FUNCTION inject_failure()",
+        )
+
+
+def remove_failure(url: str) -> None:
+    if url.startswith("sqlite"):
+        execute(url, "DROP TRIGGER inject_INSERT", "DROP TRIGGER inject_UPDATE")
+    else:
+        execute(url, "DROP TRIGGER inject_failure ON models", "DROP FUNCTION inject_failure()")
+
+
+def test_a_failure_midway_leaves_the_database_exactly_as_it_was(cli):
+    ok(cli.sync())
+    ok(cli("disable", "xai/grok-2-mini", "--reason", "x"))
+    ok(cli("price", "set", "xai/grok-2", "--input", "1.50", "--reason", "deal"))
+    # Creates of a provider and a model, then updates before and after the failing one.
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3: fails
+    add_model(cli.data_dir, "xai", GROK_4)
+    edit(cli.data_dir, "xai", "display_name: Grok 2\n", "display_name: Grok 2 Legacy\n")
+    edit(cli.data_dir, "xai", "display_name: Grok Realtime\n", "display_name: Grok Live\n")
+    edit(cli.data_dir, "anthropic", "display_name: Anthropic\n", "display_name: Anthropic PBC\n")
+    new_provider = provider_path(cli.data_dir, "deepseek").read_text().replace(
+        "id: deepseek\n", "id: deepseek_two\n"
+    )
+    provider_path(cli.data_dir, "deepseek_two").write_text(new_provider)
+    plan = as_json(cli("diff", "--format", "json", data=True))
+    assert plan["summary"] == {"create": 4, "update": 4, "retire": 0, "unchanged": 43}
+    install_failure(cli.database_url, "grok-3")
+    before = dump_tables(cli.database_url)
+
+    result = cli.sync()
+    assert result.exit_code == 74, result.output
+    assert "injected failure" in result.stderr
+
+    after = dump_tables(cli.database_url)
+    assert after.keys() == before.keys()
+    for table in before:
+        if table != "sync_runs":
+            assert after[table] == before[table], table
+    new_runs = [row for row in after["sync_runs"] if row not in before["sync_runs"]]
+    assert len(after["sync_runs"]) == len(before["sync_runs"]) + 1 == 2
+    assert len(new_runs) == 1 and "'failed'" in new_runs[0]
+    last = history(cli)[0]
+    assert (last["id"], last["outcome"], last["error"]) == (2, "failed", "injected failure")
+    assert (last["created"], last["updated"], last["retired"], last["unchanged"]) == (0, 0, 0, 0)
+    assert as_json(cli("diff", "--format", "json", data=True)) == plan
+
+    remove_failure(cli.database_url)
+    ok(cli.sync())
+    assert history(cli)[0]["outcome"] == "success"
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
+    models = models_by_key(cli, "--all")
+    assert models["xai/grok-3"]["list_pricing"]["input_per_1m"] == 3.5
+    assert models["xai/grok-2"]["pricing"]["input_per_1m"] == 1.5
+    assert models["xai/grok-2-mini"]["enabled"] is False
+
+
+# --- JSON logs ------------------------------------------------------------------------------
+
+
+def json_log(result: Any) -> list[dict[str, Any]]:
+    lines = result.stderr.splitlines()
+    assert lines
+    events = [json.loads(line) for line in lines]
+    assert all(isinstance(event, dict) for event in events)
+    return events
+
+
+def test_json_log_has_a_start_event_one_event_per_change_and_a_summary(cli):
+    first = cli.sync("--log-format", "json")  # a brand-new database: migrations run too
+    assert first.exit_code == 0, first.output
+    assert first.stdout == ""
+    events = json_log(first)
+    assert events[0]["event"] == "sync.start"
+    assert len([e for e in events if e["event"] == "change"]) == 47
+    assert events[-1]["event"] == "sync.summary"
+    assert (events[-1]["created"], events[-1]["unchanged"]) == (47, 0)
+
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    add_model(cli.data_dir, "xai", GROK_4)
+    result = cli.sync("--log-format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    events = json_log(result)
+    assert events[0]["event"] == "sync.start"
+    start = events[0]
+    assert (start["dry_run"], start["prune"], start["providers"]) == (False, False, None)
+    assert all({"ts", "level", "event", "message"} <= event.keys() for event in events)
+    assert {event["level"] for event in events} == {"info"}
+    changes = [e for e in events if e["event"] == "change"]
+    assert [(c["action"], c["kind"], c["key"]) for c in changes] == [
+        ("update", "model", "xai/grok-3"), ("create", "model", "xai/grok-4"),
+    ]
+    assert changes[0]["fields"] == {"input_per_1m": {"old": 3.0, "new": 3.5}}
+    summary = events[-1]
+    assert summary["event"] == "sync.summary"
+    assert (summary["created"], summary["updated"], summary["retired"], summary["unchanged"]) == (
+        1, 1, 0, 46
+    )
+    assert summary["run_id"] == 2
+    assert isinstance(summary["duration_s"], float) and 0 <= summary["duration_s"] < 60
+
+
+def test_json_log_of_a_failed_sync_ends_with_an_error_event(cli):
+    ok(cli.sync())
+    remove_models(cli.data_dir, "xai", "grok-2", "grok-2-mini", "grok-coder")
+    result = cli.sync("--prune", "--log-format", "json")
+    assert result.exit_code == 65
+    events = json_log(result)
+    assert events[0]["event"] == "sync.start"
+    assert (events[-1]["level"], events[-1]["event"]) == ("error", "error")
+    assert events[-1]["message"].startswith("refusing to prune: xai retires 3 of its 10")
+    assert not [e for e in events if e["event"] in ("change", "sync.summary")]
