@@ -131,7 +131,7 @@ def sync(
                     details = "; ".join(f"{r.key} {r.reason}" for r in refusals)
                     raise UnsafePrune(f"refusing to prune: {details}. Re-run with --force if intended")
             to_apply = plan if options.prune else plan.without_retires()
-            if to_apply and not confirm(plan):
+            if plan and not confirm(plan):
                 conn.rollback()
                 return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
             _apply(conn, to_apply, log)

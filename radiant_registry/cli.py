@@ -274,17 +274,16 @@ def sync_command(
     )
 
     def confirm(plan: Any) -> bool:
+        """Called under the lock with every non-empty plan, before anything is written."""
         if not log.machine and not quiet:
             render.plan(plan, pruning=prune)
-        if yes:
-            return True
+        if yes or not (plan if prune else plan.without_retires()):
+            return True  # nothing to ask: pending retires alone are only reported
         return typer.confirm("Apply these changes?", default=False)
 
     with _database(database_url, lock_timeout, create=True, log=log) as conn:
         result = sync(conn, registry, options, log, confirm)
     if dry_run:
-        if not log.machine and not quiet:
-            render.plan(result.plan, pruning=prune)
         log.event("sync.dry_run", "Dry run: nothing written", **result.plan.summary)
     elif not result.applied:
         log.event("sync.cancelled", "Nothing written")
