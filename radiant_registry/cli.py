@@ -284,6 +284,8 @@ def sync_command(
     with _database(database_url, lock_timeout, create=True, log=log) as conn:
         result = sync(conn, registry, options, log, confirm)
     if dry_run:
+        if not log.machine and not quiet:
+            render.plan(result.plan, pruning=prune)
         log.event("sync.dry_run", "Dry run: nothing written", **result.plan.summary)
     elif not result.applied:
         log.event("sync.cancelled", "Nothing written")
