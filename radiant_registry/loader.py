@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -101,10 +102,12 @@ def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
-        if path.suffix != ".yaml" or not path.is_file():
-            problems.append(Problem(str(path), 1, 1, "not a provider file: expected <provider id>.yaml"))
+        if path.suffix != ".yaml":
+            problems.append(
+                Problem(str(path), 1, 1, "not a provider file: expected <provider id>.yaml")
+            )
             continue
-        paths.append(path)
+        paths.append(path)  # `_read` reports one that is a folder or a broken link
     return paths
 
 
@@ -130,11 +133,16 @@ def load_provider_file(
 def _read(path: Path, positions: yamlstrict.Positions | None = None) -> tuple[Any, list[Problem]]:
     where = str(path)
     try:
-        raw = path.read_bytes() if path.stat().st_size <= yamlstrict.MAX_FILE_BYTES else None
+        info = path.stat()  # follows links: a broken one is "No such file or directory"
+        if not stat.S_ISREG(info.st_mode):  # a folder, or a FIFO that would block the read
+            return None, [Problem(where, 1, 1, "cannot read file: not a regular file")]
+        if info.st_size > yamlstrict.MAX_FILE_BYTES:  # too big to read at all
+            limit = yamlstrict.MAX_FILE_BYTES
+            message = f"file is {info.st_size} bytes, over the {limit} byte limit"
+            return None, [Problem(where, 1, 1, message)]
+        raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem(where, 1, 1, f"cannot read file: {exc.strerror or exc}")]
-    if raw is None:
-        return None, [Problem(where, 1, 1, f"file is over the {yamlstrict.MAX_FILE_BYTES} byte limit")]
     try:
         return (yamlstrict.read(raw, positions), raw), []
     except yamlstrict.YamlProblem as exc:
@@ -155,8 +163,9 @@ class _Locator:
         yamlstrict.read(data[1], self.positions)
 
     def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
-        # pydantic adds type names to some locations; keep the longest prefix the file has.
-        for end in range(len(loc), 0, -1):
+        # pydantic adds type names to some locations; keep the longest prefix the file has
+        # (at least the empty one: the document itself).
+        for end in range(len(loc), -1, -1):
             if loc[:end] in self.positions:
                 line, column = self.positions[loc[:end]]
                 break
@@ -186,7 +195,9 @@ def _message(err: Any) -> str:
         return f"unknown key {loc[-1]!r}{did_you_mean(str(loc[-1]), allowed)}"
     expected = _EXPECTED.get(kind)
     if expected:
-        hint = "; quote it" if kind == "string_type" and _is_scalar(value) else ""
+        # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
+        typed = value is not None and _is_scalar(value)
+        hint = "; quote it" if kind == "string_type" and typed else ""
         return f"expected {expected}, got {describe(value)}{hint}"
     if kind == "literal_error":
         choices = err["ctx"]["expected"].replace("'", "")
@@ -217,10 +228,15 @@ def _is_scalar(value: Any) -> bool:
     return not isinstance(value, dict | list)
 
 
+def _clip(text: str, limit: int = 40) -> str:
+    """`text` quoted, cut short: a message must not repeat a 5000-digit value."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
+
+
 def describe(value: Any) -> str:
     """Say what a typed YAML value is, in the words of an error message."""
     if isinstance(value, yamlstrict.Ambiguous):
-        return f"{value.text!r}, which YAML 1.1 parsers read as {value.reading}"
+        return f"{_clip(value.text)}, which YAML 1.1 parsers read as {value.reading}"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -230,7 +246,7 @@ def describe(value: Any) -> str:
     if isinstance(value, date):
         return f"the date {value.isoformat()}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {_clip(value)}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -247,14 +263,17 @@ def _load_capabilities(path: Path, problems: list[Problem]) -> dict[str, str]:
     document, _ = data
     terms = document.get("capabilities") if isinstance(document, dict) else None
     if not isinstance(terms, dict) or set(document) != {"capabilities"}:
-        problems.append(Problem(str(path), 1, 1, "expected one key, 'capabilities', mapping each name to a description"))
+        message = "expected one key, 'capabilities', mapping each name to a description"
+        problems.append(Problem(str(path), 1, 1, message))
         return {}
-    bad = [name for name, text in terms.items() if not (isinstance(text, str) and text and
-                                                        isinstance(name, str) and name.isidentifier()
-                                                        and name == name.lower())]
+    bad = [
+        name
+        for name, text in terms.items()
+        if not (isinstance(text, str) and text and name.isidentifier() and name == name.lower())
+    ]
     if bad:
         locator = _Locator(path, data)
         for name in bad:
-            problems.append(locator.problem(("capabilities", name),
-                                            f"capability {name!r} needs a lowercase snake_case name and a description"))
+            message = f"capability {name!r} needs a lowercase snake_case name and a description"
+            problems.append(locator.problem(("capabilities", name), message))
     return {name: text for name, text in terms.items() if name not in bad}

@@ -45,9 +45,13 @@ def _to_decimal(value: Any) -> Any:
 
 def _check_price(value: Decimal) -> Decimal:
     if not value.is_finite():
-        raise PydanticCustomError("price", "price must be a finite number, got {value}", {"value": str(value)})
+        raise PydanticCustomError(
+            "price", "price must be a finite number, got {value}", {"value": str(value)}
+        )
     if value < 0:
-        raise PydanticCustomError("price", "price must not be negative, got {value}", {"value": str(value)})
+        raise PydanticCustomError(
+            "price", "price must not be negative, got {value}", {"value": str(value)}
+        )
     if value > MAX_PRICE:
         raise PydanticCustomError(
             "price", "price {value} is above the limit of {limit} per 1M tokens",
@@ -72,7 +76,10 @@ def _check_price(value: Decimal) -> Decimal:
 def _matches(pattern: re.Pattern[str], what: str) -> Any:
     def check(value: str) -> str:
         if not pattern.match(value):
-            raise PydanticCustomError("pattern", "invalid {what} {value!r}", {"what": what, "value": value})
+            # Message templates substitute `{name}` only: no `!r`, so pass the repr.
+            raise PydanticCustomError(
+                "pattern", "invalid {what} {value}", {"what": what, "value": repr(value)}
+            )
         return value
 
     return AfterValidator(check)
@@ -82,7 +89,7 @@ def _unique(items: list[str]) -> list[str]:
     seen: set[str] = set()
     for item in items:
         if item in seen:
-            raise PydanticCustomError("unique", "{item!r} is listed twice", {"item": item})
+            raise PydanticCustomError("unique", "{item} is listed twice", {"item": repr(item)})
         seen.add(item)
     return items
 
@@ -131,7 +138,9 @@ class Model(_Strict):
     status: Status = "active"
     release_date: date | None = None
     deprecation_date: date | None = None
-    aliases: Annotated[list[Annotated[str, _matches(MODEL_ID, "alias")]], AfterValidator(_unique)] = []
+    aliases: Annotated[
+        list[Annotated[str, _matches(MODEL_ID, "alias")]], AfterValidator(_unique)
+    ] = []
     source_url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
     verified_at: date | None = None
 
@@ -154,15 +163,16 @@ class ProviderFile(_Strict):
 Loc = tuple[str | int, ...]
 
 
-def semantic_problems(file: ProviderFile, stem: str, capabilities: dict[str, str]) -> list[tuple[Loc, str]]:
+def semantic_problems(
+    file: ProviderFile, stem: str, capabilities: dict[str, str]
+) -> list[tuple[Loc, str]]:
     """Rules across fields and models, each problem at the location it is about."""
     from radiant_registry.suggest import did_you_mean
 
     problems: list[tuple[Loc, str]] = []
     if file.provider.id != stem:
-        problems.append(
-            (("provider", "id"), f"provider id {file.provider.id!r} must equal the file name ({stem!r})")
-        )
+        message = f"provider id {file.provider.id!r} must equal the file name ({stem!r})"
+        problems.append((("provider", "id"), message))
     first_seen: dict[str, int] = {}
     for index, model in enumerate(file.models):
         at: Loc = ("models", index)
@@ -174,38 +184,39 @@ def semantic_problems(file: ProviderFile, stem: str, capabilities: dict[str, str
         else:
             first_seen[folded] = index
         embedding = model.model_type == "embedding"
-        if model.max_output_tokens > model.context_window:
-            problems.append(
-                ((*at, "max_output_tokens"),
-                 f"max_output_tokens {model.max_output_tokens} exceeds context_window {model.context_window}")
-            )
+        window = model.context_window
+        if model.max_output_tokens > window:
+            message = f"max_output_tokens {model.max_output_tokens} exceeds context_window {window}"
+            problems.append(((*at, "max_output_tokens"), message))
         if model.max_output_tokens == 0 and not embedding:
-            problems.append(((*at, "max_output_tokens"), "max_output_tokens may be 0 only for embedding models"))
+            message = "max_output_tokens may be 0 only for embedding models"
+            problems.append(((*at, "max_output_tokens"), message))
         if model.pricing.output_per_1m is None and not embedding:
-            problems.append(((*at, "pricing"), "pricing.output_per_1m is required for non-embedding models"))
+            message = "pricing.output_per_1m is required for non-embedding models"
+            problems.append(((*at, "pricing"), message))
         previous = 0
         for tier_index, tier in enumerate(model.pricing.tiers):
             tier_at: Loc = (*at, "pricing", "tiers", tier_index, "above_tokens")
-            if tier.above_tokens >= model.context_window:
-                problems.append(
-                    (tier_at, f"above_tokens {tier.above_tokens} must be below context_window {model.context_window}")
-                )
+            if tier.above_tokens >= window:
+                message = f"above_tokens {tier.above_tokens} must be below context_window {window}"
+                problems.append((tier_at, message))
             if tier.above_tokens <= previous:
-                problems.append((tier_at, "price tiers must be in increasing order of above_tokens"))
+                message = "price tiers must be in increasing order of above_tokens"
+                problems.append((tier_at, message))
             previous = tier.above_tokens
-        if model.release_date and model.deprecation_date and model.deprecation_date <= model.release_date:
-            problems.append(
-                ((*at, "deprecation_date"),
-                 f"deprecation_date {model.deprecation_date} must be after release_date {model.release_date}")
-            )
+        released, deprecated = model.release_date, model.deprecation_date
+        if released and deprecated and deprecated <= released:
+            message = f"deprecation_date {deprecated} must be after release_date {released}"
+            problems.append(((*at, "deprecation_date"), message))
         for cap_index, capability in enumerate(model.capabilities):
             if capability not in capabilities:
-                problems.append(
-                    ((*at, "capabilities", cap_index),
-                     f"unknown capability {capability!r}{did_you_mean(capability, capabilities)}"
-                     " (the vocabulary is capabilities.yaml)")
+                message = (
+                    f"unknown capability {capability!r}{did_you_mean(capability, capabilities)}"
+                    " (the vocabulary is capabilities.yaml)"
                 )
+                problems.append(((*at, "capabilities", cap_index), message))
         for alias_index, alias in enumerate(model.aliases):
             if alias.lower() == folded:
-                problems.append(((*at, "aliases", alias_index), f"alias {alias!r} repeats the model id"))
+                message = f"alias {alias!r} repeats the model id"
+                problems.append(((*at, "aliases", alias_index), message))
     return problems

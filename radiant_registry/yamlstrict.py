@@ -24,20 +24,26 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
+from yaml.parser import Parser as _PyParser
+from yaml.reader import Reader as _Reader
+from yaml.scanner import Scanner as _Scanner
 
+
+class PurePythonParser(_Reader, _Scanner, _PyParser):
+    """PyYAML's own parser, for a PyYAML built without libyaml."""
+
+    def __init__(self, stream: str) -> None:
+        _Reader.__init__(self, stream)
+        _Scanner.__init__(self)
+        _PyParser.__init__(self)
+
+
+_Parser: Any
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same events
     # `yaml.CParser` does not exist (yaml/__init__ re-exports only cyaml's loaders).
     from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml.parser import Parser as _PyParser
-    from yaml.reader import Reader as _Reader
-    from yaml.scanner import Scanner as _Scanner
-
-    class _Parser(_Reader, _Scanner, _PyParser):  # type: ignore[no-redef]
-        def __init__(self, stream: str) -> None:
-            _Reader.__init__(self, stream)
-            _Scanner.__init__(self)
-            _PyParser.__init__(self)
+    _Parser = PurePythonParser
 
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -103,13 +109,27 @@ _YAML11_TAG_NAMES = {
 }
 _yaml11 = yaml.resolver.Resolver()
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
-# Outside flow collections a bracket opens one only where a node starts (at the start of
-# a line, after "- ", "? ", ": " or "--- "); elsewhere it is text in a plain scalar.
-_FLOW_TOKEN = re.compile(
-    r"""(?P<skip>"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?<!\S)#[^\n]*)"""
-    r"""|(?P<node>(?:^[ ]*|(?<!\S)[-?][ ]+|:[ ]+|^---[ ]+)[\[{])"""
-    r"""|(?P<open>[\[{])|(?P<close>[\]}])""",
+# The depth check before parsing scans for flow collections. Outside them, a bracket
+# opens one, and a quote a quoted string, only where a node starts: first in the
+# document, or after "- ", "? ", ": " or "---" on its line or at the end of an earlier
+# one (blank and comment lines between); a quoted key may also start a line. Elsewhere
+# they are text in a plain scalar. Inside them, every bracket counts, and a quoted
+# string follows a bracket, "," or ":". Quoted strings may span lines; one left open
+# runs to the end of the file, so that no text is scanned twice.
+_NODE_START = (
+    r"(?:\A(?:[ ]*(?:\#[^\n]*)?\n)*+[ ]*"
+    r"|(?:(?<!\S)[-?]|:|^---)(?:[ ]+|[ ]*(?:(?<!\S)\#[^\n]*)?(?:\n[ ]*(?:\#[^\n]*)?)++))"
+)
+_QUOTED = r"""(?:"(?:[^"\\]|\\[\s\S])*+(?:"|\Z)|'(?:[^']|'')*+(?:'|\Z))"""
+_COMMENT = r"(?<!\S)\#[^\n]*"
+_BLOCK_TOKEN = re.compile(
+    rf"{_NODE_START}(?:(?P<open>[\[{{])\s*{_QUOTED}?|{_QUOTED})|^[ ]*{_QUOTED}"
+    rf"|{_COMMENT}(?:\n[ ]*\#[^\n]*)*",
     re.MULTILINE,
+)
+_FLOW_TOKEN = re.compile(
+    rf"(?P<open>[\[{{])\s*{_QUOTED}?|(?P<close>[\]}}])|[,:]\s*{_QUOTED}?"
+    rf"|{_COMMENT}(?:\n[ ]*\#[^\n]*)*"
 )
 
 
@@ -173,8 +193,10 @@ def _check_text(data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        # Columns count characters, as the parser's do; the text before the byte decodes.
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
         line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        column = len(data[line_start : exc.start].decode("utf-8")) + 1
         raise YamlProblem(line, column, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})") from None
     tab = _TAB_INDENT.search(text)
     if tab:
@@ -189,15 +211,15 @@ def _check_flow_depth(text: str) -> None:
     # Cheap bound first: a file with few brackets cannot nest deeply.
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return
-    depth = 0
-    for token in _FLOW_TOKEN.finditer(text):
-        kind = token.lastgroup
-        if kind == "close":
-            depth = max(depth - 1, 0)
-        elif kind == "node" or (kind == "open" and depth > 0):
+    depth = position = 0
+    while token := (_FLOW_TOKEN if depth else _BLOCK_TOKEN).search(text, position):
+        position = token.end()
+        if token.lastgroup == "close":
+            depth -= 1
+        elif token.lastgroup == "open":
             depth += 1
             if depth > MAX_DEPTH:
-                line, column = _position(text, token.end() - 1)
+                line, column = _position(text, token.start("open"))
                 raise YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
 
 
@@ -277,6 +299,8 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
             path: Path = ()
             if not stack:
                 root = value
+                if positions is not None:
+                    positions[path] = _mark(event)
             else:
                 frame = stack[-1]
                 container = frame[0]
@@ -321,7 +345,7 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
 def _take_key(frame: list[Any], event: yaml.ScalarEvent, problems: list[YamlProblem]) -> None:
     text = event.value
     line, column = _mark(event)
-    plain = event.style is None
+    plain = not event.style  # None in PyYAML, "" in libyaml
     if plain and text == "<<":
         problems.append(YamlProblem(line, column, "merge keys (<<) are not allowed"))
     # Two keys collide if YAML 1.1 reads them as equal values (`1` and `true`), or if

@@ -1,0 +1,335 @@
+"""The strict YAML reader on its own: how plain scalars are typed, what `read` builds and
+refuses, and a property: plain data written by PyYAML reads back as the same data."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from radiant_registry import yamlstrict
+from radiant_registry.yamlstrict import Ambiguous, YamlProblem, YamlProblems, read, resolve_plain
+
+PARSERS = [pytest.param(yamlstrict.PurePythonParser, id="pure-python")]
+if hasattr(yaml, "cyaml"):
+    PARSERS.insert(0, pytest.param(yaml.cyaml.CParser, id="libyaml"))
+
+
+@pytest.fixture(params=PARSERS)
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(yamlstrict, "_Parser", request.param)
+    return request.param
+
+
+def same(left: Any, right: Any) -> bool:
+    """Equal, and of the same types all the way down (1 == True == Decimal(1) in Python)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(same(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(same, left, right))
+    if isinstance(left, Decimal):  # also the digits as written: 3.00 is not 3
+        return left.as_tuple() == right.as_tuple()
+    return bool(left == right)
+
+
+def problem_of(data: bytes) -> tuple[int, int, str]:
+    with pytest.raises(YamlProblem) as raised:
+        read(data)
+    return raised.value.line, raised.value.column, raised.value.message
+
+
+# --- resolve_plain ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", None), ("~", None), ("null", None), ("Null", None), ("NULL", None),
+        ("true", True), ("True", True), ("TRUE", True),
+        ("false", False), ("False", False), ("FALSE", False),
+        ("0", 0), ("-5", -5), ("128000", 128000), ("9" * 30, int("9" * 30)),
+        ("3.00", Decimal("3.00")), ("3.10", Decimal("3.10")), ("-0.5", Decimal("-0.5")),
+        ("1e-6", Decimal("0.000001")), ("1E+5", Decimal("1E+5")), ("2.5e-7", Decimal("2.5E-7")),
+        ("9" * 31, Decimal("9" * 31)),  # past int's 30 digits, still a number
+        (".inf", Decimal("Infinity")), ("+.Inf", Decimal("Infinity")),
+        ("-.INF", Decimal("-Infinity")),
+        ("2024-06-01", date(2024, 6, 1)),
+        ("acme-chat", "acme-chat"), ("Acme Chat", "Acme Chat"), ("3.10.1", "3.10.1"),
+        ("v1", "v1"), ("gpt-4o", "gpt-4o"), ("claude-4-5@20251001", "claude-4-5@20251001"),
+        # Not YAML 1.1 spellings of a boolean or of infinity: plain text.
+        ("yEs", "yEs"), ("oN", "oN"), (".iNf", ".iNf"), ("0o17", "0o17"), ("2024-1-5", "2024-1-5"),
+    ],
+)
+def test_resolve_plain_types_by_a_small_grammar(text: str, expected: Any) -> None:
+    assert same(resolve_plain(text), expected)
+
+
+@pytest.mark.parametrize("text", [".nan", ".NaN", ".NAN"])
+def test_resolve_plain_reads_nan_as_a_decimal_nan(text: str) -> None:
+    value = resolve_plain(text)
+    assert type(value) is Decimal and value.is_nan()
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("yes", "a boolean"), ("No", "a boolean"), ("ON", "a boolean"), ("off", "a boolean"),
+        ("y", "a boolean"), ("N", "a boolean"),
+        ("1:20", "an integer"), ("0755", "an integer"), ("0x1F", "an integer"),
+        ("1_000", "an integer"), ("+1", "an integer"), ("0b101", "an integer"),
+        (".5", "a float"), ("1_000.5", "a float"), ("1:20.5", "a float"),
+        ("2024-06-01T10:00:00Z", "a timestamp"), ("2024-6-1 10:00:00", "a timestamp"),
+        ("2024-02-30", "an invalid date"),
+        ("<<", "a merge key"), ("=", "a value key"),
+        ("9" * 41, "a number with 41 characters"), ("0." + "1" * 40, "a number with 42 characters"),
+    ],
+)
+def test_resolve_plain_flags_what_yaml_1_1_would_read_differently(text: str, reading: str) -> None:
+    assert resolve_plain(text) == Ambiguous(text, reading)
+    assert str(resolve_plain(text)) == text
+
+
+def test_resolve_plain_never_returns_a_float() -> None:
+    for text in ["3.0", "1e400", "-1e-400", "0.1", ".inf", "1.7976931348623157e309"]:
+        value = resolve_plain(text)
+        assert type(value) is Decimal, text
+    assert resolve_plain("1e400") == Decimal("1E+400")  # a float would be inf
+
+
+# --- read ---------------------------------------------------------------------------------
+
+
+def test_read_builds_plain_data(parser: Any) -> None:
+    data = b"""# a comment
+a: 1
+b: [x, 'y', "z", 3.10]
+c: {d: null, e: true}
+f:
+  - g: 2024-06-01
+  - |
+    two
+    lines
+"""
+    assert same(read(data), {
+        "a": 1,
+        "b": ["x", "y", "z", Decimal("3.10")],
+        "c": {"d": None, "e": True},
+        "f": [{"g": date(2024, 6, 1)}, "two\nlines\n"],
+    })
+
+
+def test_read_never_types_a_quoted_or_block_scalar(parser: Any) -> None:
+    data = b"""a: '1'
+b: "yes"
+c: '2024-06-01'
+d: "1e-6"
+e: |
+  3.10
+f: >-
+  no
+"""
+    assert same(read(data), {"a": "1", "b": "yes", "c": "2024-06-01", "d": "1e-6",
+                             "e": "3.10\n", "f": "no"})
+
+
+def test_read_keeps_keys_as_text(parser: Any) -> None:
+    assert same(read(b"1: a\nno: b\n'3.10': c\nnull: d\n"),
+                {"1": "a", "no": "b", "3.10": "c", "null": "d"})
+
+
+def test_read_records_positions_only_when_asked(parser: Any) -> None:
+    data = b"# header\nprovider:\n  id: acme\nmodels:\n  - id: x\n    caps: [chat, code]\n"
+    positions: yamlstrict.Positions = {}
+    assert read(data, positions) == read(data)
+    assert positions == {
+        (): (2, 1),
+        ("provider",): (2, 1),
+        ("provider", "id"): (3, 3),
+        ("models",): (4, 1),
+        ("models", 0): (5, 5),
+        ("models", 0, "id"): (5, 5),
+        ("models", 0, "caps"): (6, 5),
+        ("models", 0, "caps", 0): (6, 12),
+        ("models", 0, "caps", 1): (6, 18),
+    }
+
+
+def test_read_collects_every_duplicate_key(parser: Any) -> None:
+    data = b"a: 1\nb:\n  c: 1\n  c: 2\na: 2\n1: x\ntrue: y\n'7': p\n7: q\n"
+    with pytest.raises(YamlProblems) as raised:
+        read(data)
+    assert [(p.line, p.column, p.message) for p in raised.value.problems] == [
+        (4, 3, "duplicate key 'c' (first defined on line 3)"),
+        (5, 1, "duplicate key 'a' (first defined on line 1)"),
+        (7, 1, "duplicate key 'true' (first defined on line 6)"),
+        (9, 1, "duplicate key '7' (first defined on line 8)"),
+    ]
+
+
+def test_read_allows_keys_that_only_look_alike(parser: Any) -> None:
+    # Different text and different values in YAML 1.1: no collision.
+    assert read(b"'true': a\ntrue_: b\nTrue1: c\n'1.0': d\n1.5: e\n") == {
+        "true": "a", "true_": "b", "True1": "c", "1.0": "d", "1.5": "e"}
+
+
+def test_read_refuses_merge_keys(parser: Any) -> None:
+    with pytest.raises(YamlProblems) as raised:
+        read(b"a:\n  <<: {b: 1}\n  b: 2\n")
+    assert [(p.line, p.column, p.message) for p in raised.value.problems] == [
+        (2, 3, "merge keys (<<) are not allowed")
+    ]
+    assert read(b"'<<': quoted, so an ordinary key\n") == {"<<": "quoted, so an ordinary key"}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"a: &x 1\n", (1, 4, "anchors and aliases are not allowed")),
+        (b"a: 1\nb: *x\n", (2, 4, "anchors and aliases are not allowed")),
+        (b"&k a: 1\n", (1, 1, "anchors and aliases are not allowed")),
+        (b"a: !!int 1\n", (1, 4, "tags are not allowed (found tag:yaml.org,2002:int)")),
+        (b"a: !foo\n  b: 1\n", (1, 4, "tags are not allowed (found !foo)")),
+        (b"a: ! x\n", (1, 4, "tags are not allowed (found !)")),
+        (b"? [a]\n: 1\n", (1, 3, "keys must be plain strings")),
+        (b"", (1, 1, "file is empty")),
+        (b"# only\n\n# comments\n", (1, 1, "file is empty")),
+        (b"a: 1\n---\nb: 2\n", (2, 1, "only one YAML document is allowed per file")),
+        (b"a: 1\n...\n---\nb: 2\n", (3, 1, "only one YAML document is allowed per file")),
+        (b"\xef\xbb\xbfa: 1\n", (1, 1, "file starts with a byte order mark (BOM); "
+                                       "save it as UTF-8 without one")),
+        (b"a: 1\nb: caf\xe9\n", (2, 7, "invalid UTF-8 (byte 0xe9)")),
+        ("a: 1\nb: \u00e9\u00e9".encode() + b"\xff", (2, 6, "invalid UTF-8 (byte 0xff)")),
+        (b"a:\n\tb: 1\n", (2, 1, "tab character in indentation; indent with spaces")),
+        (b"a:\n  \tb: 1\n", (2, 3, "tab character in indentation; indent with spaces")),
+        ("a: \u00e9\u00e9\x07\n".encode(), (1, 6, "invalid YAML: unacceptable character #x0007")),
+        (b"a: b: c\n", (1, 5, "invalid YAML: mapping values are not allowed")),
+    ],
+)
+def test_read_refuses_at_the_right_place(
+    parser: Any, data: bytes, expected: tuple[int, int, str]
+) -> None:
+    line, column, message = problem_of(data)
+    assert (line, column) == expected[:2]
+    assert message.startswith(expected[2])
+
+
+def test_read_stops_at_the_first_anchor_of_a_billion_laughs(parser: Any) -> None:
+    levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 30)]
+    assert problem_of("\n".join(levels).encode()) == (
+        1, 5, "anchors and aliases are not allowed"
+    )
+
+
+def test_flow_depth_counts_no_bracket_inside_text(parser: Any) -> None:
+    many = "[" * (yamlstrict.MAX_DEPTH + 4)
+    data = f"""# {many}
+a: x{many}
+b: x {many}
+c: '{many}'
+d: "{many}"
+e: some words
+  {many}
+f: "unclosed {many}
+  and closed on the next line"
+g: ['{many}
+    {many}', "{many}
+    {many}", {{h: '{many}'}}]
+"""
+    assert read(data.encode()) == {
+        "a": "x" + many, "b": "x " + many, "c": many, "d": many,
+        "e": "some words " + many, "f": f"unclosed {many} and closed on the next line",
+        "g": [f"{many} {many}", f"{many} {many}", {"h": many}],
+    }
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["", "# c\n", "a: ", "a:\n  ", "a:  # c\n\n  ", "- ", "-\n  ", "--- ", "---\n", "? "],
+)
+def test_flow_depth_counts_each_place_a_flow_collection_starts(
+    prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_parse(text: str) -> None:
+        raise AssertionError("reached the parser")
+
+    monkeypatch.setattr(yamlstrict, "_Parser", must_not_parse)
+    depth = yamlstrict.MAX_DEPTH + 1
+    for opener in "[{":
+        text = prefix + opener * depth
+        line, column, message = problem_of(text.encode())
+        assert message == f"nested deeper than {yamlstrict.MAX_DEPTH} levels"
+        last_line = text.split("\n")[-1]
+        assert (line, column) == (text.count("\n") + 1, len(last_line))
+
+
+# --- property: what PyYAML writes, the reader reads back ----------------------------------
+
+# YAML 1.1 reads y/Y/n/N as booleans, but PyYAML does not, so safe_dump writes them
+# unquoted and the reader (by design) flags them as Ambiguous instead of reading text.
+_YAML11_ONLY_BOOLEANS = {"y", "Y", "n", "N"}
+# A number with an exponent and no dot or no exponent sign (1e5, 1.5e5, 1e-6) is text to
+# YAML 1.1, so safe_dump writes it unquoted, but the reader reads it as a number on
+# purpose: a per-token price written 1e-6 must not pass as a string.
+_EXPONENT_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+")
+
+identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True)
+texts = st.text(max_size=30).filter(
+    lambda s: s not in _YAML11_ONLY_BOOLEANS and not _EXPONENT_NUMBER.fullmatch(s)
+)
+# Longer integers become a Decimal (over 30 digits) or stay unconverted (over 40): the
+# reader bounds number sizes on purpose; no registry value comes near either.
+integers = st.integers(min_value=-(10**30) + 1, max_value=10**30 - 1)
+plain_data = st.recursive(
+    st.none() | st.booleans() | integers | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(identifiers, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    return 0
+
+
+@pytest.mark.parametrize("parser_class", PARSERS)
+@given(data=plain_data.filter(lambda d: depth(d) <= yamlstrict.MAX_DEPTH))  # the reader's limit
+def test_safe_dump_reads_back_as_the_same_data(parser_class: Any, data: Any) -> None:
+    text = yaml.safe_dump(data)
+    original = yamlstrict._Parser
+    yamlstrict._Parser = parser_class
+    try:
+        assert same(read(text.encode("utf-8")), data), text
+    finally:
+        yamlstrict._Parser = original
+
+
+@pytest.mark.parametrize("parser_class", PARSERS)
+@given(data=plain_data.filter(lambda d: depth(d) <= yamlstrict.MAX_DEPTH))
+def test_safe_dump_in_flow_style_reads_back_too(parser_class: Any, data: Any) -> None:
+    text = yaml.safe_dump(data, default_flow_style=True)
+    original = yamlstrict._Parser
+    yamlstrict._Parser = parser_class
+    try:
+        assert same(read(text.encode("utf-8")), data), text
+    finally:
+        yamlstrict._Parser = original
+
+
+def test_the_excluded_strings_read_as_documented() -> None:
+    # What the strategies above leave out, and why: read, not round-tripped.
+    assert yaml.safe_dump("1e-6") == "1e-6\n...\n"
+    assert same(read(b"1e-6\n"), Decimal("0.000001"))
+    assert yaml.safe_dump("y") == "y\n...\n"
+    assert read(b"y\n") == Ambiguous("y", "a boolean")
