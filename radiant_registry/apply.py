@@ -28,7 +28,6 @@ from radiant_registry.plan import (
     CurrentState,
     Plan,
     compute_plan,
-    desired_state,
     prune_refusals,
 )
 from radiant_registry.state import read_state
@@ -112,7 +111,7 @@ def sync(
 ) -> SyncResult:
     """Bring the database to the registry files' state; return the plan and what was done."""
     scope = options.providers
-    desired_providers, desired_models = desired_state(registry.providers)
+    desired_providers, desired_models = registry.desired()
     if options.dry_run:
         with conn.begin():
             empty = migrations.schema_state(conn) == "empty"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
+import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from radiant_registry import yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem
+from radiant_registry.plan import desired_model, desired_provider
 from radiant_registry.schema import (
     Modalities,
     Model,
@@ -28,73 +33,147 @@ from radiant_registry.suggest import did_you_mean
 
 CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
+# Part of every file's content key. Bump it when a validation rule or the shape of the
+# desired rows changes, so that no sync skips a file checked by older rules.
+RULES_VERSION = "1"
+# Below this many bytes to check, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """One provider file that passed every check."""
+    """One provider file that passed every check, as the rows it asks the database for."""
 
     path: Path
-    sha256: str
-    content: ProviderFile
+    key: str  # the content key: rules version, vocabulary and file bytes, hashed
+    provider_id: str
+    provider: Row
+    models: dict[str, Row]  # by model id
 
 
 @dataclass
 class Registry:
-    """The desired state: every provider file of a folder, valid."""
+    """The desired state: every provider file of a folder, valid.
+
+    A file whose content key a caller already trusts (a sync's record of the file it last
+    applied) is not parsed at all; it is listed in `skipped` with its key.
+    """
 
     data_dir: Path
     capabilities: dict[str, str]
     files: dict[str, LoadedFile] = field(default_factory=dict)  # by provider id
-
-    @property
-    def providers(self) -> list[ProviderFile]:
-        return [loaded.content for loaded in self.files.values()]
+    skipped: dict[str, str] = field(default_factory=dict)  # provider id -> content key
 
     @property
     def model_count(self) -> int:
-        return sum(len(loaded.content.models) for loaded in self.files.values())
+        return sum(len(loaded.models) for loaded in self.files.values())
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """The content key of every provider file read, parsed or skipped."""
+        return {**self.skipped, **{pid: f.key for pid, f in self.files.items()}}
 
     @property
     def digest(self) -> str:
         """One hash over every file read, recorded with each sync run."""
         h = hashlib.sha256()
-        for provider_id in sorted(self.files):
-            h.update(f"{provider_id}:{self.files[provider_id].sha256}\n".encode())
+        for provider_id, key in sorted(self.keys.items()):
+            h.update(f"{provider_id}:{key}\n".encode())
         return h.hexdigest()
+
+    def desired(self) -> tuple[dict[str, Row], dict[tuple[str, str], Row]]:
+        """Desired provider rows by id and model rows by (provider id, model id)."""
+        providers = {pid: loaded.provider for pid, loaded in self.files.items()}
+        models = {
+            (pid, model_id): row
+            for pid, loaded in self.files.items()
+            for model_id, row in loaded.models.items()
+        }
+        return providers, models
+
+
+Skip = Callable[[str, str], bool]  # (provider id, content key) -> already known good
 
 
 def load_registry(
     data_dir: Path,
     providers: Iterable[str] | None = None,
     on_file: Callable[[Path], None] | None = None,
+    skip: Skip | None = None,
 ) -> Registry:
     """Load and check every file under `data_dir`; raise `InvalidRegistry` with all problems.
 
     `providers` limits the provider files read (the vocabulary is always read);
-    `on_file` is called after each file, for progress displays.
+    `on_file` is called after each file, for progress displays; `skip` says which files
+    need no checking because their content key is known to be good. Large registries are
+    checked in parallel, one worker process per core.
     """
     problems: list[Problem] = []
     capabilities = _load_capabilities(data_dir / CAPABILITIES_FILE, problems)
+    vocabulary = hashlib.sha256(repr(sorted(capabilities.items())).encode()).hexdigest()
     registry = Registry(data_dir=data_dir, capabilities=capabilities)
     wanted = set(providers) if providers is not None else None
+    to_check: list[tuple[Path, bytes, str]] = []
     for path in _provider_paths(data_dir / PROVIDERS_DIR, problems):
         if wanted is not None and path.stem not in wanted:
             continue
-        loaded, file_problems = load_provider_file(path, capabilities)
+        raw, read_problems = _read_bytes(path)
+        if raw is None:
+            problems.extend(read_problems)
+            continue
+        key = hashlib.sha256(f"{RULES_VERSION}:{vocabulary}:".encode() + raw).hexdigest()
+        if skip is not None and skip(path.stem, key):
+            registry.skipped[path.stem] = key
+            if on_file is not None:
+                on_file(path)
+        else:
+            to_check.append((path, raw, key))
+    for loaded, file_problems in _check_all(to_check, capabilities, on_file):
         problems.extend(file_problems)
         if loaded is not None:
-            registry.files[loaded.content.provider.id] = loaded
-        if on_file is not None:
-            on_file(path)
+            registry.files[loaded.provider_id] = loaded
     if wanted is not None:
-        for missing in sorted(wanted - {p.stem for p in (data_dir / PROVIDERS_DIR).glob("*.yaml")}):
+        present = {p.stem for p in (data_dir / PROVIDERS_DIR).glob("*.yaml")}
+        for missing in sorted(wanted - present):
             problems.append(
                 Problem(str(data_dir / PROVIDERS_DIR), 1, 1, f"no provider file for {missing!r}")
             )
     if problems:
         raise InvalidRegistry(sorted(problems))
     return registry
+
+
+Checked = tuple[LoadedFile | None, list[Problem]]
+
+
+def _check_all(
+    files: list[tuple[Path, bytes, str]],
+    capabilities: dict[str, str],
+    on_file: Callable[[Path], None] | None,
+) -> Iterator[Checked]:
+    """Check files in order, in worker processes when there is enough to share out."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or sum(len(raw) for _, raw, _ in files) < PARALLEL_MIN_BYTES:
+        for path, raw, key in files:
+            yield check_file(path, raw, key, capabilities)
+            if on_file is not None:
+                on_file(path)
+        return
+    # fork: the workers start with every module already imported, in milliseconds.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        checked = pool.map(
+            check_file,
+            [p for p, _, _ in files], [r for _, r, _ in files], [k for _, _, k in files],
+            itertools.repeat(capabilities),
+            chunksize=max(1, len(files) // (workers * 8)),
+        )
+        for (path, _, _), result in zip(files, checked, strict=True):
+            yield result
+            if on_file is not None:
+                on_file(path)
 
 
 def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:
@@ -107,30 +186,56 @@ def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:
                 Problem(str(path), 1, 1, "not a provider file: expected <provider id>.yaml")
             )
             continue
-        paths.append(path)  # `_read` reports one that is a folder or a broken link
+        paths.append(path)  # `_read_bytes` reports one that is a folder or a broken link
     return paths
 
 
-def load_provider_file(
-    path: Path, capabilities: dict[str, str]
-) -> tuple[LoadedFile | None, list[Problem]]:
-    """Check one provider file; return it, or the problems found in it."""
-    data, problems = _read(path)
+def load_provider_file(path: Path, capabilities: dict[str, str]) -> Checked:
+    """Check one provider file on disk; return it, or the problems found in it."""
+    raw, problems = _read_bytes(path)
+    if raw is None:
+        return None, problems
+    return check_file(path, raw, hashlib.sha256(raw).hexdigest(), capabilities)
+
+
+def check_file(path: Path, raw: bytes, key: str, capabilities: dict[str, str]) -> Checked:
+    """Check one provider file's bytes; return its rows, or the problems found in it."""
+    content, problems = _validate(path, raw, capabilities)
+    if content is None:
+        return None, problems
+    models = {model.id: desired_model(model) for model in content.models}
+    return LoadedFile(path, key, content.provider.id, desired_provider(content), models), []
+
+
+def parse_provider_file(path: Path, capabilities: dict[str, str]) -> ProviderFile:
+    """One provider file as the schema's objects, exactly as written; or InvalidRegistry."""
+    raw, problems = _read_bytes(path)
+    if raw is not None:
+        content, problems = _validate(path, raw, capabilities)
+        if content is not None:
+            return content
+    raise InvalidRegistry(problems)
+
+
+def _validate(
+    path: Path, raw: bytes, capabilities: dict[str, str]
+) -> tuple[ProviderFile | None, list[Problem]]:
+    data, problems = _parse(path, raw)
     if problems:
         return None, problems
     try:
-        content = ProviderFile.model_validate(data[0])
+        content = ProviderFile.model_validate(data)
     except ValidationError as exc:
-        located = _Locator(path, data)
+        located = _Locator(path, raw)
         return None, [located.problem(tuple(err["loc"]), _message(err)) for err in exc.errors()]
     semantic = semantic_problems(content, path.stem, capabilities)
     if semantic:
-        located = _Locator(path, data)
+        located = _Locator(path, raw)
         return None, [located.problem(loc, message) for loc, message in semantic]
-    return LoadedFile(path, hashlib.sha256(data[1]).hexdigest(), content), []
+    return content, []
 
 
-def _read(path: Path, positions: yamlstrict.Positions | None = None) -> tuple[Any, list[Problem]]:
+def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:
     where = str(path)
     try:
         info = path.stat()  # follows links: a broken one is "No such file or directory"
@@ -140,11 +245,15 @@ def _read(path: Path, positions: yamlstrict.Positions | None = None) -> tuple[An
             limit = yamlstrict.MAX_FILE_BYTES
             message = f"file is {info.st_size} bytes, over the {limit} byte limit"
             return None, [Problem(where, 1, 1, message)]
-        raw = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as exc:
         return None, [Problem(where, 1, 1, f"cannot read file: {exc.strerror or exc}")]
+
+
+def _parse(path: Path, raw: bytes) -> tuple[Any, list[Problem]]:
+    where = str(path)
     try:
-        return (yamlstrict.read(raw, positions), raw), []
+        return yamlstrict.read(raw), []
     except yamlstrict.YamlProblem as exc:
         return None, [Problem(where, exc.line, exc.column, exc.message)]
     except yamlstrict.YamlProblems as exc:
@@ -157,10 +266,10 @@ class _Locator:
     Positions cost time and memory, so only a file with a problem pays for them.
     """
 
-    def __init__(self, path: Path, data: tuple[Any, bytes]) -> None:
+    def __init__(self, path: Path, raw: bytes) -> None:
         self.path = path
         self.positions: yamlstrict.Positions = {}
-        yamlstrict.read(data[1], self.positions)
+        yamlstrict.read(raw, self.positions)
 
     def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
         # pydantic adds type names to some locations; keep the longest prefix the file has
@@ -256,11 +365,14 @@ def describe(value: Any) -> str:
 
 def _load_capabilities(path: Path, problems: list[Problem]) -> dict[str, str]:
     """The controlled vocabulary: `capabilities: {name: one-line description}`."""
-    data, read_problems = _read(path)
+    raw, read_problems = _read_bytes(path)
+    if raw is None:
+        problems.extend(read_problems)
+        return {}
+    document, read_problems = _parse(path, raw)
     if read_problems:
         problems.extend(read_problems)
         return {}
-    document, _ = data
     terms = document.get("capabilities") if isinstance(document, dict) else None
     if not isinstance(terms, dict) or set(document) != {"capabilities"}:
         message = "expected one key, 'capabilities', mapping each name to a description"
@@ -272,7 +384,7 @@ def _load_capabilities(path: Path, problems: list[Problem]) -> dict[str, str]:
         if not (isinstance(text, str) and text and name.isidentifier() and name == name.lower())
     ]
     if bad:
-        locator = _Locator(path, data)
+        locator = _Locator(path, raw)
         for name in bad:
             message = f"capability {name!r} needs a lowercase snake_case name and a description"
             problems.append(locator.problem(("capabilities", name), message))

@@ -93,8 +93,8 @@ def validation_summary(registry: Registry) -> None:
     table = Table(title=None, show_edge=False, box=None, pad_edge=False)
     table.add_column("provider")
     table.add_column("models", justify="right")
-    for loaded in sorted(registry.files.values(), key=lambda f: f.content.provider.id):
-        table.add_row(loaded.content.provider.id, str(len(loaded.content.models)))
+    for provider_id, loaded in sorted(registry.files.items()):
+        table.add_row(provider_id, str(len(loaded.models)))
     console = stdout()
     console.print(table)
     console.print(Text.assemble(

@@ -38,7 +38,8 @@ from typer.testing import CliRunner
 from radiant_registry import yamlstrict
 from radiant_registry.cli import app
 from radiant_registry.errors import ExitCode, InvalidRegistry, Problem
-from radiant_registry.loader import load_registry
+from radiant_registry.loader import Registry, load_registry, parse_provider_file
+from radiant_registry.schema import ProviderFile
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 BAD_CASES = sorted((CORPUS / "bad").glob("*.yaml"))
@@ -494,11 +495,16 @@ def _floats(value: Any) -> list[Any]:
     return [value] if isinstance(value, float) else []
 
 
+def _parsed(registry: Registry, provider_id: str) -> ProviderFile:
+    """A loaded file as the schema's objects, exactly as written (rows are normalised)."""
+    return parse_provider_file(registry.files[provider_id].path, registry.capabilities)
+
+
 def test_good_files_load_with_exact_values(parser: Any, good_registry: Path) -> None:
     registry = load_registry(good_registry)
     assert sorted(registry.files) == ["bedrock", "fireworks", "vertex_ai"]
 
-    fireworks = registry.files["fireworks"].content
+    fireworks = _parsed(registry, "fireworks")
     assert fireworks.provider.model_dump() == {
         "id": "fireworks",
         "display_name": "Fireworks AI",
@@ -556,7 +562,7 @@ def test_good_files_load_with_exact_values(parser: Any, good_registry: Path) -> 
         "verified_at": None,
     }
 
-    bedrock = registry.files["bedrock"].content
+    bedrock = _parsed(registry, "bedrock")
     assert bedrock.provider.api_base == "https://bedrock-runtime.{region}.amazonaws.com"
     assert (bedrock.provider.auth_type, bedrock.provider.auth_header) == ("iam", None)
     sonnet, nova = bedrock.models
@@ -568,7 +574,7 @@ def test_good_files_load_with_exact_values(parser: Any, good_registry: Path) -> 
     assert (nova.id, nova.is_novel, nova.category) == ("amazon.nova-micro-v1:0", True, "economy")
     assert nova.pricing.output_per_1m == Decimal(0)
 
-    vertex = registry.files["vertex_ai"].content
+    vertex = _parsed(registry, "vertex_ai")
     assert vertex.provider.display_name == "Vertex AI \u00b7 Anthropic"
     assert vertex.provider.auth_type == "service_account"
     (haiku,) = vertex.models
@@ -580,7 +586,7 @@ def test_good_files_load_with_exact_values(parser: Any, good_registry: Path) -> 
 def test_prices_are_exact_decimals_never_floats(parser: Any, good_registry: Path) -> None:
     registry = load_registry(good_registry)
     prices = []
-    for provider in registry.providers:
+    for provider in (_parsed(registry, name) for name in sorted(registry.files)):
         assert _floats(provider.model_dump()) == []
         for model in provider.models:
             pricing = model.pricing
