@@ -132,6 +132,14 @@ LogFormatOption = Annotated[
     LogFormat, typer.Option("--log-format", help="json: one JSON object per line on stderr, for cron.")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+FullOption = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Read and compare every file, also those unchanged since the sync that applied "
+        "them (finds rows edited in the database behind the tool's back).",
+    ),
+]
 
 
 @app.command()
@@ -187,7 +195,11 @@ def _database(url: str | None, lock_timeout: float = 5.0, *, create: bool = Fals
         engine.dispose()
 
 
-def _load(data_dir: Path | None, providers: list[str] | None, log: Any = None) -> Any:
+def _load(
+    data_dir: Path | None, providers: list[str] | None, log: Any = None,
+    conn: Any = None, full: bool = False,
+) -> Any:
+    """Load the registry files; with `conn`, skip those the database has applied already."""
     from radiant_registry.config import resolve_data_dir
     from radiant_registry.loader import load_registry
 
@@ -197,7 +209,13 @@ def _load(data_dir: Path | None, providers: list[str] | None, log: Any = None) -
         log.event("registry", message, data_dir=str(chosen.path))
     else:
         render.info(message)
-    return load_registry(chosen.path, providers=providers)
+    known: dict[str, str] = {}
+    if conn is not None and not full:
+        from radiant_registry.apply import known_file_keys
+
+        known = known_file_keys(conn)
+    return load_registry(chosen.path, providers=providers,
+                         skip=lambda pid, key: known.get(pid) == key)
 
 
 @app.command()
@@ -207,6 +225,7 @@ def diff(
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 2 when there are changes, 0 when none.")
     ] = False,
+    full: FullOption = False,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -221,9 +240,9 @@ def diff(
     from radiant_registry.log import EventLog
 
     render.set_format(output.value)
-    registry = _load(data_dir, providers)
     options = SyncOptions(providers=tuple(providers) if providers else None, dry_run=True)
     with _database(database_url, create=True) as conn:
+        registry = _load(data_dir, providers, conn=conn, full=full)
         result = sync(conn, registry, options, EventLog(quiet=True))
     if output is Format.json:
         render.write_json(result.plan.as_dict())
@@ -247,6 +266,7 @@ def sync_command(
     lock_timeout: LockTimeoutOption = 5.0,
     log_format: LogFormatOption = LogFormat.text,
     quiet: QuietOption = False,
+    full: FullOption = False,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -267,7 +287,6 @@ def sync_command(
         raise UsageError("no terminal to confirm on: pass --yes to apply without asking")
     log.event("sync.start", "Starting sync", providers=providers or None, dry_run=dry_run,
               prune=prune)
-    registry = _load(data_dir, providers, log)
     options = SyncOptions(
         providers=tuple(providers) if providers else None,
         prune=prune, force=force, dry_run=dry_run, lock_timeout_s=lock_timeout,
@@ -282,6 +301,7 @@ def sync_command(
         return typer.confirm("Apply these changes?", default=False)
 
     with _database(database_url, lock_timeout, create=True, log=log) as conn:
+        registry = _load(data_dir, providers, log, conn=conn, full=full)
         result = sync(conn, registry, options, log, confirm)
     if dry_run:
         if not log.machine and not quiet:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
 from radiant_registry.tables import models, price_overrides, providers
@@ -34,3 +34,17 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
             state.retired_models.add(key)
     state.overridden = {(pid, mid) for pid, mid in conn.execute(o_query)}
     return state
+
+
+def read_file_keys(conn: Connection) -> dict[str, str | None]:
+    """Every provider id in the database, with the content key of the file last applied."""
+    return dict(conn.execute(select(providers.c.id, providers.c.file_sha256)).all())
+
+
+def count_active_models(conn: Connection, provider_ids: Collection[str]) -> int:
+    if not provider_ids:
+        return 0
+    query = select(func.count()).where(
+        models.c.provider_id.in_(provider_ids), models.c.retired_at.is_(None)
+    )
+    return int(conn.execute(query).scalar_one())
