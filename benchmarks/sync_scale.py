@@ -137,15 +137,17 @@ def _libpq(url: str) -> str:
 
 
 def rows_written(server: Server, url: str, since: datetime) -> Callable[[], int]:
-    """Returns a function that counts the rows a run wrote to providers and models."""
+    """Returns a function that counts the rows a run wrote to the models table.
+
+    (A sync also writes one providers row per changed file, to remember its content key,
+    and one sync_runs row: bookkeeping, not catalogue rows.)
+    """
     if server.sqlite:
         def count_sqlite() -> int:
             with server.connect(url) as conn:
                 stamp = since.strftime("%Y-%m-%d %H:%M:%S.%f")
-                return sum(
-                    conn.execute(f"SELECT count(*) FROM {t} WHERE updated_at >= ?", (stamp,)).fetchone()[0]
-                    for t in ("providers", "models")
-                )
+                query = "SELECT count(*) FROM models WHERE updated_at >= ?"
+                return int(conn.execute(query, (stamp,)).fetchone()[0])
         return count_sqlite
 
     def stats() -> int:
@@ -153,7 +155,7 @@ def rows_written(server: Server, url: str, since: datetime) -> Callable[[], int]
             conn.execute("SELECT pg_stat_clear_snapshot()")
             row = conn.execute(
                 "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
-                "WHERE relname IN ('providers', 'models')"
+                "WHERE relname = 'models'"
             ).fetchone()
             return int(row[0])
 
@@ -382,7 +384,7 @@ def report(args: argparse.Namespace, r: dict[str, Any], small_models: int) -> di
     print(f"\n## {args.models:,} models in {args.files} files, "
           f"{'SQLite' if args.database_url.startswith('sqlite') else 'PostgreSQL'}, "
           f"{datetime.now(UTC):%Y-%m-%d}, median of {args.repeat}\n")
-    print("| step | seconds | rows written | peak memory (MiB) |")
+    print("| step | seconds | model rows written | peak memory (MiB) |")
     print("|---|---:|---:|---:|")
     for m in measures:
         print(f"| {m.name} | {m.seconds:.2f} | {m.rows} | {m.peak_mib:.0f} |")

@@ -7,6 +7,7 @@ lock, so that what it shows is exactly what it writes. Admin-owned state is neve
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -234,7 +235,8 @@ def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:
     by_kind: dict[tuple[str, str], list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_kind[(change.kind, change.action)].append(change)
-        log.detail("change", f"{change.action} {change.kind} {change.key}", **change.as_dict())
+        if log.details:
+            log.detail("change", f"{change.action} {change.kind} {change.key}", **change.as_dict())
     # Providers first: models refer to them.
     _create(conn, providers, by_kind[("provider", "create")], stamp)
     _update(conn, providers, by_kind[("provider", "update")], stamp)
@@ -282,15 +284,25 @@ def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
 
     The plan was computed under the lock, so none of these rows exists yet.
     """
-    from psycopg.types.json import Jsonb
-
     names = list(rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type.dialect_impl(conn.dialect), JSONB)}
+    texts: dict[tuple[str, ...], str] = {}  # the same few lists recur across many rows
+
+    def as_json(value: Any) -> str:
+        if not value:
+            return "[]"
+        if isinstance(value[0], str):
+            key = tuple(value)
+            if key not in texts:
+                texts[key] = json.dumps(value)
+            return texts[key]
+        return json.dumps(value)
+
     sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     cursor = conn.connection.driver_connection.cursor()  # the same connection and transaction
     with cursor.copy(sql) as copy:
         for row in rows:
-            copy.write_row([Jsonb(row[n]) if n in json_columns else row[n] for n in names])
+            copy.write_row([as_json(row[n]) if n in json_columns else row[n] for n in names])
 
 
 def _update(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:

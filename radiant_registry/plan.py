@@ -117,9 +117,21 @@ class Change:
     action: Action
     kind: Kind
     key: str
-    fields: dict[str, tuple[Any, Any]]  # name -> (old, new); empty for a retire
+    changed: dict[str, tuple[Any, Any]]  # an update's fields: name -> (old, new)
     values: Row | None = None  # the desired row, for create and update
     note: str | None = None
+
+    @property
+    def fields(self) -> dict[str, tuple[Any, Any]]:
+        """name -> (old, new): every set field of a create, the changed ones of an update.
+
+        A create's are derived when asked for: a first sync creates 100,000 models and
+        needs none of them unless it prints or logs them.
+        """
+        if self.action == "create" and self.values is not None:
+            names = MODEL_FIELDS if self.kind == "model" else PROVIDER_FIELDS
+            return _all_fields(self.values, names)
+        return self.changed
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -174,7 +186,7 @@ def compute_plan(
         new = desired_providers[pid]
         old = current.providers.get(pid)
         if old is None:
-            changes.append(Change("create", "provider", pid, _all_fields(new, PROVIDER_FIELDS), new))
+            changes.append(Change("create", "provider", pid, {}, new))
             continue
         fields = _changed(old, new, PROVIDER_FIELDS)
         if pid in current.retired_providers:
@@ -187,7 +199,7 @@ def compute_plan(
         new = desired_models[key]
         old = current.models.get(key)
         if old is None:
-            changes.append(Change("create", "model", model_key(key), _all_fields(new, MODEL_FIELDS), new))
+            changes.append(Change("create", "model", model_key(key), {}, new))
             continue
         fields = _changed(old, new, MODEL_FIELDS)
         if key in current.retired_models:

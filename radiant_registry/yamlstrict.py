@@ -108,6 +108,12 @@ _YAML11_TAG_NAMES = {
     "tag:yaml.org,2002:value": "a value key",
 }
 _yaml11 = yaml.resolver.Resolver()
+# First characters for which YAML 1.1 has an implicit type (a None key would be a
+# wildcard resolver, matching anything: then every string is checked).
+_RESOLVER_FIRST = frozenset(
+    _yaml11.yaml_implicit_resolvers if None not in _yaml11.yaml_implicit_resolvers
+    else map(chr, range(0x110000))
+)
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
 # The depth check before parsing scans for flow collections. Outside them, a bracket
 # opens one, and a quote a quoted string, only where a node starts: first in the
@@ -158,6 +164,8 @@ def resolve_plain(text: str) -> Any:
                 return Ambiguous(text, "an invalid date")
     elif text in _YAML11_BOOLS:
         return Ambiguous(text, "a boolean")
+    elif first not in _RESOLVER_FIRST:
+        return text  # no YAML 1.1 implicit type starts with this character
     tag = _yaml11.resolve(yaml.ScalarNode, text, (True, False))
     if tag != "tag:yaml.org,2002:str":
         return Ambiguous(text, _YAML11_TAG_NAMES.get(tag, "a non-string value"))
@@ -208,8 +216,9 @@ def _check_text(data: bytes) -> str:
 
 
 def _check_flow_depth(text: str) -> None:
-    # Cheap bound first: a file with few brackets cannot nest deeply.
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
+    # Cheap bounds first: a file with few brackets cannot nest deeply, nor one whose
+    # flow collections each open and close on one line. Only other files get the scan.
+    if text.count("[") + text.count("{") <= MAX_DEPTH or _shallow_lines(text):
         return
     depth = position = 0
     while token := (_FLOW_TOKEN if depth else _BLOCK_TOKEN).search(text, position):
@@ -221,6 +230,39 @@ def _check_flow_depth(text: str) -> None:
             if depth > MAX_DEPTH:
                 line, column = _position(text, token.start("open"))
                 raise YamlProblem(line, column, f"nested deeper than {MAX_DEPTH} levels")
+
+
+_BRACKET_LINE = re.compile(r"^[^\n\[\]{}]*[\[\]{}][^\n]*", re.MULTILINE)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _shallow_lines(text: str) -> bool:
+    """True if every flow collection provably nests at most MAX_DEPTH deep.
+
+    Sound when each line holding a bracket has no quote and no '#' (which could hide
+    brackets) and its brackets form a balanced sequence: then no flow collection outlives
+    its line, and none nests deeper than the line's bracket sequence does. Brackets that
+    are only text in a plain scalar can only make the bound larger, never smaller.
+    """
+    for line in _BRACKET_LINE.findall(text):
+        if '"' in line or "'" in line or "#" in line:
+            return False
+        if _sequence_depth(_NOT_BRACKET.sub("", line)) > MAX_DEPTH:
+            return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def _sequence_depth(brackets: str) -> int:
+    """The deepest nesting of a bracket sequence; a sequence that does not balance counts as
+    too deep, which sends the file to the full scan."""
+    depth = deepest = 0
+    for char in brackets:
+        depth += 1 if char in "[{" else -1
+        if depth < 0:
+            return MAX_DEPTH + 1
+        deepest = max(deepest, depth)
+    return deepest if depth == 0 else MAX_DEPTH + 1
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
@@ -322,9 +364,9 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
                     if positions is not None:
                         # A mapping entry is placed at its key, where a reader looks first.
                         path = (*frame[1], key)
-                        positions[path] = frame[4]
+                        positions[path] = (frame[4].line + 1, frame[4].column + 1)
             if kind is not scalar_event:
-                stack.append([value, path, None, {}, (1, 1)])
+                stack.append([value, path, None, {}, None])
         elif kind in collection_end:
             stack.pop()
         elif kind is yaml.AliasEvent:
@@ -344,27 +386,26 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
 
 def _take_key(frame: list[Any], event: yaml.ScalarEvent, problems: list[YamlProblem]) -> None:
     text = event.value
-    line, column = _mark(event)
+    mark = event.start_mark  # kept as is: a line and column are built only when needed
     plain = not event.style  # None in PyYAML, "" in libyaml
     if plain and text == "<<":
-        problems.append(YamlProblem(line, column, "merge keys (<<) are not allowed"))
+        problems.append(YamlProblem(*_mark(event), "merge keys (<<) are not allowed"))
     # Two keys collide if YAML 1.1 reads them as equal values (`1` and `true`), or if
     # they have the same text, since keys are stored as text (`"1"` and `1`).
-    identities = (("value", _yaml11_key(text) if plain else text), ("text", text))
+    by_value = ("value", _yaml11_key(text) if plain else text)
+    by_text = ("text", text)
     seen = frame[3]
-    for identity in identities:
-        if identity in seen:
-            first = seen[identity]
-            problems.append(
-                YamlProblem(line, column, f"duplicate key {text!r} (first defined on line {first})")
-            )
-            # Keep the first value: the duplicate's value is read into a throwaway slot.
-            frame[2] = _Discard(text)
-            return
-    for identity in identities:
-        seen[identity] = line
+    first = seen.get(by_value) or seen.get(by_text)
+    if first is not None:
+        problems.append(YamlProblem(
+            *_mark(event), f"duplicate key {text!r} (first defined on line {first.line + 1})"
+        ))
+        # Keep the first value: the duplicate's value is read into a throwaway slot.
+        frame[2] = _Discard(text)
+        return
+    seen[by_value] = seen[by_text] = mark
     frame[2] = text
-    frame[4] = (line, column)
+    frame[4] = mark
 
 
 class _Discard(str):
