@@ -1,25 +1,31 @@
-"""Run the Alembic migrations from code, on a connection the CLI already holds."""
+"""Run the Alembic migrations from code, on a connection the CLI already holds.
+
+Alembic itself is imported only to migrate: checking that a database is at head, which
+every command does, reads alembic_version directly and compares it with SCHEMA_HEAD
+(a test holds SCHEMA_HEAD equal to the migrations' head).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
 from radiant_registry.config import bundled_path
 from radiant_registry.errors import ConfigError, SchemaOutOfDate
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 State = Literal["empty", "current"]
+SCHEMA_HEAD = "0001"  # the newest revision in alembic/versions
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     # No ini file and no sqlalchemy.url: the URL never passes through Alembic's config.
     config = Config()
     config.set_main_option("script_location", str(bundled_path("alembic")))
@@ -29,18 +35,25 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The head as Alembic reads it from the migration scripts."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the migrations have no head"
     return head
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 @contextmanager
 def _alembic_errors() -> Iterator[None]:
     """Alembic's own errors (an unknown revision, in the database or asked for) exit 78."""
+    from alembic.util import CommandError
+
     try:
         yield
     except CommandError as exc:
@@ -50,11 +63,15 @@ def _alembic_errors() -> Iterator[None]:
 def upgrade(connection: Connection, revision: str = "head") -> None:
     if current_revision(connection) is None:
         _refuse_unversioned_tables(connection)
+    from alembic import command
+
     with _alembic_errors():
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     with _alembic_errors():
         command.downgrade(alembic_config(connection), revision)
 
@@ -70,6 +87,9 @@ def _refuse_unversioned_tables(connection: Connection) -> None:
 
 
 def _is_known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
     except CommandError:
@@ -82,7 +102,7 @@ def schema_state(connection: Connection) -> State:
     if revision is None:
         _refuse_unversioned_tables(connection)
         return "empty"
-    head = head_revision()
+    head = SCHEMA_HEAD
     if revision != head and not _is_known(revision):
         raise ConfigError(
             f"the database schema is at revision {revision}, which this version of "
