@@ -150,13 +150,13 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
 
     Example: registry validate --format json
     """
-    from radiant_registry.config import resolve_data_dir
-    from radiant_registry.loader import load_registry
+    from radiant_registry.log import EventLog
 
     render.set_format(output.value)
-    chosen = resolve_data_dir(data_dir)
-    render.info(f"Reading registry files from {chosen}")
-    registry = load_registry(chosen.path)
+    log = EventLog()
+    render.set_log(log)
+    registry = _load(data_dir, None, log)
+    log.stop_progress()
     render.validation_summary(registry)
 
 
@@ -196,25 +196,29 @@ def _database(url: str | None, lock_timeout: float = 5.0, *, create: bool = Fals
 
 
 def _load(
-    data_dir: Path | None, providers: list[str] | None, log: Any = None,
+    data_dir: Path | None, providers: list[str] | None, log: Any,
     conn: Any = None, full: bool = False,
 ) -> Any:
     """Load the registry files; with `conn`, skip those the database has applied already."""
     from radiant_registry.config import resolve_data_dir
-    from radiant_registry.loader import load_registry
+    from radiant_registry.loader import PROVIDERS_DIR, load_registry
 
     chosen = resolve_data_dir(data_dir)
-    message = f"Registry files: {chosen}"
-    if log is not None:
-        log.event("registry", message, data_dir=str(chosen.path))
-    else:
-        render.info(message)
+    log.event("registry", f"Registry files: {chosen}", data_dir=str(chosen.path))
     known: dict[str, str] = {}
     if conn is not None and not full:
         from radiant_registry.apply import known_file_keys
 
         known = known_file_keys(conn)
-    return load_registry(chosen.path, providers=providers,
+    total = len(providers) if providers else sum(1 for _ in (chosen.path / PROVIDERS_DIR).iterdir())
+    done = 0
+
+    def on_file(_path: Path) -> None:
+        nonlocal done
+        done += 1
+        log.progress("files read", done, total)
+
+    return load_registry(chosen.path, providers=providers, on_file=on_file,
                          skip=lambda pid, key: known.get(pid) == key)
 
 
@@ -240,10 +244,13 @@ def diff(
     from radiant_registry.log import EventLog
 
     render.set_format(output.value)
+    log = EventLog()
+    render.set_log(log)
     options = SyncOptions(providers=tuple(providers) if providers else None, dry_run=True)
-    with _database(database_url, create=True) as conn:
-        registry = _load(data_dir, providers, conn=conn, full=full)
-        result = sync(conn, registry, options, EventLog(quiet=True))
+    with _database(database_url, create=True, log=log) as conn:
+        registry = _load(data_dir, providers, log, conn=conn, full=full)
+        result = sync(conn, registry, options, log)
+    log.stop_progress()
     if output is Format.json:
         render.write_json(result.plan.as_dict())
     else:
@@ -294,6 +301,7 @@ def sync_command(
 
     def confirm(plan: Any) -> bool:
         """Called under the lock with every non-empty plan, before anything is written."""
+        log.stop_progress()
         if not log.machine and not quiet:
             render.plan(plan, pruning=prune)
         if yes or not (plan if prune else plan.without_retires()):
@@ -303,6 +311,7 @@ def sync_command(
     with _database(database_url, lock_timeout, create=True, log=log) as conn:
         registry = _load(data_dir, providers, log, conn=conn, full=full)
         result = sync(conn, registry, options, log, confirm)
+    log.stop_progress()
     if dry_run:
         if not log.machine and not quiet:
             render.plan(result.plan, pruning=prune)

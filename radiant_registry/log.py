@@ -14,11 +14,56 @@ from typing import Any, Literal
 LogFormat = Literal["text", "json"]
 
 
+PROGRESS_AFTER_S = 1.0  # quick commands never flash a progress display
+
+
 class EventLog:
+    """Events of one command, and its progress display.
+
+    The display is shown only for people: on a terminal, without --quiet or JSON logs,
+    and only once the work has lasted a second.
+    """
+
     def __init__(self, fmt: LogFormat = "text", quiet: bool = False) -> None:
         self.fmt = fmt
         self.quiet = quiet
         self.started = time.monotonic()
+        self._steps: dict[str, tuple[int, int]] = {}  # step -> (done, total)
+        self._display: Any = None  # a rich Progress, once shown
+        self._tasks: dict[str, Any] = {}
+        self.live = fmt == "text" and not quiet and sys.stderr.isatty()
+
+    def progress(self, step: str, done: int, total: int) -> None:
+        """Report how far a step is, e.g. ("files read", 120, 500)."""
+        if not self.live:
+            return
+        self._steps[step] = (done, total)
+        if self._display is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER_S:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            from radiant_registry.render import stderr
+
+            self._display = Progress(
+                TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(),
+                console=stderr(), transient=True,
+            )
+            self._display.start()
+        for name, (count, whole) in self._steps.items():
+            if name not in self._tasks:
+                self._tasks[name] = self._display.add_task(name, total=whole)
+            self._display.update(self._tasks[name], completed=count, total=whole)
+
+    def stop_progress(self) -> None:
+        """Remove the display, before printing anything else or asking a question.
+
+        A later `progress` call shows it again.
+        """
+        if self._display is not None:
+            self._display.stop()
+            self._display = None
+            self._tasks.clear()
 
     @property
     def machine(self) -> bool:
@@ -49,6 +94,7 @@ class EventLog:
         return round(time.monotonic() - self.started, 3)
 
     def _emit(self, level: str, name: str, message: str, fields: dict[str, Any]) -> None:
+        self.stop_progress()
         if self.machine:
             record = {
                 "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),

@@ -59,6 +59,8 @@ def info(message: str) -> None:
 
 def error(message: str) -> None:
     log = _state["log"]
+    if log is not None:
+        log.stop_progress()
     if log is not None and log.machine:
         log.error(message)
     elif current_format() == "json":
@@ -73,6 +75,8 @@ def write_json(data: Any) -> None:
 
 def problems(found: Sequence[Problem], fmt: str) -> None:
     log = _state["log"]
+    if log is not None:
+        log.stop_progress()
     if log is not None and log.machine:
         for problem in found:
             log.error(problem.message, **problem.as_dict())

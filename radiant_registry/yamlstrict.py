@@ -220,6 +220,11 @@ def _check_flow_depth(text: str) -> None:
     # flow collections each open and close on one line. Only other files get the scan.
     if text.count("[") + text.count("{") <= MAX_DEPTH or _shallow_lines(text):
         return
+    _scan_flow_depth(text)
+
+
+def _scan_flow_depth(text: str) -> None:
+    """The exact check: follow every flow collection, raise at the first one too deep."""
     depth = position = 0
     while token := (_FLOW_TOKEN if depth else _BLOCK_TOKEN).search(text, position):
         position = token.end()

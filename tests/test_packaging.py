@@ -72,7 +72,7 @@ def test_validate_from_an_unrelated_directory_reads_the_bundled_files(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "OK: 16 providers, 31 models" in proc.stdout
     bundled = bundled_path("registry_data")
-    assert f"Reading registry files from {bundled} (bundled with radiant-registry)" in proc.stderr
+    assert f"Registry files: {bundled} (bundled with radiant-registry)" in proc.stderr
     assert len(list((bundled / "providers").glob("*.yaml"))) == 16
     assert list(tmp_path.iterdir()) == []  # nothing written where it ran
 
@@ -88,13 +88,13 @@ def test_data_dir_option_and_environment_choose_the_folder(tmp_path, monkeypatch
     result = validate("--data-dir", str(by_option))
     assert result.exit_code == 0, result.output
     assert "OK: 15 providers, 30 models" in result.stdout
-    assert f"Reading registry files from {by_option} (--data-dir)" in result.stderr
+    assert f"Registry files: {by_option} (--data-dir)" in result.stderr
 
     monkeypatch.setenv("REGISTRY_DATA_DIR", str(by_env))
     result = validate()
     assert result.exit_code == 0, result.output
     assert "OK: 14 providers, 28 models" in result.stdout
-    assert f"Reading registry files from {by_env} ($REGISTRY_DATA_DIR)" in result.stderr
+    assert f"Registry files: {by_env} ($REGISTRY_DATA_DIR)" in result.stderr
 
     result = validate("--data-dir", str(by_option))  # the option beats the environment
     assert "OK: 15 providers, 30 models" in result.stdout
@@ -105,7 +105,7 @@ def test_data_dir_option_and_environment_choose_the_folder(tmp_path, monkeypatch
     result = validate()
     assert result.exit_code == 0, result.output
     assert "OK: 15 providers, 21 models" in result.stdout
-    assert "Reading registry files from registry_data (current directory)" in result.stderr
+    assert "Registry files: registry_data (current directory)" in result.stderr
 
 
 def test_a_data_dir_without_providers_exits_78(tmp_path):

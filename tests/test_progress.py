@@ -1,0 +1,45 @@
+"""The progress display: for people at a terminal only, and only for work over a second."""
+
+from __future__ import annotations
+
+import pytest
+
+from radiant_registry import log as log_module
+from radiant_registry.log import EventLog
+
+
+@pytest.mark.parametrize(
+    ("fmt", "quiet"), [("text", True), ("json", False), ("json", True)]
+)
+def test_no_display_with_quiet_or_json_logs(monkeypatch, fmt, quiet):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert EventLog(fmt, quiet).live is False
+
+
+def test_no_display_without_a_terminal(monkeypatch):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert EventLog().live is False
+
+
+def test_display_appears_only_after_the_delay(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    events = EventLog()
+    assert events.live is True
+    events.progress("files read", 1, 500)  # within the first second: nothing shown
+    events.stop_progress()
+    assert "files read" not in capsys.readouterr().err
+
+    monkeypatch.setattr(log_module, "PROGRESS_AFTER_S", 0.0)
+    events.progress("files read", 250, 500)
+    events.progress("rows written", 10, 20)
+    events.stop_progress()
+    shown = capsys.readouterr().err
+    assert "files read" in shown
+    assert "rows written" in shown
+
+
+def test_sync_without_a_terminal_shows_no_progress(cli):
+    result = cli.sync()
+    assert result.exit_code == 0
+    for step in ("files read", "models planned", "rows written"):
+        assert step not in result.stderr
