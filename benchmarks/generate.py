@@ -17,8 +17,19 @@ REPO = Path(__file__).resolve().parent.parent
 CAPABILITIES = REPO / "registry_data" / "capabilities.yaml"
 _CONTEXTS = (8192, 32768, 128000, 131072, 200000, 1000000)
 _CATEGORIES = ("flagship", "balanced", "economy", "specialized", "novel", "general")
-_CAPABILITY_POOL = ("chat", "reasoning", "analysis", "code", "vision", "streaming",
-                    "tool_use", "multilingual", "fast", "math", "search")
+_CAPABILITY_POOL = (
+    "chat",
+    "reasoning",
+    "analysis",
+    "code",
+    "vision",
+    "streaming",
+    "tool_use",
+    "multilingual",
+    "fast",
+    "math",
+    "search",
+)
 _MODALITIES = ("text", "image", "audio", "pdf")
 
 
@@ -49,11 +60,16 @@ def model_lines(rng: random.Random, index: int, edit: int = 0) -> list[str]:
         f"    display_name: Model {index} v{index % 7}",
     ]
     if embedding:
-        lines += ["    model_type: embedding", "    category: specialized",
-                  f"    context_window: {context}", "    max_output_tokens: 0",
-                  "    modalities: {input: [text], output: [embedding]}",
-                  "    pricing:", f"      input_per_1m: {max(input_price, Decimal('0.01'))}",
-                  "    capabilities: [embedding]"]
+        lines += [
+            "    model_type: embedding",
+            "    category: specialized",
+            f"    context_window: {context}",
+            "    max_output_tokens: 0",
+            "    modalities: {input: [text], output: [embedding]}",
+            "    pricing:",
+            f"      input_per_1m: {max(input_price, Decimal('0.01'))}",
+            "    capabilities: [embedding]",
+        ]
         return lines
     inputs = ["text", *rng.sample(_MODALITIES[1:], rng.randint(0, 2))]
     lines += [
@@ -66,21 +82,27 @@ def model_lines(rng: random.Random, index: int, edit: int = 0) -> list[str]:
         f"      output_per_1m: {_price(rng, 1, 80)}",
     ]
     if rng.random() < 0.3:
-        lines += [f"      cache_read_per_1m: {_price(rng, 0, 2) + Decimal('0.01')}",
-                  f"      cache_write_per_1m: {_price(rng, 1, 5)}"]
+        lines += [
+            f"      cache_read_per_1m: {_price(rng, 0, 2) + Decimal('0.01')}",
+            f"      cache_write_per_1m: {_price(rng, 1, 5)}",
+        ]
     if rng.random() < 0.1 and context > 128000:
-        lines += ["      tiers:",
-                  f"        - {{above_tokens: 128000, input_per_1m: {_price(rng, 5, 30)}, "
-                  f"output_per_1m: {_price(rng, 10, 90)}}}"]
+        lines += [
+            "      tiers:",
+            f"        - {{above_tokens: 128000, input_per_1m: {_price(rng, 5, 30)}, "
+            f"output_per_1m: {_price(rng, 10, 90)}}}",
+        ]
     capabilities = sorted(rng.sample(_CAPABILITY_POOL, rng.randint(1, 5)))
     lines.append(f"    capabilities: [{', '.join(capabilities)}]")
     if rng.random() < 0.2:
         lines.append("    is_novel: true")
     if rng.random() < 0.5:
         year, month = 2023 + index % 3, 1 + index % 12
-        lines += [f"    release_date: {year}-{month:02d}-15",
-                  f"    verified_at: 2026-{1 + index % 9:02d}-01",
-                  f"    source_url: https://example.com/pricing/{index}"]
+        lines += [
+            f"    release_date: {year}-{month:02d}-15",
+            f"    verified_at: 2026-{1 + index % 9:02d}-01",
+            f"    source_url: https://example.com/pricing/{index}",
+        ]
     if rng.random() < 0.1:
         lines.append(f"    aliases: [model-{index}-latest]")
     return lines

@@ -42,16 +42,39 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate  # noqa: E402
+import generate
 
 REGISTRY = shutil.which("registry", path=str(Path(sys.executable).parent)) or "registry"
 MODEL_COLUMNS = (
-    "provider_id", "model_id", "display_name", "model_type", "category", "context_window",
-    "max_output_tokens", "input_modalities", "output_modalities", "input_per_1m",
-    "output_per_1m", "cache_read_per_1m", "cache_write_per_1m", "price_tiers", "capabilities",
-    "is_novel", "status", "release_date", "deprecation_date", "aliases", "source_url",
-    "verified_at", "retired_at", "enabled", "switch_reason", "switched_by", "switched_at",
-    "created_at", "updated_at",
+    "provider_id",
+    "model_id",
+    "display_name",
+    "model_type",
+    "category",
+    "context_window",
+    "max_output_tokens",
+    "input_modalities",
+    "output_modalities",
+    "input_per_1m",
+    "output_per_1m",
+    "cache_read_per_1m",
+    "cache_write_per_1m",
+    "price_tiers",
+    "capabilities",
+    "is_novel",
+    "status",
+    "release_date",
+    "deprecation_date",
+    "aliases",
+    "source_url",
+    "verified_at",
+    "retired_at",
+    "enabled",
+    "switch_reason",
+    "switched_by",
+    "switched_at",
+    "created_at",
+    "updated_at",
 )
 _JSON_COLUMNS = {"input_modalities", "output_modalities", "price_tiers", "capabilities", "aliases"}
 
@@ -83,6 +106,7 @@ class Measure:
 
 
 # --- databases -------------------------------------------------------------------------
+
 
 class Server:
     """Creates empty databases on a PostgreSQL server, or SQLite files in a folder."""
@@ -133,7 +157,9 @@ class Server:
 
 
 def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://").replace("postgres://", "postgresql://")
+    return url.replace("postgresql+psycopg://", "postgresql://").replace(
+        "postgres://", "postgresql://"
+    )
 
 
 def rows_written(server: Server, url: str, since: datetime) -> Callable[[], int]:
@@ -143,19 +169,21 @@ def rows_written(server: Server, url: str, since: datetime) -> Callable[[], int]
     and one sync_runs row: bookkeeping, not catalogue rows.)
     """
     if server.sqlite:
+
         def count_sqlite() -> int:
             with server.connect(url) as conn:
                 stamp = since.strftime("%Y-%m-%d %H:%M:%S.%f")
                 query = "SELECT count(*) FROM models WHERE updated_at >= ?"
                 return int(conn.execute(query, (stamp,)).fetchone()[0])
+
         return count_sqlite
 
     def stats() -> int:
         with server.connect(url) as conn:
             conn.execute("SELECT pg_stat_clear_snapshot()")
             row = conn.execute(
-                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
-                "WHERE relname = 'models'"
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+                "FROM pg_stat_user_tables WHERE relname = 'models'"
             ).fetchone()
             return int(row[0])
 
@@ -170,11 +198,13 @@ def _table_exists(server: Server, url: str) -> bool:
 
 # --- running registry ------------------------------------------------------------------
 
+
 def run_registry(args: Sequence[str]) -> tuple[float, float]:
     """Run one `registry` process; return (seconds, peak RSS in MiB). Fails loudly."""
     start = time.perf_counter()
-    process = subprocess.Popen([REGISTRY, *args], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [REGISTRY, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -185,7 +215,9 @@ def run_registry(args: Sequence[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def measure_sync(server: Server, data_dir: Path, url: str, name: str, extra: Sequence[str] = ()) -> Run:
+def measure_sync(
+    server: Server, data_dir: Path, url: str, name: str, extra: Sequence[str] = ()
+) -> Run:
     since = datetime.now(UTC)
     counter = rows_written(server, url, since)
     seconds, peak = run_registry(
@@ -196,6 +228,7 @@ def measure_sync(server: Server, data_dir: Path, url: str, name: str, extra: Seq
 
 # --- references ------------------------------------------------------------------------
 
+
 def _file_rows(doc: dict[str, Any], now: datetime) -> list[tuple[Any, ...]]:
     pid = doc["provider"]["id"]
     rows = []
@@ -203,25 +236,42 @@ def _file_rows(doc: dict[str, Any], now: datetime) -> list[tuple[Any, ...]]:
         pricing = m["pricing"]
         modalities = m.get("modalities") or {}
         values = {
-            "provider_id": pid, "model_id": m["id"], "display_name": m["display_name"],
-            "model_type": m.get("model_type", "chat"), "category": m.get("category", "general"),
-            "context_window": m["context_window"], "max_output_tokens": m["max_output_tokens"],
+            "provider_id": pid,
+            "model_id": m["id"],
+            "display_name": m["display_name"],
+            "model_type": m.get("model_type", "chat"),
+            "category": m.get("category", "general"),
+            "context_window": m["context_window"],
+            "max_output_tokens": m["max_output_tokens"],
             "input_modalities": modalities.get("input", ["text"]),
             "output_modalities": modalities.get("output", ["text"]),
-            "input_per_1m": pricing["input_per_1m"], "output_per_1m": pricing.get("output_per_1m"),
+            "input_per_1m": pricing["input_per_1m"],
+            "output_per_1m": pricing.get("output_per_1m"),
             "cache_read_per_1m": pricing.get("cache_read_per_1m"),
             "cache_write_per_1m": pricing.get("cache_write_per_1m"),
-            "price_tiers": pricing.get("tiers", []), "capabilities": m.get("capabilities", []),
-            "is_novel": m.get("is_novel", False), "status": m.get("status", "active"),
-            "release_date": m.get("release_date"), "deprecation_date": m.get("deprecation_date"),
-            "aliases": m.get("aliases", []), "source_url": m.get("source_url"),
-            "verified_at": m.get("verified_at"), "retired_at": None, "enabled": True,
-            "switch_reason": None, "switched_by": None, "switched_at": None,
-            "created_at": now, "updated_at": now,
+            "price_tiers": pricing.get("tiers", []),
+            "capabilities": m.get("capabilities", []),
+            "is_novel": m.get("is_novel", False),
+            "status": m.get("status", "active"),
+            "release_date": m.get("release_date"),
+            "deprecation_date": m.get("deprecation_date"),
+            "aliases": m.get("aliases", []),
+            "source_url": m.get("source_url"),
+            "verified_at": m.get("verified_at"),
+            "retired_at": None,
+            "enabled": True,
+            "switch_reason": None,
+            "switched_by": None,
+            "switched_at": None,
+            "created_at": now,
+            "updated_at": now,
         }
-        rows.append(tuple(
-            json.dumps(values[c], default=str) if c in _JSON_COLUMNS else values[c] for c in MODEL_COLUMNS
-        ))
+        rows.append(
+            tuple(
+                json.dumps(values[c], default=str) if c in _JSON_COLUMNS else values[c]
+                for c in MODEL_COLUMNS
+            )
+        )
     return rows
 
 
@@ -245,8 +295,10 @@ def per_row_baseline(server: Server, url: str, data_dir: Path) -> Run:
     _create_like(server, url, "baseline_models", primary_key=True)
     placeholders = ", ".join(["?" if server.sqlite else "%s"] * len(MODEL_COLUMNS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in MODEL_COLUMNS[2:] if c != "created_at")
-    sql = (f"INSERT INTO baseline_models ({', '.join(MODEL_COLUMNS)}) VALUES ({placeholders}) "
-           f"ON CONFLICT (provider_id, model_id) DO UPDATE SET {updates}")
+    sql = (
+        f"INSERT INTO baseline_models ({', '.join(MODEL_COLUMNS)}) VALUES ({placeholders}) "
+        f"ON CONFLICT (provider_id, model_id) DO UPDATE SET {updates}"
+    )
     start = time.perf_counter()
     now = datetime.now(UTC)
     rows = []
@@ -277,13 +329,18 @@ def floor(server: Server, url: str, json_dir: Path) -> Run:
     with server.connect(url) as conn:
         if server.sqlite:
             marks = ", ".join("?" * len(MODEL_COLUMNS))
-            conn.executemany(f"INSERT INTO floor_models VALUES ({marks})",
-                             [[str(v) if isinstance(v, date | datetime) else v for v in row] for row in rows])
+            conn.executemany(
+                f"INSERT INTO floor_models VALUES ({marks})",
+                [[str(v) if isinstance(v, date | datetime) else v for v in row] for row in rows],
+            )
             conn.commit()
         else:
-            with conn.transaction(), conn.cursor().copy(
-                f"COPY floor_models ({', '.join(MODEL_COLUMNS)}) FROM STDIN"
-            ) as copy:
+            with (
+                conn.transaction(),
+                conn.cursor().copy(
+                    f"COPY floor_models ({', '.join(MODEL_COLUMNS)}) FROM STDIN"
+                ) as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
     return Run(time.perf_counter() - start, _self_peak_mib(), len(rows))
@@ -307,6 +364,7 @@ def save_as_json(data_dir: Path, target: Path) -> None:
 
 # --- the run ---------------------------------------------------------------------------
 
+
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="rr-bench-"))
     server = Server(args.database_url, workdir)
@@ -314,32 +372,42 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Measure] = {}
     try:
         gen = generate.generate(workdir / "registry", args.models, args.files)
-        small = generate.generate(workdir / "registry-small", max(1, args.models // 10),
-                                  max(1, args.files // 10))
+        small = generate.generate(
+            workdir / "registry-small", max(1, args.models // 10), max(1, args.files // 10)
+        )
         save_as_json(gen.data_dir, workdir / "json")
 
-        results["validate"] = Measure("registry validate", [
-            Run(*run_registry(["validate", "--data-dir", str(gen.data_dir)])) for _ in range(repeat)
-        ])
+        results["validate"] = Measure(
+            "registry validate",
+            [
+                Run(*run_registry(["validate", "--data-dir", str(gen.data_dir)]))
+                for _ in range(repeat)
+            ],
+        )
         first = Measure("first sync (empty database)")
         small_first = Measure(f"first sync, {small.models:,} models")
         for _ in range(repeat):
             first.runs.append(measure_sync(server, gen.data_dir, server.new_database(), "first"))
-            small_first.runs.append(measure_sync(server, small.data_dir, server.new_database(), "small"))
+            small_first.runs.append(
+                measure_sync(server, small.data_dir, server.new_database(), "small")
+            )
         results["first"], results["small_first"] = first, small_first
 
         url = server.new_database()
         measure_sync(server, gen.data_dir, url, "seed")
-        results["noop"] = Measure("no-op re-sync", [
-            measure_sync(server, gen.data_dir, url, "noop") for _ in range(repeat)
-        ])
+        results["noop"] = Measure(
+            "no-op re-sync",
+            [measure_sync(server, gen.data_dir, url, "noop") for _ in range(repeat)],
+        )
         edit_some = Measure("re-sync, 1% edited in 10% of the files")
         edit_all = Measure("re-sync, 1% edited across all files")
         for round_ in range(1, repeat + 1):
             edited = generate.edit(gen, 0.01, round_, file_step=10)
             run = measure_sync(server, gen.data_dir, url, "edit")
             edit_some.runs.append(run)
-            assert run.rows == edited, f"expected {edited} rows written, the database counted {run.rows}"
+            assert run.rows == edited, (
+                f"expected {edited} rows written, the database counted {run.rows}"
+            )
         for round_ in range(repeat + 1, 2 * repeat + 1):
             edited = generate.edit(gen, 0.01, round_, file_step=1)
             run = measure_sync(server, gen.data_dir, url, "edit-all")
@@ -348,14 +416,19 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         results["edited_models"] = edited  # type: ignore[assignment]
 
         ref_url = server.new_database()
-        measure_sync(server, small.data_dir, ref_url, "schema")  # creates the tables to copy the shape of
-        results["baseline"] = Measure("per-row baseline (CSafeLoader + 1 upsert per model)", [
-            per_row_baseline(server, ref_url, gen.data_dir) for _ in range(args.baseline_repeat)
-        ])
-        results["floor"] = Measure("floor (json.loads + COPY)" if not server.sqlite
-                                   else "floor (json.loads + one executemany)", [
-            floor(server, ref_url, workdir / "json") for _ in range(repeat)
-        ])
+        measure_sync(
+            server, small.data_dir, ref_url, "schema"
+        )  # creates the tables to copy the shape of
+        results["baseline"] = Measure(
+            "per-row baseline (CSafeLoader + 1 upsert per model)",
+            [per_row_baseline(server, ref_url, gen.data_dir) for _ in range(args.baseline_repeat)],
+        )
+        results["floor"] = Measure(
+            "floor (json.loads + COPY)"
+            if not server.sqlite
+            else "floor (json.loads + one executemany)",
+            [floor(server, ref_url, workdir / "json") for _ in range(repeat)],
+        )
         return report(args, results, small.models)
     finally:
         server.drop_all()
@@ -367,23 +440,50 @@ def report(args: argparse.Namespace, r: dict[str, Any], small_models: int) -> di
     per_model_large = first.seconds / args.models
     per_model_small = r["small_first"].seconds / small_models
     ratios = [
-        ("first sync vs per-row baseline", r["baseline"].seconds / first.seconds, ">= 10x faster",
-         r["baseline"].seconds / first.seconds >= 10),
-        ("first sync vs floor", first.seconds / r["floor"].seconds, "<= 3x the floor",
-         first.seconds / r["floor"].seconds <= 3),
-        ("no-op re-sync / first sync", noop.seconds / first.seconds, "<= 0.20",
-         noop.seconds / first.seconds <= 0.2),
-        ("1% edited (10% of files) / first sync", some.seconds / first.seconds, "<= 0.25",
-         some.seconds / first.seconds <= 0.25),
-        ("1% edited (all files) / first sync", every.seconds / first.seconds, "(worst case, no target)", True),
-        (f"time per model at {args.models:,} / at {small_models:,}", per_model_large / per_model_small,
-         "<= 1.5", per_model_large / per_model_small <= 1.5),
+        (
+            "first sync vs per-row baseline",
+            r["baseline"].seconds / first.seconds,
+            ">= 10x faster",
+            r["baseline"].seconds / first.seconds >= 10,
+        ),
+        (
+            "first sync vs floor",
+            first.seconds / r["floor"].seconds,
+            "<= 3x the floor",
+            first.seconds / r["floor"].seconds <= 3,
+        ),
+        (
+            "no-op re-sync / first sync",
+            noop.seconds / first.seconds,
+            "<= 0.20",
+            noop.seconds / first.seconds <= 0.2,
+        ),
+        (
+            "1% edited (10% of files) / first sync",
+            some.seconds / first.seconds,
+            "<= 0.25",
+            some.seconds / first.seconds <= 0.25,
+        ),
+        (
+            "1% edited (all files) / first sync",
+            every.seconds / first.seconds,
+            "(worst case, no target)",
+            True,
+        ),
+        (
+            f"time per model at {args.models:,} / at {small_models:,}",
+            per_model_large / per_model_small,
+            "<= 1.5",
+            per_model_large / per_model_small <= 1.5,
+        ),
     ]
     measures = [m for m in r.values() if isinstance(m, Measure)]
     peak = max(m.peak_mib for m in measures if not m.name.startswith(("per-row", "floor")))
-    print(f"\n## {args.models:,} models in {args.files} files, "
-          f"{'SQLite' if args.database_url.startswith('sqlite') else 'PostgreSQL'}, "
-          f"{datetime.now(UTC):%Y-%m-%d}, median of {args.repeat}\n")
+    print(
+        f"\n## {args.models:,} models in {args.files} files, "
+        f"{'SQLite' if args.database_url.startswith('sqlite') else 'PostgreSQL'}, "
+        f"{datetime.now(UTC):%Y-%m-%d}, median of {args.repeat}\n"
+    )
     print("| step | seconds | model rows written | peak memory (MiB) |")
     print("|---|---:|---:|---:|")
     for m in measures:
@@ -392,14 +492,22 @@ def report(args: argparse.Namespace, r: dict[str, Any], small_models: int) -> di
     print("|---|---:|---|---|")
     for name, value, target, met in ratios:
         print(f"| {name} | {value:.2f} | {target} | {'yes' if met else 'NO'} |")
-    print(f"| peak memory of any registry process | {peak:.0f} MiB | <= 1024 MiB | "
-          f"{'yes' if peak <= 1024 else 'NO'} |")
-    print(f"| rows written by the no-op re-sync | {noop.rows} | 0 | {'yes' if noop.rows == '0' else 'NO'} |")
-    print(f"| rows written after editing {r['edited_models']} models | {some.rows} | "
-          f"{r['edited_models']} | {'yes' if some.rows == str(r['edited_models']) else 'NO'} |")
+    print(
+        f"| peak memory of any registry process | {peak:.0f} MiB | <= 1024 MiB | "
+        f"{'yes' if peak <= 1024 else 'NO'} |"
+    )
+    noop_met = "yes" if noop.rows == "0" else "NO"
+    print(f"| rows written by the no-op re-sync | {noop.rows} | 0 | {noop_met} |")
+    print(
+        f"| rows written after editing {r['edited_models']} models | {some.rows} | "
+        f"{r['edited_models']} | {'yes' if some.rows == str(r['edited_models']) else 'NO'} |"
+    )
     return {
-        "models": args.models, "files": args.files,
-        "measures": {m.name: {"seconds": m.seconds, "rows": m.rows, "peak_mib": m.peak_mib} for m in measures},
+        "models": args.models,
+        "files": args.files,
+        "measures": {
+            m.name: {"seconds": m.seconds, "rows": m.rows, "peak_mib": m.peak_mib} for m in measures
+        },
         "ratios": {name: value for name, value, _, _ in ratios},
     }
 
@@ -408,10 +516,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=500)
-    parser.add_argument("--database-url", default="sqlite:///bench.db",
-                        help="a PostgreSQL server (databases are created and dropped), or sqlite:///")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measure; the median is reported")
-    parser.add_argument("--baseline-repeat", type=int, default=1, help="runs of the slow per-row baseline")
+    parser.add_argument(
+        "--database-url",
+        default="sqlite:///bench.db",
+        help="a PostgreSQL server (databases are created and dropped), or sqlite:///",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per measure; the median is reported"
+    )
+    parser.add_argument(
+        "--baseline-repeat", type=int, default=1, help="runs of the slow per-row baseline"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.files > args.models:

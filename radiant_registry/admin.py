@@ -68,7 +68,11 @@ def set_price(
         statement = dialect.insert(price_overrides).values(row)
         statement = statement.on_conflict_do_update(
             index_elements=["provider_id", "model_id"],
-            set_={name: statement.excluded[name] for name in row if name not in ("provider_id", "model_id")},
+            set_={
+                name: statement.excluded[name]
+                for name in row
+                if name not in ("provider_id", "model_id")
+            },
         )
         conn.execute(statement)
     return row
@@ -94,14 +98,19 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
             models.c.input_per_1m.label("list_input_per_1m"),
             models.c.output_per_1m.label("list_output_per_1m"),
         )
-        .join(models, (models.c.provider_id == price_overrides.c.provider_id)
-              & (models.c.model_id == price_overrides.c.model_id))
+        .join(
+            models,
+            (models.c.provider_id == price_overrides.c.provider_id)
+            & (models.c.model_id == price_overrides.c.model_id),
+        )
         .order_by(price_overrides.c.provider_id, price_overrides.c.model_id)
     )
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def set_enabled(conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None) -> tuple[str, str]:
+def set_enabled(
+    conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None
+) -> tuple[str, str]:
     with conn.begin():
         key = find_model(conn, model)
         values: dict[str, Any] = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -78,7 +78,7 @@ def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]
     try:
         with conn.begin():
             if not sqlite:
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)" % LOCK_KEY)
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             yield
     except sa_exc.OperationalError as exc:
         sqlstate = getattr(exc.orig, "sqlstate", None)
@@ -140,7 +140,9 @@ def sync(
                 refusals = prune_refusals(plan, planned.current)
                 if refusals:
                     details = "; ".join(f"{r.key} {r.reason}" for r in refusals)
-                    raise UnsafePrune(f"refusing to prune: {details}. Re-run with --force if intended")
+                    raise UnsafePrune(
+                        f"refusing to prune: {details}. Re-run with --force if intended"
+                    )
             to_apply = plan if options.prune else plan.without_retires()
             if plan and not confirm(plan):
                 conn.rollback()
@@ -149,8 +151,13 @@ def sync(
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
             run_id = _record_run(conn, started, "success", counts, registry, scope, None)
-        log.event("sync.summary", _summary_text(counts, log.elapsed()), **counts,
-                  duration_s=log.elapsed(), run_id=run_id)
+        log.event(
+            "sync.summary",
+            _summary_text(counts, log.elapsed()),
+            **counts,
+            duration_s=log.elapsed(),
+            run_id=run_id,
+        )
         return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
     except (RegistryError, sa_exc.SQLAlchemyError) as exc:
         _record_failure(conn, started, registry, scope, exc)
@@ -196,9 +203,11 @@ def _record_file_keys(
     Not while retires of its provider are pending (no --prune): such a file must be read
     again, to list them again. Its old key cannot match it, unless --full read it anyway.
     """
-    pending = set() if pruned else {
-        c.key.split("/", 1)[0] for c in planned.plan.changes if c.action == "retire"
-    }
+    pending = (
+        set()
+        if pruned
+        else {c.key.split("/", 1)[0] for c in planned.plan.changes if c.action == "retire"}
+    )
     rows = []
     for pid, loaded in registry.files.items():
         stored = planned.stored_keys.get(pid)
@@ -208,8 +217,8 @@ def _record_file_keys(
         elif stored != loaded.key:
             rows.append({"k_provider": pid, "v_key": loaded.key})
     if rows:
-        statement = update(providers).where(_key_clause(providers)).values(
-            file_sha256=bindparam("v_key")
+        statement = (
+            update(providers).where(_key_clause(providers)).values(file_sha256=bindparam("v_key"))
         )
         conn.execute(statement, rows)
 
@@ -272,7 +281,10 @@ def _key_clause(table: Table) -> Any:
 
 
 def _create(
-    conn: Connection, table: Table, changes: list[Change], stamp: datetime,
+    conn: Connection,
+    table: Table,
+    changes: list[Change],
+    stamp: datetime,
     wrote: Callable[[int], None],
 ) -> None:
     if not changes:
@@ -283,7 +295,8 @@ def _create(
         keys = _key_values(table, change.key)
         key_columns = (
             {"provider_id": keys["k_provider"], "model_id": keys["k_model"]}
-            if table is models else {"id": keys["k_provider"]}
+            if table is models
+            else {"id": keys["k_provider"]}
         )
         rows.append({**key_columns, **change.values, "created_at": stamp, "updated_at": stamp})
     if conn.dialect.name == "postgresql":
@@ -305,7 +318,9 @@ def _copy(
     The plan was computed under the lock, so none of these rows exists yet.
     """
     names = list(rows[0])
-    json_columns = {c.name for c in table.columns if isinstance(c.type.dialect_impl(conn.dialect), JSONB)}
+    json_columns = {
+        c.name for c in table.columns if isinstance(c.type.dialect_impl(conn.dialect), JSONB)
+    }
     texts: dict[tuple[str, ...], str] = {}  # the same few lists recur across many rows
 
     def as_json(value: Any) -> str:
@@ -348,7 +363,10 @@ def _update(conn: Connection, table: Table, changes: list[Change], stamp: dateti
 def _retire(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
     if changes:
         rows = [{**_key_values(table, c.key), "v_now": stamp} for c in changes]
-        values: dict[str, Any] = {"retired_at": bindparam("v_now"), "updated_at": bindparam("v_now")}
+        values: dict[str, Any] = {
+            "retired_at": bindparam("v_now"),
+            "updated_at": bindparam("v_now"),
+        }
         if table is providers:
             values["file_sha256"] = None  # if its file comes back, it must be read again
         conn.execute(update(table).where(_key_clause(table)).values(values), rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -82,12 +82,12 @@ def _root(
     """Keep the catalogue of AI providers and models."""
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
 
 
-class ListFormat(str, Enum):
+class ListFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -119,17 +119,20 @@ ProvidersOption = Annotated[
 ]
 LockTimeoutOption = Annotated[
     float,
-    typer.Option("--lock-timeout", min=0, help="Seconds to wait for another sync's lock before exiting 75."),
+    typer.Option(
+        "--lock-timeout", min=0, help="Seconds to wait for another sync's lock before exiting 75."
+    ),
 ]
 
 
-class LogFormat(str, Enum):
+class LogFormat(StrEnum):
     text = "text"
     json = "json"
 
 
 LogFormatOption = Annotated[
-    LogFormat, typer.Option("--log-format", help="json: one JSON object per line on stderr, for cron.")
+    LogFormat,
+    typer.Option("--log-format", help="json: one JSON object per line on stderr, for cron."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 FullOption = Annotated[
@@ -160,11 +163,10 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
     render.validation_summary(registry)
 
 
-
-
 @contextmanager
-def _database(url: str | None, lock_timeout: float = 5.0, *, create: bool = False,
-              log: Any = None) -> Iterator[Any]:
+def _database(
+    url: str | None, lock_timeout: float = 5.0, *, create: bool = False, log: Any = None
+) -> Iterator[Any]:
     """An open connection to the chosen database, its schema checked, errors translated.
 
     `create` allows a brand-new database (sync initialises it); read commands refuse one.
@@ -196,8 +198,11 @@ def _database(url: str | None, lock_timeout: float = 5.0, *, create: bool = Fals
 
 
 def _load(
-    data_dir: Path | None, providers: list[str] | None, log: Any,
-    conn: Any = None, full: bool = False,
+    data_dir: Path | None,
+    providers: list[str] | None,
+    log: Any,
+    conn: Any = None,
+    full: bool = False,
 ) -> Any:
     """Load the registry files; with `conn`, skip those the database has applied already."""
     from radiant_registry.config import resolve_data_dir
@@ -218,8 +223,12 @@ def _load(
         done += 1
         log.progress("files read", done, total)
 
-    return load_registry(chosen.path, providers=providers, on_file=on_file,
-                         skip=lambda pid, key: known.get(pid) == key)
+    return load_registry(
+        chosen.path,
+        providers=providers,
+        on_file=on_file,
+        skip=lambda pid, key: known.get(pid) == key,
+    )
 
 
 @app.command()
@@ -263,12 +272,15 @@ def diff(
 def sync_command(
     providers: ProvidersOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan, write nothing.")
+    ] = False,
     prune: Annotated[
         bool, typer.Option("--prune", help="Retire models and providers missing from the files.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Allow a prune that retires a provider or over 25% of one.")
+        bool,
+        typer.Option("--force", help="Allow a prune that retires a provider or over 25% of one."),
     ] = False,
     lock_timeout: LockTimeoutOption = 5.0,
     log_format: LogFormatOption = LogFormat.text,
@@ -292,11 +304,15 @@ def sync_command(
     interactive = sys.stdin.isatty() and not log.machine
     if not (yes or dry_run or interactive):
         raise UsageError("no terminal to confirm on: pass --yes to apply without asking")
-    log.event("sync.start", "Starting sync", providers=providers or None, dry_run=dry_run,
-              prune=prune)
+    log.event(
+        "sync.start", "Starting sync", providers=providers or None, dry_run=dry_run, prune=prune
+    )
     options = SyncOptions(
         providers=tuple(providers) if providers else None,
-        prune=prune, force=force, dry_run=dry_run, lock_timeout_s=lock_timeout,
+        prune=prune,
+        force=force,
+        dry_run=dry_run,
+        lock_timeout_s=lock_timeout,
     )
 
     def confirm(plan: Any) -> bool:
@@ -323,16 +339,24 @@ def sync_command(
 @app.command(name="list")
 def list_command(
     providers: ProvidersOption = None,
-    capability: Annotated[str | None, typer.Option(help="Only models with this capability.")] = None,
+    capability: Annotated[
+        str | None, typer.Option(help="Only models with this capability.")
+    ] = None,
     category: Annotated[str | None, typer.Option(help="Only models of this category.")] = None,
     novel: Annotated[
-        bool | None, typer.Option("--novel/--not-novel", help="Only novel, or only not novel, models.")
+        bool | None,
+        typer.Option("--novel/--not-novel", help="Only novel, or only not novel, models."),
     ] = None,
     include_all: Annotated[
         bool, typer.Option("--all", help="Include retired and disabled models.")
     ] = False,
-    sort: Annotated[str, typer.Option(help="Sort by: provider, id, context_window, "
-                                      "max_output_tokens, input_price, output_price, category.")] = "provider",
+    sort: Annotated[
+        str,
+        typer.Option(
+            help="Sort by: provider, id, context_window, "
+            "max_output_tokens, input_price, output_price, category."
+        ),
+    ] = "provider",
     output: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = None,  # type: ignore[assignment]
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -359,7 +383,9 @@ def list_command(
 
 @app.command()
 def show(
-    model: Annotated[str, typer.Argument(help="provider/model, or a model id only one provider has.")],
+    model: Annotated[
+        str, typer.Argument(help="provider/model, or a model id only one provider has.")
+    ],
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -379,7 +405,9 @@ def show(
 
 
 @app.command(name="providers")
-def providers_command(output: FormatOption = Format.table, database_url: DatabaseUrlOption = None) -> None:
+def providers_command(
+    output: FormatOption = Format.table, database_url: DatabaseUrlOption = None
+) -> None:
     """Each provider with its auth type, API base and number of active models.
 
     Example: registry providers --format json
@@ -392,7 +420,9 @@ def providers_command(output: FormatOption = Format.table, database_url: Databas
     if output is Format.json:
         render.write_json(rows)
     else:
-        render.rows_table(rows, ["id", "display_name", "auth_type", "api_base", "models"], "no providers")
+        render.rows_table(
+            rows, ["id", "display_name", "auth_type", "api_base", "models"], "no providers"
+        )
 
 
 @app.command()
@@ -413,26 +443,38 @@ def history(
     if output is Format.json:
         render.write_json(render.to_json(runs))
     else:
-        render.rows_table(runs, ["id", "started_at", "outcome", "created", "updated", "retired",
-                                 "unchanged", "error"], "no sync runs yet")
+        render.rows_table(
+            runs,
+            ["id", "started_at", "outcome", "created", "updated", "retired", "unchanged", "error"],
+            "no sync runs yet",
+        )
 
 
-price_app = typer.Typer(cls=_Group, help="Admin price overrides: they survive every sync.\n\n"
-                        "Example: registry price set xai/grok-3 --input 2.50 --reason \"negotiated rate\"",
-                        no_args_is_help=True)
+price_app = typer.Typer(
+    cls=_Group,
+    help="Admin price overrides: they survive every sync.\n\n"
+    'Example: registry price set xai/grok-3 --input 2.50 --reason "negotiated rate"',
+    no_args_is_help=True,
+)
 app.add_typer(price_app, name="price")
 ByOption = Annotated[
     str | None, typer.Option("--by", help="Who makes the change (default: the OS user).")
 ]
-ModelArgument = Annotated[str, typer.Argument(help="provider/model, or a model id only one provider has.")]
+ModelArgument = Annotated[
+    str, typer.Argument(help="provider/model, or a model id only one provider has.")
+]
 
 
 @price_app.command("set")
 def price_set(
     model: ModelArgument,
     reason: Annotated[str, typer.Option(help="Why the price is overridden.")],
-    input_price: Annotated[str | None, typer.Option("--input", help="USD per 1M input tokens.")] = None,
-    output_price: Annotated[str | None, typer.Option("--output", help="USD per 1M output tokens.")] = None,
+    input_price: Annotated[
+        str | None, typer.Option("--input", help="USD per 1M input tokens.")
+    ] = None,
+    output_price: Annotated[
+        str | None, typer.Option("--output", help="USD per 1M output tokens.")
+    ] = None,
     by: ByOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -476,9 +518,21 @@ def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOpt
     if output is Format.json:
         render.write_json(render.to_json(rows))
     else:
-        render.rows_table(rows, ["provider_id", "model_id", "input_per_1m", "output_per_1m",
-                                 "list_input_per_1m", "list_output_per_1m", "reason", "set_by",
-                                 "set_at"], "no price overrides")
+        render.rows_table(
+            rows,
+            [
+                "provider_id",
+                "model_id",
+                "input_per_1m",
+                "output_per_1m",
+                "list_input_per_1m",
+                "list_output_per_1m",
+                "reason",
+                "set_by",
+                "set_at",
+            ],
+            "no price overrides",
+        )
 
 
 @app.command()
@@ -517,9 +571,11 @@ def enable(
     render.info(f"Enabled {key[0]}/{key[1]}")
 
 
-db_app = typer.Typer(cls=_Group, help="The database schema, owned by Alembic migrations.\n\n"
-                     "Example: registry db upgrade",
-                     no_args_is_help=True)
+db_app = typer.Typer(
+    cls=_Group,
+    help="The database schema, owned by Alembic migrations.\n\nExample: registry db upgrade",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 
 

@@ -91,7 +91,7 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         username, password = unquote(user) or None, unquote(secret) if secret else None
     try:
         url = make_url(f"{scheme}://{rest}")
-    except Exception:  # noqa: BLE001 - its message may echo the URL
+    except Exception:
         raise ConfigError(f"the database URL from {source} cannot be parsed") from None
     if username is not None:
         url = url.set(username=username, password=password)
@@ -109,7 +109,9 @@ def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
     if db.is_sqlite:
         engine = create_engine(
             db.url,
-            connect_args={"timeout": lock_timeout_s},  # busy timeout while another writer holds the file
+            connect_args={
+                "timeout": lock_timeout_s
+            },  # busy timeout while another writer holds the file
             hide_parameters=True,
         )
         _use_explicit_sqlite_transactions(engine)
@@ -121,8 +123,11 @@ def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
     )
     return create_engine(
         db.url,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": options,
-                      "application_name": "radiant-registry"},
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "options": options,
+            "application_name": "radiant-registry",
+        },
         hide_parameters=True,  # statement parameters never appear in errors
         pool_pre_ping=False,
     )
@@ -161,7 +166,9 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
 
 def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     orig = exc.orig
-    detail = scrub(db, str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__)
+    detail = scrub(
+        db, str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    )
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in ("55P03", "57014"):  # lock_not_available, query_canceled (statement timeout)
         return LockTimeout(f"timed out on {db.display}: {detail}")
@@ -170,9 +177,12 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     if db.is_sqlite and getattr(orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
         # Not an OperationalError, but the file cannot be opened as a database all the same.
         return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
-    if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-        if sqlstate is None or sqlstate.startswith(("08", "28", "3D")) or db.is_sqlite:
-            return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
+    unreachable = sqlstate is None or sqlstate.startswith(("08", "28", "3D")) or db.is_sqlite
+    if unreachable and (
+        exc.connection_invalidated
+        or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    ):
+        return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
     return DatabaseFailure(f"database error on {db.display}: {detail}")
 
 

@@ -18,10 +18,26 @@ from radiant_registry.schema import Model, ProviderFile
 
 PROVIDER_FIELDS = ("display_name", "api_base", "auth_type", "auth_header", "auth_prefix")
 MODEL_FIELDS = (
-    "display_name", "model_type", "category", "context_window", "max_output_tokens",
-    "input_modalities", "output_modalities", "input_per_1m", "output_per_1m",
-    "cache_read_per_1m", "cache_write_per_1m", "price_tiers", "capabilities", "is_novel",
-    "status", "release_date", "deprecation_date", "aliases", "source_url", "verified_at",
+    "display_name",
+    "model_type",
+    "category",
+    "context_window",
+    "max_output_tokens",
+    "input_modalities",
+    "output_modalities",
+    "input_per_1m",
+    "output_per_1m",
+    "cache_read_per_1m",
+    "cache_write_per_1m",
+    "price_tiers",
+    "capabilities",
+    "is_novel",
+    "status",
+    "release_date",
+    "deprecation_date",
+    "aliases",
+    "source_url",
+    "verified_at",
 )
 LIST_PRICE_FIELDS = ("input_per_1m", "output_per_1m")
 # Lists whose order carries no meaning, kept sorted on both sides.
@@ -49,36 +65,39 @@ def desired_provider(file: ProviderFile) -> Row:
 
 def desired_model(model: Model) -> Row:
     pricing = model.pricing
-    return normalize_model({
-        "display_name": model.display_name,
-        "model_type": model.model_type,
-        "category": model.category,
-        "context_window": model.context_window,
-        "max_output_tokens": model.max_output_tokens,
-        "input_modalities": model.modalities.input,
-        "output_modalities": model.modalities.output,
-        "input_per_1m": pricing.input_per_1m,
-        "output_per_1m": pricing.output_per_1m,
-        "cache_read_per_1m": pricing.cache_read_per_1m,
-        "cache_write_per_1m": pricing.cache_write_per_1m,
-        "price_tiers": [
-            {
-                "above_tokens": tier.above_tokens,
-                "input_per_1m": canonical_decimal(tier.input_per_1m),
-                "output_per_1m": None if tier.output_per_1m is None
-                else canonical_decimal(tier.output_per_1m),
-            }
-            for tier in pricing.tiers
-        ],
-        "capabilities": model.capabilities,
-        "is_novel": model.is_novel,
-        "status": model.status,
-        "release_date": model.release_date,
-        "deprecation_date": model.deprecation_date,
-        "aliases": model.aliases,
-        "source_url": model.source_url,
-        "verified_at": model.verified_at,
-    })
+    return normalize_model(
+        {
+            "display_name": model.display_name,
+            "model_type": model.model_type,
+            "category": model.category,
+            "context_window": model.context_window,
+            "max_output_tokens": model.max_output_tokens,
+            "input_modalities": model.modalities.input,
+            "output_modalities": model.modalities.output,
+            "input_per_1m": pricing.input_per_1m,
+            "output_per_1m": pricing.output_per_1m,
+            "cache_read_per_1m": pricing.cache_read_per_1m,
+            "cache_write_per_1m": pricing.cache_write_per_1m,
+            "price_tiers": [
+                {
+                    "above_tokens": tier.above_tokens,
+                    "input_per_1m": canonical_decimal(tier.input_per_1m),
+                    "output_per_1m": None
+                    if tier.output_per_1m is None
+                    else canonical_decimal(tier.output_per_1m),
+                }
+                for tier in pricing.tiers
+            ],
+            "capabilities": model.capabilities,
+            "is_novel": model.is_novel,
+            "status": model.status,
+            "release_date": model.release_date,
+            "deprecation_date": model.deprecation_date,
+            "aliases": model.aliases,
+            "source_url": model.source_url,
+            "verified_at": model.verified_at,
+        }
+    )
 
 
 def normalize_model(row: Mapping[str, Any]) -> Row:
@@ -219,7 +238,9 @@ def compute_plan(
 
 
 def _changed(old: Row, new: Row, names: Iterable[str]) -> dict[str, tuple[Any, Any]]:
-    return {name: (old.get(name), new.get(name)) for name in names if old.get(name) != new.get(name)}
+    return {
+        name: (old.get(name), new.get(name)) for name in names if old.get(name) != new.get(name)
+    }
 
 
 def _all_fields(new: Row, names: Iterable[str]) -> dict[str, tuple[Any, Any]]:
@@ -243,8 +264,10 @@ def _field_json(name: str, value: Any) -> Any:
     """A field's value as JSON; tier prices, kept as canonical strings, become numbers too."""
     if name == "price_tiers" and value:
         value = [
-            {k: Decimal(v) if k in LIST_PRICE_FIELDS and v is not None else v
-             for k, v in tier.items()}
+            {
+                k: Decimal(v) if k in LIST_PRICE_FIELDS and v is not None else v
+                for k, v in tier.items()
+            }
             for tier in value
         ]
     return jsonable(value)
@@ -256,7 +279,9 @@ class PruneRefusal:
     reason: str
 
 
-def prune_refusals(plan: Plan, current: CurrentState, max_fraction: float = 0.25) -> list[PruneRefusal]:
+def prune_refusals(
+    plan: Plan, current: CurrentState, max_fraction: float = 0.25
+) -> list[PruneRefusal]:
     """Retires too large to apply without --force: a whole provider, or over a quarter of one."""
     refusals = [
         PruneRefusal(c.key, "retires the whole provider")

@@ -42,8 +42,13 @@ def _record(row: Any) -> dict[str, Any]:
         "cache_read_per_1m": row.cache_read_per_1m,
         "cache_write_per_1m": row.cache_write_per_1m,
         "tiers": [
-            {**tier, "input_per_1m": Decimal(tier["input_per_1m"]),
-             "output_per_1m": None if tier["output_per_1m"] is None else Decimal(tier["output_per_1m"])}
+            {
+                **tier,
+                "input_per_1m": Decimal(tier["input_per_1m"]),
+                "output_per_1m": None
+                if tier["output_per_1m"] is None
+                else Decimal(tier["output_per_1m"]),
+            }
             for tier in row.price_tiers
         ],
     }
@@ -119,7 +124,9 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
 
 def find_model(conn: Connection, text: str) -> tuple[str, str]:
     """`provider/model`, or a bare model id that only one provider has."""
-    keys = [(pid, mid) for pid, mid in conn.execute(select(models.c.provider_id, models.c.model_id))]
+    keys = [
+        (pid, mid) for pid, mid in conn.execute(select(models.c.provider_id, models.c.model_id))
+    ]
     provider_ids = {pid for pid, _ in keys}
     head, sep, tail = text.partition("/")
     if sep and head in provider_ids and (head, tail) in keys:

@@ -101,11 +101,13 @@ def validation_summary(registry: Registry) -> None:
         table.add_row(provider_id, str(len(loaded.models)))
     console = stdout()
     console.print(table)
-    console.print(Text.assemble(
-        ("OK", "bold green"),
-        f": {len(registry.files)} providers, {registry.model_count} models, "
-        f"{len(registry.capabilities)} capabilities",
-    ))
+    console.print(
+        Text.assemble(
+            ("OK", "bold green"),
+            f": {len(registry.files)} providers, {registry.model_count} models, "
+            f"{len(registry.capabilities)} capabilities",
+        )
+    )
 
 
 def price(value: Decimal | None) -> str:
@@ -139,15 +141,22 @@ def plan(the_plan: Plan, pruning: bool = True) -> None:
     console = stdout()
     for change in the_plan.changes:
         sign, style = _ACTION_STYLE[change.action]
-        line = Text.assemble((f"{sign} {change.action} {change.kind} ", style), (change.key, "bold"))
+        line = Text.assemble(
+            (f"{sign} {change.action} {change.kind} ", style), (change.key, "bold")
+        )
         if change.action == "retire" and not pruning:
             line.append("  (missing from the files; left alone without --prune)", "dim")
         console.print(line)
         if change.action == "update":
             for name, (old, new) in change.fields.items():
-                console.print(Text.assemble(
-                    f"    {name}: ", (value_text(old), "red"), " -> ", (value_text(new), "green")
-                ))
+                console.print(
+                    Text.assemble(
+                        f"    {name}: ",
+                        (value_text(old), "red"),
+                        " -> ",
+                        (value_text(new), "green"),
+                    )
+                )
         if change.note:
             console.print(Text(f"    note: {change.note}", "cyan"))
     s = the_plan.summary
@@ -172,18 +181,32 @@ def to_json(value: Any) -> Any:
 
 def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in [("provider", "left"), ("model", "left"), ("context", "right"),
-                          ("max out", "right"), ("in $/1M", "right"), ("out $/1M", "right"),
-                          ("category", "left"), ("novel", "left"), ("capabilities", "left")]:
+    for name, justify in [
+        ("provider", "left"),
+        ("model", "left"),
+        ("context", "right"),
+        ("max out", "right"),
+        ("in $/1M", "right"),
+        ("out $/1M", "right"),
+        ("category", "left"),
+        ("novel", "left"),
+        ("capabilities", "left"),
+    ]:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     if show_state:
         table.add_column("state")
     for r in records:
         mark = "*" if r["override"] else ""
         row = [
-            r["provider"], r["id"], f"{r['context_window']:,}", f"{r['max_output_tokens']:,}",
-            price(r["pricing"]["input_per_1m"]) + mark, price(r["pricing"]["output_per_1m"]) + mark,
-            r["category"], "yes" if r["is_novel"] else "", ", ".join(r["capabilities"]),
+            r["provider"],
+            r["id"],
+            f"{r['context_window']:,}",
+            f"{r['max_output_tokens']:,}",
+            price(r["pricing"]["input_per_1m"]) + mark,
+            price(r["pricing"]["output_per_1m"]) + mark,
+            r["category"],
+            "yes" if r["is_novel"] else "",
+            ", ".join(r["capabilities"]),
         ]
         if show_state:
             row.append("retired" if r["retired"] else "disabled" if not r["enabled"] else "active")
@@ -195,9 +218,22 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     console.print(f"{len(records)} models{note}")
 
 
-CSV_COLUMNS = ("provider", "id", "display_name", "model_type", "category", "context_window",
-               "max_output_tokens", "input_per_1m", "output_per_1m", "overridden", "is_novel",
-               "capabilities", "enabled", "retired")
+CSV_COLUMNS = (
+    "provider",
+    "id",
+    "display_name",
+    "model_type",
+    "category",
+    "context_window",
+    "max_output_tokens",
+    "input_per_1m",
+    "output_per_1m",
+    "overridden",
+    "is_novel",
+    "capabilities",
+    "enabled",
+    "retired",
+)
 
 
 def models_csv(records: Sequence[dict[str, Any]]) -> None:
@@ -206,14 +242,27 @@ def models_csv(records: Sequence[dict[str, Any]]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow([
-            r["provider"], r["id"], r["display_name"], r["model_type"], r["category"],
-            r["context_window"], r["max_output_tokens"],
-            # price(), not format(): PostgreSQL returns Numeric(20, 10) as 3.0000000000.
-            price(r["pricing"]["input_per_1m"]),
-            "" if r["pricing"]["output_per_1m"] is None else price(r["pricing"]["output_per_1m"]),
-            bool(r["override"]), r["is_novel"], " ".join(r["capabilities"]), r["enabled"], r["retired"],
-        ])
+        writer.writerow(
+            [
+                r["provider"],
+                r["id"],
+                r["display_name"],
+                r["model_type"],
+                r["category"],
+                r["context_window"],
+                r["max_output_tokens"],
+                # price(), not format(): PostgreSQL returns Numeric(20, 10) as 3.0000000000.
+                price(r["pricing"]["input_per_1m"]),
+                ""
+                if r["pricing"]["output_per_1m"] is None
+                else price(r["pricing"]["output_per_1m"]),
+                bool(r["override"]),
+                r["is_novel"],
+                " ".join(r["capabilities"]),
+                r["enabled"],
+                r["retired"],
+            ]
+        )
 
 
 def model_detail(record: dict[str, Any]) -> None:
@@ -230,9 +279,12 @@ def model_detail(record: dict[str, Any]) -> None:
         table.add_row("list tiers", value_text(record["list_pricing"]["tiers"]))
     override = record["override"]
     if override:
-        table.add_row("override", f"input {price(override['input_per_1m'])}, output "
-                      f"{price(override['output_per_1m'])}: {override['reason']} "
-                      f"({override['set_by']}, {value_text(override['set_at'])})")
+        table.add_row(
+            "override",
+            f"input {price(override['input_per_1m'])}, output "
+            f"{price(override['output_per_1m'])}: {override['reason']} "
+            f"({override['set_by']}, {value_text(override['set_at'])})",
+        )
     table.add_row("effective input_per_1m", price(record["pricing"]["input_per_1m"]))
     table.add_row("effective output_per_1m", price(record["pricing"]["output_per_1m"]))
     stdout().print(table)

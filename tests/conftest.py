@@ -104,7 +104,9 @@ class Cli:
         self.data_dir = data_dir
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, data: bool = False, db: bool = True, input: str | None = None) -> Any:
+    def __call__(
+        self, *args: str, data: bool = False, db: bool = True, input: str | None = None
+    ) -> Any:
         argv = list(args)
         if data:
             argv += ["--data-dir", str(self.data_dir)]
@@ -133,7 +135,7 @@ def dump_tables(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
         with engine.connect() as conn:
             meta.reflect(conn)
             return {
-                name: sorted((tuple(map(repr, row)) for row in conn.execute(select(table))))
+                name: sorted(tuple(map(repr, row)) for row in conn.execute(select(table)))
                 for name, table in meta.tables.items()
             }
     finally:
