@@ -401,19 +401,19 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         )
         edit_some = Measure("re-sync, 1% edited in 10% of the files")
         edit_all = Measure("re-sync, 1% edited across all files")
-        for round_ in range(1, repeat + 1):
-            edited = generate.edit(gen, 0.01, round_, file_step=10)
-            run = measure_sync(server, gen.data_dir, url, "edit")
-            edit_some.runs.append(run)
-            assert run.rows == edited, (
-                f"expected {edited} rows written, the database counted {run.rows}"
-            )
-        for round_ in range(repeat + 1, 2 * repeat + 1):
-            edited = generate.edit(gen, 0.01, round_, file_step=1)
-            run = measure_sync(server, gen.data_dir, url, "edit-all")
-            edit_all.runs.append(run)
+        rounds = iter(range(1, 2 * repeat + 1))
+        for measure, file_step in ((edit_some, 10), (edit_all, 1)):
+            for _ in range(repeat):
+                edited = generate.edit(gen, 0.01, next(rounds), file_step=file_step)
+                run = measure_sync(server, gen.data_dir, url, "edit")
+                measure.runs.append(run)
+                assert run.rows == edited, (
+                    f"{measure.name}: expected {edited} rows written, "
+                    f"the database counted {run.rows}"
+                )
+            if measure is edit_some:
+                results["edited_models"] = edited  # type: ignore[assignment]
         results["edit_some"], results["edit_all"] = edit_some, edit_all
-        results["edited_models"] = edited  # type: ignore[assignment]
 
         ref_url = server.new_database()
         measure_sync(

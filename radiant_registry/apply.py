@@ -201,18 +201,18 @@ def _record_file_keys(
     """Remember each applied file's key, so that the next sync may skip the file.
 
     Not while retires of its provider are pending (no --prune): such a file must be read
-    again, to list them again. Its old key cannot match it, unless --full read it anyway.
+    again, to list them again. The key stored before then stays valid only if this sync
+    changed nothing else of the provider and did not read the very same file (--full);
+    otherwise it is cleared, or restoring that old file would hide this sync's changes.
     """
-    pending = (
-        set()
-        if pruned
-        else {c.key.split("/", 1)[0] for c in planned.plan.changes if c.action == "retire"}
-    )
+    changes = planned.plan.changes
+    pending = set() if pruned else {c.key.split("/", 1)[0] for c in changes if c.action == "retire"}
+    touched = {c.key.split("/", 1)[0] for c in changes if c.action != "retire"}
     rows = []
     for pid, loaded in registry.files.items():
         stored = planned.stored_keys.get(pid)
         if pid in pending:
-            if stored == loaded.key:
+            if stored is not None and (stored == loaded.key or pid in touched):
                 rows.append({"k_provider": pid, "v_key": None})
         elif stored != loaded.key:
             rows.append({"k_provider": pid, "v_key": loaded.key})

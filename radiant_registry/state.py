@@ -13,9 +13,13 @@ from radiant_registry.tables import models, price_overrides, providers
 def read_state(conn: Connection, scope: Collection[str] | None = None) -> CurrentState:
     """Only the columns a plan compares; `scope` limits it to some provider ids."""
     state = CurrentState()
-    p_query = select(providers.c.id, providers.c.retired_at, *(providers.c[n] for n in PROVIDER_FIELDS))
+    p_query = select(
+        providers.c.id, providers.c.retired_at, *(providers.c[n] for n in PROVIDER_FIELDS)
+    )
     m_query = select(
-        models.c.provider_id, models.c.model_id, models.c.retired_at,
+        models.c.provider_id,
+        models.c.model_id,
+        models.c.retired_at,
         *(models.c[n] for n in MODEL_FIELDS),
     )
     o_query = select(price_overrides.c.provider_id, price_overrides.c.model_id)

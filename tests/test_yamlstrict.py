@@ -333,3 +333,253 @@ def test_the_excluded_strings_read_as_documented() -> None:
     assert same(read(b"1e-6\n"), Decimal("0.000001"))
     assert yaml.safe_dump("y") == "y\n...\n"
     assert read(b"y\n") == Ambiguous("y", "a boolean")
+
+
+# --- the depth check before parsing: a one-line bound, then the exact scan ----------------
+
+LIMIT = yamlstrict.MAX_DEPTH
+
+
+def scan_problem(text: str) -> tuple[int, int, str] | None:
+    """What the exact scan finds: the first flow collection nested too deep, or None."""
+    try:
+        yamlstrict._scan_flow_depth(text)
+    except YamlProblem as exc:
+        return exc.line, exc.column, exc.message
+    return None
+
+
+def check_problem(text: str) -> tuple[int, int, str] | None:
+    """What the check before parsing finds, shortcuts included."""
+    try:
+        yamlstrict._check_flow_depth(text)
+    except YamlProblem as exc:
+        return exc.line, exc.column, exc.message
+    return None
+
+
+@pytest.mark.parametrize(
+    ("brackets", "expected"),
+    [
+        ("", 0), ("[]", 1), ("{}", 1), ("[]{}[]", 1), ("[{}]", 2), ("[[][{}]]", 3),
+        ("[" * LIMIT + "]" * LIMIT, LIMIT), ("[{" * 8 + "}]" * 8, LIMIT),
+        ("[" * (LIMIT + 1) + "]" * (LIMIT + 1), LIMIT + 1),
+        ("[}", 1),  # kinds are not matched: the scan does not match them either
+        # Not balanced: counted as too deep, so that the full scan decides.
+        ("[", LIMIT + 1), ("]", LIMIT + 1), ("][", LIMIT + 1), ("[[]", LIMIT + 1),
+        ("[]]", LIMIT + 1), ("[]][[]", LIMIT + 1),
+    ],
+)
+def test_sequence_depth(brackets: str, expected: int) -> None:
+    assert yamlstrict._sequence_depth(brackets) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a: b\nc: d\n",
+        "a: [x, {y: z}]\n",
+        "a: " + "[" * LIMIT + "x" + "]" * LIMIT + "\n",
+        "- [a, b]\n- {c: [d, e]}\n" * 20,  # many brackets, each line shallow
+        "a: 'q'\nb: \"q\"\nc: [d]\n# a comment\n",  # quotes and '#' on lines without brackets
+        "a: b # comment\nc: [d]\n",
+        "a: [x]\n  \nb: {y: [z]}\n",
+    ],
+)
+def test_shallow_lines_accepts_lines_that_close_what_they_open(text: str) -> None:
+    assert yamlstrict._shallow_lines(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * (LIMIT + 1) + "x" + "]" * (LIMIT + 1) + "\n",  # depth 17
+        "a: [\"x\"]\n",  # a quote on a bracket line: it could hide brackets
+        "a: ['x']\n",
+        "a: [x] # c\n",  # so could a comment
+        "a: [x]#c\n",
+        "a: [x,\n  y]\n",  # a flow collection over two lines
+        "a: {x: 1,\n  y: [2]}\n",
+        "a: x]\n",
+        "a: ][\n",
+        "ok: [a]\nbad: [\"]\"]\n",  # one bad line is enough
+    ],
+)
+def test_shallow_lines_refuses_what_it_cannot_bound(text: str) -> None:
+    assert yamlstrict._shallow_lines(text) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        # A quoted closer: the line's brackets balance at depth 16, the collections do not.
+        ("a: " + "[" * LIMIT + '"]" [x]' + "]" * (LIMIT - 1) + "\n", (1, 24)),
+        # A closer in a comment: the collection stays open into the next line.
+        ("a: [ # ]\nb: " + "[" * LIMIT + "]" * LIMIT + "\n", (2, 19)),
+    ],
+)
+def test_what_the_shortcut_refuses_may_nest_too_deep(text: str, position: tuple[int, int]) -> None:
+    assert all(
+        yamlstrict._sequence_depth(yamlstrict._NOT_BRACKET.sub("", line)) <= LIMIT
+        for line in text.splitlines()
+    )
+    assert yamlstrict._shallow_lines(text) is False
+    assert scan_problem(text) == (*position, f"nested deeper than {LIMIT} levels")
+
+
+def test_the_check_uses_the_shortcuts_and_scans_only_when_they_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scanned: list[str] = []
+    monkeypatch.setattr(yamlstrict, "_scan_flow_depth", scanned.append)
+    many_shallow = "- [a, {b: c}]\n" * 20
+    yamlstrict._check_flow_depth(many_shallow)
+    yamlstrict._check_flow_depth("a: [" + "[" * (LIMIT - 1) + "]" * LIMIT + "  # c\n")  # few
+    assert scanned == []
+    multi_line = "a: [\n" + "  [x],\n" * 20 + "]\n"
+    yamlstrict._check_flow_depth(multi_line)
+    assert scanned == [multi_line]
+
+
+@pytest.mark.parametrize("depth", [LIMIT, LIMIT + 1])
+def test_the_exact_scan_finds_depth_over_lines_the_shortcut_cannot_bound(depth: int) -> None:
+    text = "a:\n" + "".join("  " * i + "- [\n" for i in range(depth)) + "  x" + "]" * depth
+    assert yamlstrict._shallow_lines(text) is False
+    message = f"nested deeper than {LIMIT} levels"
+    expected = None if depth == LIMIT else (depth + 1, 2 * LIMIT + 3, message)
+    assert scan_problem(text) == expected
+    assert check_problem(text) == expected
+
+
+# Texts made of lines: lines whose brackets balance (the shortcut's case, up to one level too
+# deep), and lines of anything from a small alphabet: quotes, comments, indicators, brackets
+# or none (a quote or comment on a line without brackets leaves the shortcut possible).
+_FILLERS = ["", "a", "a b", " ", ", ", ": ", "a: b", "- ", "-", "? ", ":", ","]
+_ALPHABET = [*"[]{}\"'#,: a-", "- ", ": ", "? ", "---", " #", "  "]
+_OPEN, _CLOSE = "[{", "]}"
+
+
+# Hide brackets from the scan: a quote (a pair of them quotes what lies between) or a
+# comment (to the end of the line).
+_HIDERS = ['"', "'", ' "', " #", "#"]
+
+
+@st.composite
+def _balanced(draw: Any) -> str:
+    """Brackets that balance (of any kinds), with text between, up to LIMIT + 1 deep: up to a
+    top depth, a few steps down and up again, then all closed. Now and then one or two
+    quotes or comment signs go between them."""
+    top = draw(st.one_of(st.integers(1, LIMIT + 1), st.sampled_from([LIMIT, LIMIT + 1])))
+    brackets = [draw(st.sampled_from(_OPEN)) for _ in range(top)]
+    depth = top
+    for up in draw(st.lists(st.booleans(), max_size=6)):
+        if up and depth < top:
+            brackets.append(draw(st.sampled_from(_OPEN)))
+            depth += 1
+        elif not up and depth > 0:
+            brackets.append(draw(st.sampled_from(_CLOSE)))
+            depth -= 1
+    brackets += [draw(st.sampled_from(_CLOSE)) for _ in range(depth)]
+    gaps = draw(st.lists(st.sampled_from(_FILLERS), min_size=len(brackets) + 1,
+                         max_size=len(brackets) + 1))
+    for index, hider in draw(st.lists(
+        st.tuples(st.integers(0, len(brackets)), st.sampled_from(_HIDERS)), max_size=2
+    )):
+        gaps[index] = hider
+    return "".join(g + b for g, b in zip(gaps, brackets, strict=False)) + gaps[-1]
+
+
+_bracket_lines = st.builds(
+    lambda indent, prefix, parts: indent + prefix + "".join(parts),
+    st.sampled_from(["", "  ", "    "]),
+    st.sampled_from(["", "a: ", "- ", "? ", "--- ", "- a: ", "a b "]),
+    st.lists(st.one_of(_balanced(), st.sampled_from(_FILLERS)), min_size=1, max_size=3),
+)
+_free_lines = st.one_of(
+    st.lists(st.sampled_from(_ALPHABET), max_size=12),
+    st.lists(st.sampled_from([c for c in _ALPHABET if not set(c) & set("[]{}")]), max_size=12),
+).map("".join)
+_texts = st.lists(st.one_of(_bracket_lines, _bracket_lines, _free_lines), max_size=8).map(
+    "\n".join
+)
+
+
+@given(text=_texts)
+def test_shallow_lines_is_sound(text: str) -> None:
+    # Whenever the shortcut says every flow collection is shallow, the exact scan agrees.
+    if yamlstrict._shallow_lines(text):
+        assert scan_problem(text) is None
+
+
+@given(text=_texts)
+def test_the_shortcuts_never_change_what_the_check_finds(text: str) -> None:
+    assert check_problem(text) == scan_problem(text)
+
+
+@pytest.mark.parametrize("parser_class", PARSERS)
+@given(text=_texts)
+def test_read_never_refuses_a_shallow_text_before_parsing(parser_class: Any, text: str) -> None:
+    # read() may still find the data nested too deep (a flow collection inside block
+    # ones), but only from what the parser built: never by the check before it.
+    if not yamlstrict._shallow_lines(text):
+        return
+    parsed: list[str] = []
+
+    def recording_parser(stream: str) -> Any:
+        parsed.append(stream)
+        return parser_class(stream)
+
+    original = yamlstrict._Parser
+    yamlstrict._Parser = recording_parser
+    try:
+        read(text.encode())
+    except YamlProblem as exc:
+        if exc.message == f"nested deeper than {LIMIT} levels":
+            assert parsed == [text]
+    except YamlProblems:
+        pass
+    finally:
+        yamlstrict._Parser = original
+
+
+def _flow_document(opens: list[str], items: list[str], separator: str) -> tuple[str, int]:
+    """One flow collection nesting `opens`, and the index of its opener number LIMIT + 1."""
+    heads = []
+    for opener, item in zip(opens, items, strict=False):
+        if opener == "[":
+            heads.append("[" + separator + item)
+        else:  # the nested collection is the value of key k, after other entries or none
+            heads.append("{" + separator + item.replace("a, ", "a: 1, ") + "k: ")
+    closes = {"[": "]", "{": "}"}
+    text = "".join(heads) + "x" + "".join(separator + closes[o] for o in reversed(opens))
+    return text + "\n", len("".join(heads[:LIMIT]))
+
+
+@pytest.mark.parametrize("parser_class", PARSERS)
+@given(opens=st.lists(st.sampled_from(_OPEN), min_size=1, max_size=LIMIT + 1),
+       items=st.lists(st.sampled_from(["", " ", "a, "]), min_size=LIMIT + 1,
+                      max_size=LIMIT + 1),
+       multi_line=st.booleans())
+def test_a_flow_document_is_refused_exactly_past_the_limit(
+    parser_class: Any, opens: list[str], items: list[str], multi_line: bool
+) -> None:
+    # One flow collection as the whole document, on one line or over many: its data nests
+    # exactly as deep as its brackets, so read() refuses it exactly past the limit, at the
+    # opener one level too deep.
+    text, index = _flow_document(opens, items, "\n" if multi_line else "")
+    original = yamlstrict._Parser
+    yamlstrict._Parser = parser_class
+    try:
+        if len(opens) <= LIMIT:
+            data = read(text.encode())
+            for opener in opens[:-1]:
+                data = data[-1] if opener == "[" else data["k"]
+            assert data in (["x"], ["a", "x"], {"k": "x"}, {"a": 1, "k": "x"})
+        else:
+            with pytest.raises(YamlProblem) as raised:
+                read(text.encode())
+            assert raised.value.message == f"nested deeper than {LIMIT} levels"
+            assert (raised.value.line, raised.value.column) == yamlstrict._position(text, index)
+    finally:
+        yamlstrict._Parser = original
