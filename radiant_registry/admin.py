@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,9 +21,25 @@ from radiant_registry.tables import models, price_overrides
 _price = TypeAdapter(Price)
 
 
+@contextmanager
+def _write(conn: Connection) -> Iterator[None]:
+    """A write transaction. On SQLite it takes the write lock at BEGIN, so that it waits
+    out a running sync (busy timeout) instead of failing when its read turns into a write."""
+    if conn.dialect.name == "sqlite":
+        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    try:
+        with conn.begin():
+            yield
+    finally:
+        if conn.dialect.name == "sqlite":
+            conn.execution_options(sqlite_begin="BEGIN")
+
+
 def who(by: str | None) -> str:
     """--by, else the operating-system user."""
     if by:
+        if len(by) > 200:  # the who columns hold 200 characters
+            raise UsageError("--by: at most 200 characters")
         return by
     try:
         return getpass.getuser()
@@ -53,7 +71,7 @@ def set_price(
         raise UsageError("give --input, --output or both")
     if not reason.strip():
         raise UsageError("--reason must say why the price is overridden")
-    with conn.begin():
+    with _write(conn):
         provider_id, model_id = find_model(conn, model)
         row = {
             "provider_id": provider_id,
@@ -68,10 +86,11 @@ def set_price(
         statement = dialect.insert(price_overrides).values(row)
         statement = statement.on_conflict_do_update(
             index_elements=["provider_id", "model_id"],
+            # A price not given keeps its earlier override: `--input` alone changes input only.
             set_={
                 name: statement.excluded[name]
                 for name in row
-                if name not in ("provider_id", "model_id")
+                if name not in ("provider_id", "model_id") and row[name] is not None
             },
         )
         conn.execute(statement)
@@ -79,7 +98,7 @@ def set_price(
 
 
 def clear_price(conn: Connection, model: str) -> tuple[str, str]:
-    with conn.begin():
+    with _write(conn):
         key = find_model(conn, model)
         result = conn.execute(
             delete(price_overrides).where(
@@ -111,7 +130,7 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
 def set_enabled(
     conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None
 ) -> tuple[str, str]:
-    with conn.begin():
+    with _write(conn):
         key = find_model(conn, model)
         values: dict[str, Any] = {
             "enabled": enabled,

@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
 from radiant_registry import __version__, migrations
-from radiant_registry.errors import InvalidRegistry, LockTimeout, RegistryError
+from radiant_registry.errors import DatabaseFailure, InvalidRegistry, LockTimeout, RegistryError
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
 from radiant_registry.plan import (
@@ -37,6 +37,12 @@ from radiant_registry.tables import models, providers, sync_runs
 
 # pg_advisory_xact_lock key shared by every radiant-registry process ("RRsy").
 LOCK_KEY = 0x52527379
+
+
+class ConcurrentChange(RegistryError):
+    """Another sync applied other files between our reading them and taking the lock."""
+
+    exit_code = LockTimeout.exit_code
 
 
 class UnsafePrune(RegistryError):
@@ -182,7 +188,9 @@ def _plan(conn: Connection, registry: Registry, options: SyncOptions) -> Current
     stored = read_file_keys(conn)
     for pid, key in registry.skipped.items():
         if stored.get(pid) != key:  # another sync applied different files meanwhile
-            raise LockTimeout("the database changed while the files were read; run the sync again")
+            raise ConcurrentChange(
+                "the database changed while the files were read; run the sync again"
+            )
     in_files = set(registry.keys)
     scope = set(registry.files) | (set(stored) - in_files)  # parsed files, and retire candidates
     if options.providers is not None:
@@ -333,8 +341,26 @@ def _copy(
             return texts[key]
         return json.dumps(value)
 
+    import psycopg  # PostgreSQL only
+
     sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     cursor = conn.connection.driver_connection.cursor()  # the same connection and transaction
+    try:
+        _write_copy(cursor, sql, rows, names, json_columns, as_json, wrote)
+    except psycopg.Error as exc:  # the driver's own: SQLAlchemy never saw this statement
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DatabaseFailure(f"database error while copying {table.name}: {detail}") from None
+
+
+def _write_copy(
+    cursor: Any,
+    sql: str,
+    rows: list[dict[str, Any]],
+    names: list[str],
+    json_columns: set[str],
+    as_json: Callable[[Any], str],
+    wrote: Callable[[int], None],
+) -> None:
     with cursor.copy(sql) as copy:
         for index, row in enumerate(rows, 1):
             copy.write_row([as_json(row[n]) if n in json_columns else row[n] for n in names])

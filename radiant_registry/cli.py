@@ -120,7 +120,10 @@ ProvidersOption = Annotated[
 LockTimeoutOption = Annotated[
     float,
     typer.Option(
-        "--lock-timeout", min=0, help="Seconds to wait for another sync's lock before exiting 75."
+        "--lock-timeout",
+        min=0,
+        max=3600,
+        help="Seconds to wait for another sync's lock before exiting 75.",
     ),
 ]
 
@@ -206,7 +209,7 @@ def _load(
 ) -> Any:
     """Load the registry files; with `conn`, skip those the database has applied already."""
     from radiant_registry.config import resolve_data_dir
-    from radiant_registry.loader import PROVIDERS_DIR, load_registry
+    from radiant_registry.loader import load_registry
 
     chosen = resolve_data_dir(data_dir)
     log.event("registry", f"Registry files: {chosen}", data_dir=str(chosen.path))
@@ -215,18 +218,10 @@ def _load(
         from radiant_registry.apply import known_file_keys
 
         known = known_file_keys(conn)
-    total = len(providers) if providers else sum(1 for _ in (chosen.path / PROVIDERS_DIR).iterdir())
-    done = 0
-
-    def on_file(_path: Path) -> None:
-        nonlocal done
-        done += 1
-        log.progress("files read", done, total)
-
     return load_registry(
         chosen.path,
         providers=providers,
-        on_file=on_file,
+        progress=lambda done, total: log.progress("files read", done, total),
         skip=lambda pid, key: known.get(pid) == key,
     )
 
@@ -427,7 +422,7 @@ def providers_command(
 
 @app.command()
 def history(
-    limit: Annotated[int, typer.Option(min=1, help="How many runs.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many runs.")] = 20,
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
 ) -> None:

@@ -82,8 +82,9 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
             f"unsupported database {scheme!r} from {source}: use postgresql://... or sqlite:///path"
         )
     # Passwords may hold '@', ':' or '%' unescaped: split the user part at the last '@'.
+    # (A SQLite URL has no user part: an '@' there belongs to the file name.)
     head = rest.split("?", 1)[0]
-    at = head.rfind("@")
+    at = -1 if scheme.startswith("sqlite") else head.rfind("@")
     username = password = None
     if at != -1:
         userinfo, rest = rest[:at], rest[at + 1 :]
@@ -95,6 +96,10 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         raise ConfigError(f"the database URL from {source} cannot be parsed") from None
     if username is not None:
         url = url.set(username=username, password=password)
+    if "password" in url.query:  # libpq accepts ?password=; keep it where it is hidden
+        query = dict(url.query)
+        secret = query.pop("password")
+        url = url.set(query=query, password=secret if isinstance(secret, str) else secret[0])
     return DatabaseUrl(url, source)
 
 
@@ -118,7 +123,8 @@ def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
         return engine
     options = (
         f"-c statement_timeout={STATEMENT_TIMEOUT_S * 1000} "
-        f"-c lock_timeout={int(lock_timeout_s * 1000)} "
+        # lock_timeout=0 would mean "wait forever" to PostgreSQL: 1 ms is "do not wait".
+        f"-c lock_timeout={max(1, int(lock_timeout_s * 1000))} "
         "-c idle_in_transaction_session_timeout=600000"
     )
     return create_engine(

@@ -100,14 +100,14 @@ Skip = Callable[[str, str], bool]  # (provider id, content key) -> already known
 def load_registry(
     data_dir: Path,
     providers: Iterable[str] | None = None,
-    on_file: Callable[[Path], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     skip: Skip | None = None,
 ) -> Registry:
     """Load and check every file under `data_dir`; raise `InvalidRegistry` with all problems.
 
     `providers` limits the provider files read (the vocabulary is always read);
-    `on_file` is called after each file, for progress displays; `skip` says which files
-    need no checking because their content key is known to be good. Large registries are
+    `progress(done, total)` is called after each file, for progress displays; `skip` says
+    which files need no checking because their content key is known to be good. Large registries are
     checked in parallel, one worker process per core.
     """
     problems: list[Problem] = []
@@ -115,22 +115,32 @@ def load_registry(
     vocabulary = hashlib.sha256(repr(sorted(capabilities.items())).encode()).hexdigest()
     registry = Registry(data_dir=data_dir, capabilities=capabilities)
     wanted = set(providers) if providers is not None else None
+    paths = [
+        path for path in _provider_paths(data_dir / PROVIDERS_DIR, problems)
+        if wanted is None or path.stem in wanted
+    ]
+    done = 0
+
+    def one_more(_path: Path) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(paths))
+
     to_check: list[tuple[Path, bytes, str]] = []
-    for path in _provider_paths(data_dir / PROVIDERS_DIR, problems):
-        if wanted is not None and path.stem not in wanted:
-            continue
+    for path in paths:
         raw, read_problems = _read_bytes(path)
         if raw is None:
             problems.extend(read_problems)
+            one_more(path)
             continue
         key = hashlib.sha256(f"{RULES_VERSION}:{vocabulary}:".encode() + raw).hexdigest()
         if skip is not None and skip(path.stem, key):
             registry.skipped[path.stem] = key
-            if on_file is not None:
-                on_file(path)
+            one_more(path)
         else:
             to_check.append((path, raw, key))
-    for loaded, file_problems in _check_all(to_check, capabilities, on_file):
+    for loaded, file_problems in _check_all(to_check, capabilities, one_more):
         problems.extend(file_problems)
         if loaded is not None:
             registry.files[loaded.provider_id] = loaded
@@ -151,15 +161,14 @@ Checked = tuple[LoadedFile | None, list[Problem]]
 def _check_all(
     files: list[tuple[Path, bytes, str]],
     capabilities: dict[str, str],
-    on_file: Callable[[Path], None] | None,
+    on_file: Callable[[Path], None],
 ) -> Iterator[Checked]:
     """Check files in order, in worker processes when there is enough to share out."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or sum(len(raw) for _, raw, _ in files) < PARALLEL_MIN_BYTES:
         for path, raw, key in files:
             yield check_file(path, raw, key, capabilities)
-            if on_file is not None:
-                on_file(path)
+            on_file(path)
         return
     # fork: the workers start with every module already imported, in milliseconds.
     context = multiprocessing.get_context("fork")
@@ -172,13 +181,17 @@ def _check_all(
         )
         for (path, _, _), result in zip(files, checked, strict=True):
             yield result
-            if on_file is not None:
-                on_file(path)
+            on_file(path)
 
 
 def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:
     paths = []
-    for path in sorted(folder.iterdir()):
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        problems.append(Problem(str(folder), 1, 1, f"cannot read folder: {exc.strerror or exc}"))
+        return []
+    for path in entries:
         if path.name.startswith("."):
             continue
         if path.suffix != ".yaml":

@@ -79,7 +79,7 @@ def problems(found: Sequence[Problem], fmt: str) -> None:
         log.stop_progress()
     if log is not None and log.machine:
         for problem in found:
-            log.error(problem.message, **problem.as_dict())
+            log.error(problem.message, file=problem.file, line=problem.line, column=problem.column)
         return
     if fmt == "json":
         write_json([p.as_dict() for p in found])

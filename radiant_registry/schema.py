@@ -18,10 +18,12 @@ from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION = 1
 
-PROVIDER_ID = re.compile(r"[a-z0-9_]+\Z")
+PROVIDER_ID = re.compile(r"[a-z0-9_]{1,64}\Z")  # fits providers.id, String(64)
 # A model id is exactly what the provider's API expects: real ones carry / . : @
 MODEL_ID = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9._\-:/@~+]{1,200}\Z")
-API_BASE = re.compile(r"https://[A-Za-z0-9.\-{}_]+(?::[0-9]+)?(?:/[A-Za-z0-9._~\-/{}]*)?\Z")
+API_BASE = re.compile(
+    r"(?=.{1,500}\Z)https://[A-Za-z0-9.\-{}_]+(?::[0-9]+)?(?:/[A-Za-z0-9._~\-/{}]*)?\Z"
+)  # at most 500 characters: providers.api_base
 
 MAX_PRICE = Decimal(100_000)  # USD per 1M tokens; above this a value is a typo
 MIN_PRICE = Decimal("0.0001")  # below this (and above 0) it is surely a per-token price
@@ -96,7 +98,14 @@ def _unique(items: list[str]) -> list[str]:
 
 Price = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_price)]
 Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+def _printable(value: str) -> str:
+    # A name is printed in tables and logs: no terminal escapes or line breaks in it.
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise PydanticCustomError("printable", "control characters are not allowed")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
 
 
 class _Strict(BaseModel):

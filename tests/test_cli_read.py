@@ -356,16 +356,17 @@ def test_price_set_records_who_when_and_why(synced):
     assert "negotiated rate" in table.stdout and "alice" in table.stdout
 
 
-def test_price_set_defaults_to_the_os_user_and_replaces_the_previous_override(synced):
+def test_price_set_defaults_to_the_os_user_and_keeps_the_price_not_given(synced):
     assert synced("price", "set", "grok-3", "--input", "2", "--reason", "first",
                   "--by", "alice").exit_code == 0
     result = synced("price", "set", "grok-3", "--output", "9.5", "--reason", "second")
     assert result.exit_code == 0, result.output
     [row] = price_list(synced)
+    # --output alone changes the output override; the input override set before stays.
     assert (row["input_per_1m"], row["output_per_1m"], row["reason"], row["set_by"]) == (
-        None, 9.5, "second", getpass.getuser())
+        2.0, 9.5, "second", getpass.getuser())
     record = show_json(synced, "xai/grok-3")
-    assert (record["pricing"]["input_per_1m"], record["pricing"]["output_per_1m"]) == (3.0, 9.5)
+    assert (record["pricing"]["input_per_1m"], record["pricing"]["output_per_1m"]) == (2.0, 9.5)
 
 
 def test_price_clear_restores_the_list_price(synced):

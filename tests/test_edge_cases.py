@@ -1,0 +1,70 @@
+"""Inputs that once produced a traceback, a wrong exit code or a leaked secret."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from radiant_registry.db import parse_url
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_json_log_of_a_sync_with_an_invalid_file(cli):
+    _replace(cli.data_dir / "providers" / "xai.yaml", "input_per_1m: 3.00", "input_per_1m: abc")
+    result = cli("sync", "--yes", "--log-format", "json", data=True)
+    assert result.exit_code == 65
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    errors = [r for r in records if r["level"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["file"].endswith("xai.yaml")
+    assert errors[0]["message"] == "expected a number, got the string 'abc'"
+    line = (cli.data_dir / "providers" / "xai.yaml").read_text().splitlines()[errors[0]["line"] - 1]
+    assert "input_per_1m: abc" in line
+
+
+def test_a_sqlite_path_with_an_at_sign(tmp_path, data_dir):
+    from typer.testing import CliRunner
+
+    from radiant_registry.cli import app
+
+    url = f"sqlite:///{tmp_path / 'a@b.db'}"
+    result = CliRunner().invoke(app, ["sync", "--yes", "-q", "--data-dir", str(data_dir),
+                                      "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "a@b.db").exists()
+
+
+def test_a_password_in_the_query_string_is_hidden():
+    db = parse_url("postgresql://u@h/db?password=s3cr3t&sslmode=require", "test")
+    assert "s3cr3t" not in db.display
+    assert db.url.password == "s3cr3t"
+    assert db.url.query == {"sslmode": "require"}
+
+
+def test_values_too_long_for_their_columns_are_refused_by_validate(cli):
+    long_id = "p" * 65
+    path = cli.data_dir / "providers" / "cohere.yaml"
+    _replace(path, "id: cohere", f"id: {long_id}")
+    path.rename(path.with_name(f"{long_id}.yaml"))
+    result = cli("validate", data=True, db=False)
+    assert result.exit_code == 65
+    assert "invalid provider id" in result.stdout
+
+
+def test_control_characters_in_a_name_are_refused(cli):
+    _replace(cli.data_dir / "providers" / "xai.yaml", "display_name: Grok 3\n",
+             'display_name: "Grok \\e[31m3"\n')
+    result = cli("validate", data=True, db=False)
+    assert result.exit_code == 65
+    assert "control characters are not allowed" in result.stdout
+
+
+def test_out_of_range_options_are_usage_errors(cli):
+    assert cli.sync().exit_code == 0
+    assert cli("history", "--limit", "99999999999999999999").exit_code == 64
+    assert cli("sync", "--yes", "--lock-timeout", "inf", data=True).exit_code == 64
