@@ -201,17 +201,20 @@ def _table_exists(server: Server, url: str) -> bool:
 
 def run_registry(args: Sequence[str]) -> tuple[float, float]:
     """Run one `registry` process; return (seconds, peak RSS in MiB). Fails loudly."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [REGISTRY, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    out = process.stdout.read().decode() if process.stdout else ""
-    err = process.stderr.read().decode() if process.stderr else ""
-    if process.returncode != 0:
-        raise SystemExit(f"registry {' '.join(args)} exited {process.returncode}:\n{out}\n{err}")
+    # Output goes to files, not pipes: a full pipe would block the child while we wait.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        command = [REGISTRY, *args]
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
+        seconds = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        process.returncode = code
+        if code != 0:
+            out.seek(0)
+            err.seek(0)
+            output = (out.read() + err.read()).decode(errors="replace")
+            raise SystemExit(f"registry {' '.join(args)} exited {code}:\n{output}")
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -594,14 +594,22 @@ def db_upgrade(
 @db_app.command("downgrade")
 def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision; 'base' drops every table.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Migrate the schema down to REVISION.
+    """Migrate the schema down to REVISION. Dropped tables take their data with them,
+    admin price overrides and switches included: asks first, unless --yes.
 
-    Example: registry db downgrade base
+    Example: registry db downgrade base --yes
     """
     from radiant_registry import migrations
 
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to confirm on: pass --yes to downgrade")
+        question = f"Downgrade to {revision}? Data in dropped tables is lost"
+        if not typer.confirm(question, default=False):
+            raise typer.Exit(ExitCode.OK)
     with _database(database_url, create=True) as conn, conn.begin():
         migrations.downgrade(conn, revision)
         current = migrations.current_revision(conn)

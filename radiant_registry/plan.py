@@ -251,9 +251,9 @@ def jsonable(value: Any) -> Any:
     """Values as JSON wants them: prices as numbers, dates as ISO strings."""
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, date):
+    if isinstance(value, date):  # datetime too
         return value.isoformat()
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [jsonable(item) for item in value]
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}

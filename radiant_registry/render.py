@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,13 @@ def error(message: str) -> None:
         print(json.dumps({"error": message}), file=sys.stderr)
     else:
         stderr().print(Text.assemble(("error: ", "bold red"), message))
+
+
+def to_json(value: Any) -> Any:
+    """Records as JSON: prices as numbers, dates and times as ISO strings."""
+    from radiant_registry.plan import jsonable  # one conversion, shared with the plan
+
+    return jsonable(value)
 
 
 def write_json(data: Any) -> None:
@@ -164,19 +171,6 @@ def plan(the_plan: Plan, pruning: bool = True) -> None:
         f"Plan: {s['create']} to create, {s['update']} to update, {s['retire']} to retire, "
         f"{s['unchanged']} unchanged."
     )
-
-
-def to_json(value: Any) -> Any:
-    """Records as JSON: prices as numbers, dates and times as ISO strings."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    return value
 
 
 def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:

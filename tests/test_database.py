@@ -271,7 +271,7 @@ def test_upgrade_downgrade_upgrade_through_the_cli(database_url, engine, data_di
         assert schema(engine) == (SCHEMA_TABLES, ["effective_model_prices"])
         assert registry("db", "current", *url).stdout == f"{HEAD} (at head)\n"
 
-        down = registry("db", "downgrade", "base", *url)
+        down = registry("db", "downgrade", "base", "--yes", *url)
         assert down.exit_code == 0, down.output
         assert "Schema at revision base (empty)" in down.stderr
         assert schema(engine) == ({"alembic_version"}, [])
@@ -346,7 +346,7 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
     synced_database(database_url, data_dir)
     execute(engine, "UPDATE alembic_version SET version_num = 'ffff0000'")
     refused_everywhere(database_url, data_dir, "the database schema is at revision ffff0000")
-    for argv in (("db", "upgrade"), ("db", "downgrade", "base")):
+    for argv in (("db", "upgrade"), ("db", "downgrade", "base", "--yes")):
         result = registry(*argv, "--database-url", database_url)
         assert result.exit_code == 78, (argv, result.output)
         assert "Can't locate revision identified by 'ffff0000'" in result.stderr
@@ -399,3 +399,12 @@ def test_effective_model_prices_view(database_url, engine, data_dir):
             "SELECT input_per_1m, overridden FROM effective_model_prices "
             "WHERE provider_id = 'xai' AND model_id = 'grok-3'")).one()
     assert (Decimal(str(row[0])), bool(row[1])) == (Decimal(3), False)
+
+
+def test_db_downgrade_without_a_terminal_needs_yes(database_url, data_dir):
+    synced_database(database_url, data_dir)
+    result = registry("db", "downgrade", "base", "--database-url", database_url)
+    assert result.exit_code == 64
+    assert "pass --yes to downgrade" in result.stderr
+    current = registry("db", "current", "--database-url", database_url)
+    assert current.stdout == f"{HEAD} (at head)\n"
