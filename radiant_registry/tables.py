@@ -161,20 +161,5 @@ sync_runs = Table(
     Column("error", Text),
 )
 
-# Where consumers read prices: the list price unless an admin overrode it.
-EFFECTIVE_PRICES_VIEW = "effective_model_prices"
-EFFECTIVE_PRICES_SQL = f"""
-CREATE VIEW {EFFECTIVE_PRICES_VIEW} AS
-SELECT m.provider_id,
-       m.model_id,
-       COALESCE(o.input_per_1m, m.input_per_1m) AS input_per_1m,
-       COALESCE(o.output_per_1m, m.output_per_1m) AS output_per_1m,
-       m.input_per_1m AS list_input_per_1m,
-       m.output_per_1m AS list_output_per_1m,
-       o.provider_id IS NOT NULL AS overridden,
-       m.enabled,
-       m.retired_at IS NOT NULL AS retired
-FROM models m
-LEFT JOIN price_overrides o
-  ON o.provider_id = m.provider_id AND o.model_id = m.model_id
-"""
+# Consumers read prices from the view effective_model_prices: the list price unless an
+# admin overrode it. Views are not table metadata; migration 0001 creates it.

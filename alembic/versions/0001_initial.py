@@ -9,15 +9,34 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-from radiant_registry.tables import EFFECTIVE_PRICES_SQL, EFFECTIVE_PRICES_VIEW, ExactDecimal, Json
+from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
+# Frozen here, not imported from radiant_registry.tables: this revision must create the
+# same schema forever, whatever later code says. (The tables module's ExactDecimal is
+# Numeric(20, 10), stored as text on SQLite; Json is JSONB on PostgreSQL.)
 Timestamp = sa.DateTime(timezone=True)
+ExactDecimal = sa.Numeric(20, 10).with_variant(sa.String(40), "sqlite")
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+EFFECTIVE_PRICES_SQL = """
+CREATE VIEW effective_model_prices AS
+SELECT m.provider_id,
+       m.model_id,
+       COALESCE(o.input_per_1m, m.input_per_1m) AS input_per_1m,
+       COALESCE(o.output_per_1m, m.output_per_1m) AS output_per_1m,
+       m.input_per_1m AS list_input_per_1m,
+       m.output_per_1m AS list_output_per_1m,
+       o.provider_id IS NOT NULL AS overridden,
+       m.enabled,
+       m.retired_at IS NOT NULL AS retired
+FROM models m
+LEFT JOIN price_overrides o
+  ON o.provider_id = m.provider_id AND o.model_id = m.model_id
+"""
 
 
 def upgrade() -> None:
@@ -107,7 +126,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DROP VIEW {EFFECTIVE_PRICES_VIEW}")
+    op.execute("DROP VIEW effective_model_prices")
     op.drop_table("sync_runs")
     op.drop_table("price_overrides")
     op.drop_table("models")
