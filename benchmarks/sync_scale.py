@@ -44,30 +44,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
 
+from radiant_registry.plan import MODEL_FIELDS
+
 REGISTRY = shutil.which("registry", path=str(Path(sys.executable).parent)) or "registry"
+# The models table's columns, in the order the reference tables are written.
 MODEL_COLUMNS = (
     "provider_id",
     "model_id",
-    "display_name",
-    "model_type",
-    "category",
-    "context_window",
-    "max_output_tokens",
-    "input_modalities",
-    "output_modalities",
-    "input_per_1m",
-    "output_per_1m",
-    "cache_read_per_1m",
-    "cache_write_per_1m",
-    "price_tiers",
-    "capabilities",
-    "is_novel",
-    "status",
-    "release_date",
-    "deprecation_date",
-    "aliases",
-    "source_url",
-    "verified_at",
+    *MODEL_FIELDS,
     "retired_at",
     "enabled",
     "switch_reason",
