@@ -203,14 +203,6 @@ def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:
     return paths
 
 
-def load_provider_file(path: Path, capabilities: dict[str, str]) -> Checked:
-    """Check one provider file on disk; return it, or the problems found in it."""
-    raw, problems = _read_bytes(path)
-    if raw is None:
-        return None, problems
-    return check_file(path, raw, hashlib.sha256(raw).hexdigest(), capabilities)
-
-
 def check_file(path: Path, raw: bytes, key: str, capabilities: dict[str, str]) -> Checked:
     """Check one provider file's bytes; return its rows, or the problems found in it."""
     content, problems = _validate(path, raw, capabilities)
