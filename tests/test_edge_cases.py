@@ -68,3 +68,22 @@ def test_out_of_range_options_are_usage_errors(cli):
     assert cli.sync().exit_code == 0
     assert cli("history", "--limit", "99999999999999999999").exit_code == 64
     assert cli("sync", "--yes", "--lock-timeout", "inf", data=True).exit_code == 64
+
+
+def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
+    from radiant_registry import apply, db, loader
+    from radiant_registry.log import EventLog
+
+    registry = loader.load_registry(data_dir)
+    engine = db.make_engine(db.resolve_url(database_url))
+    shown = []
+    try:
+        with engine.connect() as conn:
+            result = apply.sync(conn, registry, apply.SyncOptions(), EventLog(quiet=True),
+                                confirm=lambda plan: shown.append(plan.summary) is not None)
+            assert result.applied is False
+            assert shown == [{"create": 47, "update": 0, "retire": 0, "unchanged": 0}]
+            again = apply.sync(conn, registry, apply.SyncOptions(dry_run=True), EventLog())
+            assert again.plan.summary == shown[0]  # nothing was written
+    finally:
+        engine.dispose()
