@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,26 +11,13 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from radiant_registry.db import write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.queries import find_model
 from radiant_registry.schema import Price
 from radiant_registry.tables import models, price_overrides
 
 _price = TypeAdapter(Price)
-
-
-@contextmanager
-def _write(conn: Connection) -> Iterator[None]:
-    """A write transaction. On SQLite it takes the write lock at BEGIN, so that it waits
-    out a running sync (busy timeout) instead of failing when its read turns into a write."""
-    if conn.dialect.name == "sqlite":
-        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-    try:
-        with conn.begin():
-            yield
-    finally:
-        if conn.dialect.name == "sqlite":
-            conn.execution_options(sqlite_begin="BEGIN")
 
 
 def who(by: str | None) -> str:
@@ -71,7 +56,7 @@ def set_price(
         raise UsageError("give --input, --output or both")
     if not reason.strip():
         raise UsageError("--reason must say why the price is overridden")
-    with _write(conn):
+    with write_begin(conn):
         provider_id, model_id = find_model(conn, model)
         row = {
             "provider_id": provider_id,
@@ -98,7 +83,7 @@ def set_price(
 
 
 def clear_price(conn: Connection, model: str) -> tuple[str, str]:
-    with _write(conn):
+    with write_begin(conn):
         key = find_model(conn, model)
         result = conn.execute(
             delete(price_overrides).where(
@@ -130,7 +115,7 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
 def set_enabled(
     conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None
 ) -> tuple[str, str]:
-    with _write(conn):
+    with write_begin(conn):
         key = find_model(conn, model)
         values: dict[str, Any] = {
             "enabled": enabled,

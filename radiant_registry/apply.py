@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
 from radiant_registry import __version__, migrations
+from radiant_registry.db import write_begin
 from radiant_registry.errors import DatabaseFailure, InvalidRegistry, LockTimeout, RegistryError
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
@@ -77,13 +78,13 @@ def now() -> datetime:
 
 @contextmanager
 def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]:
-    """A transaction that holds the registry's write lock, or LockTimeout (exit 75)."""
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
-        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    """A transaction that holds the registry's write lock, or LockTimeout (exit 75).
+
+    SQLite's write lock is the immediate transaction itself; PostgreSQL takes an advisory
+    lock, so that admin writes and reads are not blocked by a sync."""
     try:
-        with conn.begin():
-            if not sqlite:
+        with write_begin(conn):
+            if conn.dialect.name != "sqlite":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             yield
     except sa_exc.OperationalError as exc:
@@ -94,9 +95,6 @@ def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]
                 "(--lock-timeout)"
             ) from None
         raise
-    finally:
-        if sqlite:
-            conn.execution_options(sqlite_begin="BEGIN")
 
 
 def ensure_schema(conn: Connection, lock_timeout_s: float) -> None:

@@ -158,6 +158,22 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
 
 
 @contextmanager
+def write_begin(conn: Connection) -> Iterator[None]:
+    """A transaction meant to write. On SQLite it takes the write lock at BEGIN
+    (BEGIN IMMEDIATE), so that it waits out another writer for the busy timeout instead
+    of failing when its first read turns into a write."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    try:
+        with conn.begin():
+            yield
+    finally:
+        if sqlite:
+            conn.execution_options(sqlite_begin="BEGIN")
+
+
+@contextmanager
 def translated_errors(db: DatabaseUrl) -> Iterator[None]:
     """Turn driver errors into domain errors with exit codes, and never leak the password."""
     try:

@@ -123,6 +123,24 @@ def cli(database_url: str, data_dir: Path) -> Cli:
     return Cli(database_url, data_dir)
 
 
+def provider_path(data_dir: Path, pid: str) -> Path:
+    return data_dir / "providers" / f"{pid}.yaml"
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Replace `old`, which must occur exactly once in the file, with `new`."""
+    content = path.read_text()
+    assert content.count(old) == 1, f"{old!r} occurs {content.count(old)} times in {path}"
+    path.write_text(content.replace(old, new))
+
+
+def model_block(content: str, model_id: str) -> str:
+    """The lines of one model's entry in a provider file's text."""
+    start = content.index(f"  - id: {model_id}\n")
+    end = content.find("\n  - id: ", start)
+    return content[start:] if end == -1 else content[start : end + 1]
+
+
 def dump_tables(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: compared before and after a failed sync."""
     from sqlalchemy import MetaData, select

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from conftest import replace_once
 
 from radiant_registry.db import parse_url
 
 
-def _replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-
-
 def test_json_log_of_a_sync_with_an_invalid_file(cli):
-    _replace(cli.data_dir / "providers" / "xai.yaml", "input_per_1m: 3.00", "input_per_1m: abc")
+    replace_once(cli.data_dir / "providers" / "xai.yaml", "input_per_1m: 3.00", "input_per_1m: abc")
     result = cli("sync", "--yes", "--log-format", "json", data=True)
     assert result.exit_code == 65
     records = [json.loads(line) for line in result.stderr.splitlines()]
@@ -33,8 +28,9 @@ def test_a_sqlite_path_with_an_at_sign(tmp_path, data_dir):
     from radiant_registry.cli import app
 
     url = f"sqlite:///{tmp_path / 'a@b.db'}"
-    result = CliRunner().invoke(app, ["sync", "--yes", "-q", "--data-dir", str(data_dir),
-                                      "--database-url", url])
+    result = CliRunner().invoke(
+        app, ["sync", "--yes", "-q", "--data-dir", str(data_dir), "--database-url", url]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "a@b.db").exists()
 
@@ -49,7 +45,7 @@ def test_a_password_in_the_query_string_is_hidden():
 def test_values_too_long_for_their_columns_are_refused_by_validate(cli):
     long_id = "p" * 65
     path = cli.data_dir / "providers" / "cohere.yaml"
-    _replace(path, "id: cohere", f"id: {long_id}")
+    replace_once(path, "id: cohere", f"id: {long_id}")
     path.rename(path.with_name(f"{long_id}.yaml"))
     result = cli("validate", data=True, db=False)
     assert result.exit_code == 65
@@ -57,8 +53,11 @@ def test_values_too_long_for_their_columns_are_refused_by_validate(cli):
 
 
 def test_control_characters_in_a_name_are_refused(cli):
-    _replace(cli.data_dir / "providers" / "xai.yaml", "display_name: Grok 3\n",
-             'display_name: "Grok \\e[31m3"\n')
+    replace_once(
+        cli.data_dir / "providers" / "xai.yaml",
+        "display_name: Grok 3\n",
+        'display_name: "Grok \\e[31m3"\n',
+    )
     result = cli("validate", data=True, db=False)
     assert result.exit_code == 65
     assert "control characters are not allowed" in result.stdout
@@ -79,8 +78,13 @@ def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
     shown = []
     try:
         with engine.connect() as conn:
-            result = apply.sync(conn, registry, apply.SyncOptions(), EventLog(quiet=True),
-                                confirm=lambda plan: shown.append(plan.summary) is not None)
+            result = apply.sync(
+                conn,
+                registry,
+                apply.SyncOptions(),
+                EventLog(quiet=True),
+                confirm=lambda plan: shown.append(plan.summary) is not None,
+            )
             assert result.applied is False
             assert shown == [{"create": 47, "update": 0, "retire": 0, "unchanged": 0}]
             again = apply.sync(conn, registry, apply.SyncOptions(dry_run=True), EventLog())

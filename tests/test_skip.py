@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_DATA, Cli, dump_tables
+from conftest import (
+    SHIPPED_DATA,
+    Cli,
+    dump_tables,
+    model_block,
+    provider_path,
+    replace_once,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, text
@@ -34,22 +41,6 @@ EMPTY_PLAN = {"changes": [], "summary": {"create": 0, "update": 0, "retire": 0, 
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def provider_path(data_dir: Path, pid: str) -> Path:
-    return data_dir / "providers" / f"{pid}.yaml"
-
-
-def replace_once(path: Path, old: str, new: str) -> None:
-    content = path.read_text()
-    assert content.count(old) == 1, f"{old!r} occurs {content.count(old)} times in {path}"
-    path.write_text(content.replace(old, new))
-
-
-def model_block(content: str, model_id: str) -> str:
-    start = content.index(f"  - id: {model_id}\n")
-    end = content.find("\n  - id: ", start)
-    return content[start:] if end == -1 else content[start : end + 1]
 
 
 def remove_model(data_dir: Path, pid: str, model_id: str) -> None:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import Cli, dump_tables
+from conftest import Cli, dump_tables, model_block, provider_path, replace_once
 from sqlalchemy import text
 
 from radiant_registry.db import make_engine, resolve_url
@@ -31,22 +31,9 @@ GROK_4 = """\
 # --- helpers -------------------------------------------------------------------------------
 
 
-def provider_path(data_dir: Path, pid: str) -> Path:
-    return data_dir / "providers" / f"{pid}.yaml"
-
-
 def edit(data_dir: Path, pid: str, old: str, new: str) -> None:
     """Replace `old`, which must occur exactly once in the provider's file, with `new`."""
-    path = provider_path(data_dir, pid)
-    content = path.read_text()
-    assert content.count(old) == 1, f"{old!r} occurs {content.count(old)} times in {path}"
-    path.write_text(content.replace(old, new))
-
-
-def model_block(content: str, model_id: str) -> str:
-    start = content.index(f"  - id: {model_id}\n")
-    end = content.find("\n  - id: ", start)
-    return content[start:] if end == -1 else content[start : end + 1]
+    replace_once(provider_path(data_dir, pid), old, new)
 
 
 def edit_model(data_dir: Path, pid: str, model_id: str, old: str, new: str) -> None:
