@@ -6,6 +6,7 @@ Database modules are imported inside the commands that need them, so that `--hel
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -635,6 +636,10 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    # A sync builds millions of small objects and keeps most of them to the end: collecting
+    # young objects every 700 allocations, as by default, finds nothing and costs a quarter
+    # of the run. Cycles are still collected, just rarely.
+    gc.set_threshold(200_000, 30, 30)
     app()
 
 
