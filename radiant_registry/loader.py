@@ -30,6 +30,7 @@ from radiant_registry.schema import (
     semantic_problems,
 )
 from radiant_registry.suggest import did_you_mean
+from radiant_registry.yamlscalars import Ambiguous
 
 CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
@@ -349,7 +350,7 @@ def _clip(text: str, limit: int = 40) -> str:
 
 def describe(value: Any) -> str:
     """Say what a typed YAML value is, in the words of an error message."""
-    if isinstance(value, yamlstrict.Ambiguous):
+    if isinstance(value, Ambiguous):
         return f"{_clip(value.text)}, which YAML 1.1 parsers read as {value.reading}"
     if value is None:
         return "null"

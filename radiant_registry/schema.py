@@ -98,9 +98,13 @@ def _unique(items: list[str]) -> list[str]:
 
 Price = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_price)]
 Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _printable(value: str) -> str:
     # A name is printed in tables and logs: no terminal escapes or line breaks in it.
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+    if _CONTROL.search(value):
         raise PydanticCustomError("printable", "control characters are not allowed")
     return value
 
@@ -125,12 +129,21 @@ class Pricing(_Strict):
     output_per_1m: Price | None = None
     cache_read_per_1m: Price | None = None
     cache_write_per_1m: Price | None = None
-    tiers: list[PriceTier] = []
+    tiers: list[PriceTier] = Field(default_factory=list)
 
 
+def _text_only() -> list[Modality]:
+    return ["text"]
+
+
+# Mutable defaults are factories here: pydantic deep-copies a plain default for each model.
 class Modalities(_Strict):
-    input: Annotated[list[Modality], Field(min_length=1), AfterValidator(_unique)] = ["text"]
-    output: Annotated[list[Modality], Field(min_length=1), AfterValidator(_unique)] = ["text"]
+    input: Annotated[list[Modality], Field(min_length=1), AfterValidator(_unique)] = Field(
+        default_factory=_text_only
+    )
+    output: Annotated[list[Modality], Field(min_length=1), AfterValidator(_unique)] = Field(
+        default_factory=_text_only
+    )
 
 
 class Model(_Strict):
@@ -140,16 +153,16 @@ class Model(_Strict):
     category: Category = "general"
     context_window: Annotated[int, Field(gt=0, le=MAX_TOKENS)]
     max_output_tokens: Tokens
-    modalities: Modalities = Modalities()
+    modalities: Modalities = Field(default_factory=Modalities)
     pricing: Pricing
-    capabilities: Annotated[list[Name], AfterValidator(_unique)] = []
+    capabilities: Annotated[list[Name], AfterValidator(_unique)] = Field(default_factory=list)
     is_novel: bool = False
     status: Status = "active"
     release_date: date | None = None
     deprecation_date: date | None = None
     aliases: Annotated[
         list[Annotated[str, _matches(MODEL_ID, "alias")]], AfterValidator(_unique)
-    ] = []
+    ] = Field(default_factory=list)
     source_url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
     verified_at: date | None = None
 
@@ -166,7 +179,7 @@ class Provider(_Strict):
 class ProviderFile(_Strict):
     schema_version: Literal[1]
     provider: Provider
-    models: list[Model] = []
+    models: list[Model] = Field(default_factory=list)
 
 
 Loc = tuple[str | int, ...]

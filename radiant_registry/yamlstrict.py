@@ -5,9 +5,10 @@ PyYAML's loaders construct whatever a file asks for and forgive a lot: duplicate
 bound), tags, and YAML 1.1's implicit typing (`no` is False, `0755` is 493, `1:20`
 is 80). This reader consumes the parser's event stream directly, so none of that is
 ever constructed: it builds dicts, lists and scalars itself, refuses what a registry
-file has no use for, and types plain scalars by a small, explicit grammar. Where that
-grammar and YAML 1.1 disagree, the value becomes an `Ambiguous` and the schema rejects
-it with a hint to quote it.
+file has no use for, and types plain scalars by a small, explicit grammar
+(`yamlscalars`). Text in the plain subset of YAML that registry files are written in is
+read several times faster by `yamlfast`, with the same result; anything else, and every
+problem, comes here.
 
 Reading is one pass with no recursion. Positions of values are collected only when
 asked for (`positions=`): the loader asks for them only to place a schema problem, so
@@ -18,8 +19,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +26,9 @@ import yaml
 from yaml.parser import Parser as _PyParser
 from yaml.reader import Reader as _Reader
 from yaml.scanner import Scanner as _Scanner
+
+from radiant_registry import yamlfast
+from radiant_registry.yamlscalars import resolve_plain, yaml11_key
 
 
 class PurePythonParser(_Reader, _Scanner, _PyParser):
@@ -64,56 +66,11 @@ class YamlProblem(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Ambiguous:
-    """A plain scalar that YAML 1.1 parsers read as something other than its text."""
-
-    text: str
-    reading: str  # what a YAML 1.1 parser makes of it, e.g. "a boolean"
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True, slots=True)
 class Mark:
     line: int
     column: int
 
 
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
-# The YAML 1.1 spellings exactly: "yEs" is a string there, as it is here.
-_YAML11_BOOLS = frozenset(
-    word
-    for lower in ("y", "yes", "n", "no", "on", "off")
-    for word in (lower, lower.capitalize(), lower.upper())
-)
-_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,29})\Z")
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
-_SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
-    f"{sign}.{word}": Decimal(f"{sign or '+'}Infinity")
-    for sign in ("", "+", "-")
-    for word in ("inf", "Inf", "INF")
-} | {f".{word}": Decimal("NaN") for word in ("nan", "NaN", "NAN")}
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
-_YAML11_TAG_NAMES = {
-    "tag:yaml.org,2002:bool": "a boolean",
-    "tag:yaml.org,2002:int": "an integer",
-    "tag:yaml.org,2002:float": "a float",
-    "tag:yaml.org,2002:null": "null",
-    "tag:yaml.org,2002:timestamp": "a timestamp",
-    "tag:yaml.org,2002:merge": "a merge key",
-    "tag:yaml.org,2002:value": "a value key",
-}
-_yaml11 = yaml.resolver.Resolver()
-# First characters for which YAML 1.1 has an implicit type (a None key would be a
-# wildcard resolver, matching anything: then every string is checked).
-_RESOLVER_FIRST = frozenset(
-    _yaml11.yaml_implicit_resolvers if None not in _yaml11.yaml_implicit_resolvers
-    else map(chr, range(0x110000))
-)
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
 # The depth check before parsing scans for flow collections. Outside them, a bracket
 # opens one, and a quote a quoted string, only where a node starts: first in the
@@ -139,57 +96,8 @@ _FLOW_TOKEN = re.compile(
 )
 
 
-def resolve_plain(text: str) -> Any:
-    """Type a plain (unquoted) scalar: null, bool, int, Decimal, date, str or Ambiguous."""
-    if text in _NULLS:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    first = text[0]
-    if first.isdigit() or first in "-+.":
-        if len(text) > _MAX_NUMBER_CHARS and _DECIMAL.match(text):
-            return Ambiguous(text, f"a number with {len(text)} characters")
-        if _INT.match(text):
-            return int(text)
-        if _DECIMAL.match(text):
-            return Decimal(text)
-        if text in _SPECIAL_FLOATS:
-            return _SPECIAL_FLOATS[text]
-        if _DATE.match(text):
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                return Ambiguous(text, "an invalid date")
-    elif text in _YAML11_BOOLS:
-        return Ambiguous(text, "a boolean")
-    elif first not in _RESOLVER_FIRST:
-        return text  # no YAML 1.1 implicit type starts with this character
-    tag = _yaml11.resolve(yaml.ScalarNode, text, (True, False))
-    if tag != "tag:yaml.org,2002:str":
-        return Ambiguous(text, _YAML11_TAG_NAMES.get(tag, "a non-string value"))
-    return text
-
-
-@lru_cache(maxsize=1024)
-def _yaml11_key(text: str) -> object:
-    tag = _yaml11.resolve(yaml.ScalarNode, text, (True, False))
-    if tag == "tag:yaml.org,2002:str":
-        return text
-    loader = yaml.SafeLoader("")
-    try:
-        value = loader.construct_object(yaml.ScalarNode(tag, text))
-    except (yaml.YAMLError, ValueError, OverflowError):
-        return text
-    finally:
-        loader.dispose()
-    # Unhashable or unorderable constructs (NaN) compare by text.
-    return value if value == value else text
-
-
-def _check_text(data: bytes) -> str:
-    """Decode and pre-check a file before any parser sees it."""
+def _decode(data: bytes) -> str:
+    """The text of a file: bounded in size, UTF-8 without a byte order mark."""
     if len(data) > MAX_FILE_BYTES:
         raise YamlProblem(
             1, 1, f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit"
@@ -206,13 +114,17 @@ def _check_text(data: bytes) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         column = len(data[line_start : exc.start].decode("utf-8")) + 1
         raise YamlProblem(line, column, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    return text
+
+
+def _check_text(text: str) -> None:
+    """Refuse what the parser would mis-report or not survive, before it sees the text."""
     tab = _TAB_INDENT.search(text)
     if tab:
         line = text.count("\n", 0, tab.start()) + 1
         column = tab.end() - tab.start()
         raise YamlProblem(line, column, "tab character in indentation; indent with spaces")
     _check_flow_depth(text)
-    return text
 
 
 def _check_flow_depth(text: str) -> None:
@@ -280,14 +192,20 @@ def _mark(event: yaml.Event) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
-def read(data: bytes, positions: Positions | None = None) -> Any:
+def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) -> Any:
     """Read one YAML document of plain data from `data`.
 
     Raises `YamlProblem` for the first problem that makes the file unreadable. Duplicate
     keys and similar problems that leave the structure intact are collected and raised
-    together as `YamlProblems`.
+    together as `YamlProblems`. Text in the plain subset that `yamlfast` reads is read
+    by it, with the same result (unless `fast` is false, or positions are wanted).
     """
-    text = _check_text(data)
+    text = _decode(data)
+    if fast and positions is None:
+        value = yamlfast.read(text)
+        if value is not None:
+            return value
+    _check_text(text)
     problems: list[YamlProblem] = []
     parser = None
     try:
@@ -397,7 +315,7 @@ def _take_key(frame: list[Any], event: yaml.ScalarEvent, problems: list[YamlProb
         problems.append(YamlProblem(*_mark(event), "merge keys (<<) are not allowed"))
     # Two keys collide if YAML 1.1 reads them as equal values (`1` and `true`), or if
     # they have the same text, since keys are stored as text (`"1"` and `1`).
-    by_value = ("value", _yaml11_key(text) if plain else text)
+    by_value = ("value", yaml11_key(text) if plain else text)
     by_text = ("text", text)
     seen = frame[3]
     first = seen.get(by_value) or seen.get(by_text)

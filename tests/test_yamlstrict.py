@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from radiant_registry import yamlstrict
-from radiant_registry.yamlstrict import Ambiguous, YamlProblem, YamlProblems, read, resolve_plain
+from radiant_registry.yamlscalars import Ambiguous, resolve_plain
+from radiant_registry.yamlstrict import YamlProblem, YamlProblems, read
 
 PARSERS = [pytest.param(yamlstrict.PurePythonParser, id="pure-python")]
 if hasattr(yaml, "cyaml"):

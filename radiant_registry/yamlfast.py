@@ -1,0 +1,236 @@
+"""A fast reader for the plain, one-entry-per-line YAML that registry files are written in.
+
+The strict reader turns libyaml's events into data: exact for any YAML, but each event
+costs a Python object, and a provider file has about ten per line. Registry files use a
+small part of YAML: block mappings and sequences with one entry per line, scalars on
+one line (plain, or quoted without escapes), flow collections on one line, comments.
+`read` reads exactly that part with one regular-expression match per line, and returns
+None for any other text, so that the caller reads it with the strict reader instead.
+
+It never reports a problem itself. Any text it is unsure of, valid or not, is outside
+its part of YAML, so every error message, line and column comes from the strict reader.
+Where it returns a value, that value is the strict reader's, type for type: plain
+scalars are typed by the same `yamlscalars.resolve_plain`. `tests/test_yamlfast.py`
+checks that on generated registries, the corpus and random text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from radiant_registry.yamlscalars import resolve_plain, yaml11_key
+
+# Characters libyaml accepts as printable, above ASCII, less the line breaks YAML 1.1 adds
+# to "\n" (U+2028, U+2029; U+0085 is below the range) and the byte order mark. Any other
+# character, tab included, sends the file to the strict reader, which reports it or knows
+# what it means.
+_HIGH = r"\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_PRINTABLE = rf"\x21-\x7e{_HIGH}"  # and space, where a class lists it
+# Plain scalars in a block: no "#" or ":" (they may end it); in a flow collection, also no
+# flow indicator (, [ ] { }) and no quote.
+_BLOCK_CHAR = rf"[\x21\x22\x24-\x39\x3b-\x7e{_HIGH}]"
+_FLOW_CHAR = rf"[\x21\x24-\x26\x28-\x2b\x2d-\x39\x3b-\x5a\x5c\x5e-\x7a\x7c\x7e{_HIGH}]"
+# A plain scalar may not start with an indicator; "-" may, before a letter, digit or ".".
+_NOT_FIRST = r"(?![-?:,\[\]{}#&*!|>'\"%@`])"
+_DASH_FIRST = r"-(?=[A-Za-z0-9.])"
+# Inside a block plain scalar ":" is text when a non-space follows it, "#" when a non-space
+# precedes it (" #" starts a comment), and a run of spaces when more of the scalar follows.
+# (Possessive runs: the regular expression engine takes a run of text in one step.)
+_BLOCK_BODY = rf"(?:{_BLOCK_CHAR}++|:(?={_BLOCK_CHAR})|(?<!\ )\#)"
+_BLOCK_PLAIN = (
+    rf"(?:{_NOT_FIRST}{_BLOCK_CHAR}|{_DASH_FIRST})(?:{_BLOCK_BODY}|\ ++(?={_BLOCK_BODY}))*+"
+)
+_FLOW_PLAIN = (
+    rf"(?:{_NOT_FIRST}{_FLOW_CHAR}|{_DASH_FIRST})(?:{_FLOW_CHAR}++|\ ++(?={_FLOW_CHAR}))*+"
+)
+# Quoted scalars without escapes: no backslash in double quotes, quotes only as ''.
+_DOUBLE_QUOTED = rf'"[ \x21\x23-\x5b\x5d-\x7e{_HIGH}]*"'
+_SINGLE_QUOTED = rf"'(?:[ \x21-\x26\x28-\x7e{_HIGH}]|'')*'"
+# Keys are identifiers; libyaml refuses a key longer than 1024 characters.
+_KEY = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
+_COMMENT = rf"(?:(?<![^ ])\#[ {_PRINTABLE}]*)?"
+
+_LINE = re.compile(
+    rf"""(?P<indent>\ *)
+    (?P<dash>-\ (?!\ ))?
+    (?:(?P<key>{_KEY}):(?=\ |\Z))?
+    \ *
+    (?:(?P<plain>{_BLOCK_PLAIN})|(?P<double>{_DOUBLE_QUOTED})|(?P<single>{_SINGLE_QUOTED})
+       |(?P<flow>[\[{{].*?))?
+    \ *{_COMMENT}\Z""",
+    re.VERBOSE,
+)
+# The usual flow collections are read without the tokenizer: a list of plain scalars, and
+# a mapping whose values are plain scalars or such lists. Splitting at "," is exact there,
+# since no plain scalar in a flow collection holds one.
+_ITEMS = rf"\ *+(?:{_FLOW_PLAIN}(?:\ *+,\ *+{_FLOW_PLAIN})*+)?\ *+"
+_FLAT_LIST = re.compile(rf"\[({_ITEMS})\]\Z")
+_ENTRY = rf"{_KEY}:\ ++(?:{_FLOW_PLAIN}|\[{_ITEMS}\])"
+_FLAT_MAPPING = re.compile(rf"\{{\ *+(?:{_ENTRY}(?:\ *+,\ *+{_ENTRY})*+)?\ *+\}}\Z")
+_FLAT_ENTRY = re.compile(rf"({_KEY}):\ ++(?:({_FLOW_PLAIN})|\[({_ITEMS})\])")
+_FLOW_TOKEN = re.compile(
+    rf"""\ *(?:(?P<mark>[\[\]{{}},])|(?P<key>{_KEY}):(?=\ )|(?P<plain>{_FLOW_PLAIN})
+    |(?P<double>{_DOUBLE_QUOTED})|(?P<single>{_SINGLE_QUOTED})|(?P<other>.))""",
+    re.VERBOSE,
+)
+# Provider files nest 6 deep; the strict reader's limit (16) is never reached here.
+_MAX_NESTING = 10
+
+
+class _Outside(Exception):
+    """The text is not in the subset this reader handles."""
+
+
+def read(text: str) -> Any | None:
+    """The document in `text`, as the strict reader reads it; None if not in the subset."""
+    try:
+        return _read(text)
+    except _Outside:
+        return None
+
+
+def _read(text: str) -> Any:
+    root: dict[str, Any] = {}
+    # Open block collections, innermost last: (column of their keys or dashes, collection).
+    stack: list[tuple[int, Any]] = [(0, root)]
+    # A key whose value is not on its line: (its mapping, the key, its column).
+    pending: tuple[dict[str, Any], str, int] | None = None
+    match = _LINE.match
+    for line in text.split("\n"):
+        found = match(line)
+        if found is None:
+            raise _Outside
+        indent, dash, key, plain, double, single, flow = found.groups()
+        has_value = plain is not None or double is not None or single is not None or flow
+        if dash is None and key is None:
+            if has_value:  # a bare scalar: a continued scalar or a document that is one
+                raise _Outside
+            continue  # blank, or a comment
+        column = len(indent)
+        if pending is not None:
+            mapping, parent_key, parent_column = pending
+            pending = None
+            if column > parent_column:  # the value is the block that starts here
+                mapping[parent_key] = nested = [] if dash else {}
+                stack.append((column, nested))
+                if len(stack) > _MAX_NESTING:
+                    raise _Outside
+            elif dash and column == parent_column:
+                raise _Outside  # a sequence at its key's own column: valid, but rare
+        while stack[-1][0] > column:
+            stack.pop()
+        top_column, top = stack[-1]
+        if top_column != column:
+            raise _Outside
+        if dash is not None:
+            if type(top) is not list:
+                raise _Outside
+            if key is None:
+                if not has_value:
+                    raise _Outside
+                top.append(_value(plain, double, single, flow))
+                continue
+            item: dict[str, Any] = {}
+            top.append(item)
+            column += 2
+            stack.append((column, item))
+            if len(stack) > _MAX_NESTING:
+                raise _Outside
+            top = item
+        elif type(top) is not dict:
+            raise _Outside
+        if key in top or yaml11_key(key) != key:
+            raise _Outside  # a duplicate, or a key YAML 1.1 reads as another value
+        if has_value:
+            top[key] = _value(plain, double, single, flow)
+        else:
+            top[key] = None  # unless a nested block follows
+            pending = (top, key, column)
+    if not root:
+        raise _Outside  # empty, or comments only
+    return root
+
+
+def _value(plain: str | None, double: str | None, single: str | None, flow: str | None) -> Any:
+    if plain is not None:
+        return resolve_plain(plain)
+    if double is not None:
+        return double[1:-1]
+    if single is not None:
+        return single[1:-1].replace("''", "'")
+    assert flow is not None
+    flat = _FLAT_LIST.match(flow)
+    if flat:
+        return _plain_items(flat[1])
+    if _FLAT_MAPPING.match(flow):
+        mapping: dict[str, Any] = {}
+        for key, plain_value, items in _FLAT_ENTRY.findall(flow):
+            if key in mapping or yaml11_key(key) != key:
+                raise _Outside
+            mapping[key] = resolve_plain(plain_value) if plain_value else _plain_items(items)
+        return mapping
+    tokens = _FLOW_TOKEN.findall(flow)
+    value, end = _flow(tokens, 0, 1)
+    if end != len(tokens):
+        raise _Outside
+    return value
+
+
+def _plain_items(items: str) -> list[Any]:
+    return [resolve_plain(item.strip(" ")) for item in items.split(",")] if items.strip(" ") else []
+
+
+_Token = tuple[str, str, str, str, str, str]
+
+
+def _flow(tokens: list[_Token], index: int, depth: int) -> tuple[Any, int]:
+    """One flow collection that starts at `tokens[index]`; its value and the next index."""
+    if depth > 3:
+        raise _Outside
+    mark = tokens[index][0]
+    index += 1
+    if mark == "[":
+        items: list[Any] = []
+        if _at(tokens, index)[0] == "]":
+            return items, index + 1
+        while True:
+            value, index = _flow_node(tokens, index, depth)
+            items.append(value)
+            mark = _at(tokens, index)[0]
+            index += 1
+            if mark == "]":
+                return items, index
+            if mark != ",":
+                raise _Outside
+    if mark == "{":
+        mapping: dict[str, Any] = {}
+        if _at(tokens, index)[0] == "}":
+            return mapping, index + 1
+        while True:
+            key = _at(tokens, index)[1]
+            if not key or key in mapping or yaml11_key(key) != key:
+                raise _Outside
+            mapping[key], index = _flow_node(tokens, index + 1, depth)
+            mark = _at(tokens, index)[0]
+            index += 1
+            if mark == "}":
+                return mapping, index
+            if mark != ",":
+                raise _Outside
+    raise _Outside
+
+
+def _flow_node(tokens: list[_Token], index: int, depth: int) -> tuple[Any, int]:
+    mark, _key, plain, double, single, _other = _at(tokens, index)
+    if mark in ("[", "{"):
+        return _flow(tokens, index, depth + 1)
+    if plain or double or single:
+        return _value(plain or None, double or None, single or None, None), index + 1
+    raise _Outside
+
+
+def _at(tokens: list[_Token], index: int) -> _Token:
+    if index >= len(tokens):
+        raise _Outside
+    return tokens[index]

@@ -1,0 +1,120 @@
+"""How a scalar written without quotes is typed, the same for every reader of a file.
+
+YAML 1.1 (PyYAML, and many tools an admin might use on these files) reads `no` as False,
+`0755` as 493 and `1:20` as 80. Registry files are typed by a small, explicit grammar
+instead: null, booleans, decimal integers and numbers, ISO dates, and text. Where that
+grammar and YAML 1.1 disagree, the value becomes an `Ambiguous` and the schema rejects it
+with a hint to quote it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """A plain scalar that YAML 1.1 parsers read as something other than its text."""
+
+    text: str
+    reading: str  # what a YAML 1.1 parser makes of it, e.g. "a boolean"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+# The YAML 1.1 spellings exactly: "yEs" is a string there, as it is here.
+_YAML11_BOOLS = frozenset(
+    word
+    for lower in ("y", "yes", "n", "no", "on", "off")
+    for word in (lower, lower.capitalize(), lower.upper())
+)
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,29})\Z")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+_SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
+    f"{sign}.{word}": Decimal(f"{sign or '+'}Infinity")
+    for sign in ("", "+", "-")
+    for word in ("inf", "Inf", "INF")
+} | {f".{word}": Decimal("NaN") for word in ("nan", "NaN", "NAN")}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
+_YAML11_TAG_NAMES = {
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a float",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a timestamp",
+    "tag:yaml.org,2002:merge": "a merge key",
+    "tag:yaml.org,2002:value": "a value key",
+}
+_yaml11 = yaml.resolver.Resolver()
+# First characters for which YAML 1.1 has an implicit type (a None key would be a
+# wildcard resolver, matching anything: then every string is checked).
+_RESOLVER_FIRST = frozenset(
+    _yaml11.yaml_implicit_resolvers if None not in _yaml11.yaml_implicit_resolvers
+    else map(chr, range(0x110000))
+)
+def resolve_plain(text: str) -> Any:
+    """Type a plain (unquoted) scalar: null, bool, int, Decimal, date, str or Ambiguous."""
+    if text in _NULLS:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    first = text[0]
+    if first.isdigit() or first in "-+.":
+        if len(text) > _MAX_NUMBER_CHARS and _DECIMAL.match(text):
+            return Ambiguous(text, f"a number with {len(text)} characters")
+        if _INT.match(text):
+            return int(text)
+        if _DECIMAL.match(text):
+            return Decimal(text)
+        if text in _SPECIAL_FLOATS:
+            return _SPECIAL_FLOATS[text]
+        if _DATE.match(text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                return Ambiguous(text, "an invalid date")
+    elif text in _YAML11_BOOLS:
+        return Ambiguous(text, "a boolean")
+    elif first not in _RESOLVER_FIRST:
+        return text  # no YAML 1.1 implicit type starts with this character
+    tag = _yaml11_tag(text)
+    if tag != "tag:yaml.org,2002:str":
+        return Ambiguous(text, _YAML11_TAG_NAMES.get(tag, "a non-string value"))
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _yaml11_tag(text: str) -> str:
+    # Cached: the same words (capabilities, modalities, categories) recur in every model.
+    return str(_yaml11.resolve(yaml.ScalarNode, text, (True, False)))
+
+
+@lru_cache(maxsize=1024)
+def yaml11_key(text: str) -> object:
+    """The value YAML 1.1 reads a plain key as: two keys with equal values collide."""
+    tag = _yaml11_tag(text)
+    if tag == "tag:yaml.org,2002:str":
+        return text
+    loader = yaml.SafeLoader("")
+    try:
+        value = loader.construct_object(yaml.ScalarNode(tag, text))
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return text
+    finally:
+        loader.dispose()
+    # Unhashable or unorderable constructs (NaN) compare by text.
+    return value if value == value else text
