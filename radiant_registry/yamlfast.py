@@ -21,16 +21,15 @@ from typing import Any
 
 from radiant_registry.yamlscalars import resolve_plain, yaml11_key
 
-# Characters libyaml accepts as printable, above ASCII, less the line breaks YAML 1.1 adds
-# to "\n" (U+2028, U+2029; U+0085 is below the range) and the byte order mark. Any other
-# character, tab included, sends the file to the strict reader, which reports it or knows
-# what it means.
-_HIGH = r"\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
-_PRINTABLE = rf"\x21-\x7e{_HIGH}"  # and space, where a class lists it
+# Every character but these is one libyaml accepts as printable: controls, DEL and C1
+# controls (tab, CR and U+0085 too), the line breaks YAML 1.1 adds to "\n" (U+2028,
+# U+2029), the byte order mark, surrogates and non-characters. Any of them in a line sends
+# the file to the strict reader, which reports it or knows what it means.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff"
 # Plain scalars in a block: no "#" or ":" (they may end it); in a flow collection, also no
 # flow indicator (, [ ] { }) and no quote.
-_BLOCK_CHAR = rf"[\x21\x22\x24-\x39\x3b-\x7e{_HIGH}]"
-_FLOW_CHAR = rf"[\x21\x24-\x26\x28-\x2b\x2d-\x39\x3b-\x5a\x5c\x5e-\x7a\x7c\x7e{_HIGH}]"
+_BLOCK_CHAR = rf"[^{_CONTROL}\ \#:]"
+_FLOW_CHAR = rf"[^{_CONTROL}\ \#:,\[\]{{}}\"']"
 # A plain scalar may not start with an indicator; "-" may, before a letter, digit or ".".
 _NOT_FIRST = r"(?![-?:,\[\]{}#&*!|>'\"%@`])"
 _DASH_FIRST = r"-(?=[A-Za-z0-9.])"
@@ -45,11 +44,11 @@ _FLOW_PLAIN = (
     rf"(?:{_NOT_FIRST}{_FLOW_CHAR}|{_DASH_FIRST})(?:{_FLOW_CHAR}++|\ ++(?={_FLOW_CHAR}))*+"
 )
 # Quoted scalars without escapes: no backslash in double quotes, quotes only as ''.
-_DOUBLE_QUOTED = rf'"[ \x21\x23-\x5b\x5d-\x7e{_HIGH}]*"'
-_SINGLE_QUOTED = rf"'(?:[ \x21-\x26\x28-\x7e{_HIGH}]|'')*'"
+_DOUBLE_QUOTED = rf'"[^{_CONTROL}"\\]*"'
+_SINGLE_QUOTED = rf"'(?:[^{_CONTROL}']|'')*'"
 # Keys are identifiers; libyaml refuses a key longer than 1024 characters.
 _KEY = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
-_COMMENT = rf"(?:(?<![^ ])\#[ {_PRINTABLE}]*)?"
+_COMMENT = rf"(?:(?<![^ ])\#[^{_CONTROL}]*)?"
 
 _LINE = re.compile(
     rf"""(?P<indent>\ *)
