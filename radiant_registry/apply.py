@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -273,7 +273,7 @@ def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:
 
 def _key_values(table: Table, key: str) -> dict[str, str]:
     if table is models:
-        provider_id, model_id = key.split("/", 1)
+        provider_id, model_id = _key_parts(key)
         return {"k_provider": provider_id, "k_model": model_id}
     return {"k_provider": key}
 
@@ -295,35 +295,47 @@ def _create(
 ) -> None:
     if not changes:
         return
-    rows = []
-    for change in changes:
-        assert change.values is not None
-        keys = _key_values(table, change.key)
-        key_columns = (
-            {"provider_id": keys["k_provider"], "model_id": keys["k_model"]}
-            if table is models
-            else {"id": keys["k_provider"]}
-        )
-        rows.append({**key_columns, **change.values, "created_at": stamp, "updated_at": stamp})
+    keys = ["provider_id", "model_id"] if table is models else ["id"]
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, rows, wrote)
-    else:
-        for start in range(0, len(rows), _BATCH):
-            conn.execute(insert(table), rows[start : start + _BATCH])
-            wrote(len(rows[start : start + _BATCH]))
+        fields = MODEL_FIELDS if table is models else PROVIDER_FIELDS
+        _copy(conn, table, changes, keys, fields, stamp, wrote)
+        return
+    rows = [
+        {**dict(zip(keys, _key_parts(change.key), strict=True)), **_values(change),
+         "created_at": stamp, "updated_at": stamp}
+        for change in changes
+    ]
+    for start in range(0, len(rows), _BATCH):
+        conn.execute(insert(table), rows[start : start + _BATCH])
+        wrote(len(rows[start : start + _BATCH]))
 
 
 _BATCH = 10_000  # rows between progress reports
 
 
+def _key_parts(key: str) -> list[str]:
+    return key.split("/", 1)  # "provider" or "provider/model id"; model ids may hold "/"
+
+
+def _values(change: Change) -> dict[str, Any]:
+    assert change.values is not None  # a create always carries its row
+    return change.values
+
+
 def _copy(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], wrote: Callable[[int], None]
+    conn: Connection,
+    table: Table,
+    changes: list[Change],
+    keys: list[str],
+    fields: Sequence[str],
+    stamp: datetime,
+    wrote: Callable[[int], None],
 ) -> None:
     """COPY new rows in: on PostgreSQL several times faster than batched INSERTs.
 
-    The plan was computed under the lock, so none of these rows exists yet.
+    The plan was computed under the lock, so none of these rows exists yet. Each row is
+    built as the list COPY takes, straight from the plan's values.
     """
-    names = list(rows[0])
     json_columns = {
         c.name for c in table.columns if isinstance(c.type.dialect_impl(conn.dialect), JSONB)
     }
@@ -334,36 +346,40 @@ def _copy(
             return "[]"
         if isinstance(value[0], str):
             key = tuple(value)
-            if key not in texts:
-                texts[key] = json.dumps(value)
-            return texts[key]
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = json.dumps(value)
+            return text
         return json.dumps(value)
+
+    plain = [name for name in fields if name not in json_columns]
+    encoded = [name for name in fields if name in json_columns]
+    columns = [*keys, *plain, *encoded, "created_at", "updated_at"]
+
+    def row(change: Change) -> list[Any]:
+        values = _values(change)
+        return [
+            *_key_parts(change.key),
+            *[values[name] for name in plain],
+            *[as_json(values[name]) for name in encoded],
+            stamp,
+            stamp,
+        ]
 
     import psycopg  # PostgreSQL only
 
-    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     cursor = conn.connection.driver_connection.cursor()  # the same connection and transaction
     try:
-        _write_copy(cursor, sql, rows, names, json_columns, as_json, wrote)
+        with cursor.copy(sql) as copy:
+            for start in range(0, len(changes), _BATCH):
+                batch = changes[start : start + _BATCH]
+                for change in batch:
+                    copy.write_row(row(change))
+                wrote(len(batch))
     except psycopg.Error as exc:  # the driver's own: SQLAlchemy never saw this statement
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DatabaseFailure(f"database error while copying {table.name}: {detail}") from None
-
-
-def _write_copy(
-    cursor: Any,
-    sql: str,
-    rows: list[dict[str, Any]],
-    names: list[str],
-    json_columns: set[str],
-    as_json: Callable[[Any], str],
-    wrote: Callable[[int], None],
-) -> None:
-    with cursor.copy(sql) as copy:
-        for index, row in enumerate(rows, 1):
-            copy.write_row([as_json(row[n]) if n in json_columns else row[n] for n in names])
-            if index % _BATCH == 0 or index == len(rows):
-                wrote(index % _BATCH or _BATCH)
 
 
 def _update(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
