@@ -38,7 +38,7 @@ PROVIDERS_DIR = "providers"
 # desired rows changes, so that no sync skips a file checked by older rules.
 RULES_VERSION = "1"
 # Below this many bytes to check, worker processes cost more than they save.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
 Row = dict[str, Any]
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Text, cast, func, select
+from sqlalchemy.types import JSON
 
 from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
 from radiant_registry.tables import models, price_overrides, providers
+
+# JSON columns are read as text and decoded here, each distinct text once: the same few
+# lists of capabilities and modalities recur across thousands of rows.
+_JSON_FIELDS = frozenset(n for n in MODEL_FIELDS if isinstance(models.c[n].type, JSON))
 
 
 def read_state(conn: Connection, scope: Collection[str] | None = None) -> CurrentState:
@@ -20,7 +27,7 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         models.c.provider_id,
         models.c.model_id,
         models.c.retired_at,
-        *(models.c[n] for n in MODEL_FIELDS),
+        *(cast(models.c[n], Text) if n in _JSON_FIELDS else models.c[n] for n in MODEL_FIELDS),
     )
     o_query = select(price_overrides.c.provider_id, price_overrides.c.model_id)
     if scope is not None:
@@ -31,10 +38,18 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         state.providers[row["id"]] = {n: row[n] for n in PROVIDER_FIELDS}
         if row["retired_at"] is not None:
             state.retired_providers.add(row["id"])
-    for row in conn.execute(m_query).mappings():
-        key = (row["provider_id"], row["model_id"])
-        state.models[key] = normalize_model(row)
-        if row["retired_at"] is not None:
+    decoded: dict[str, Any] = {}
+    json_at = [i for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
+    for provider_id, model_id, retired_at, *values in conn.execute(m_query).all():
+        for i in json_at:
+            text = values[i]
+            if text is not None:
+                if text not in decoded:
+                    decoded[text] = json.loads(text)
+                values[i] = decoded[text]
+        key = (provider_id, model_id)
+        state.models[key] = normalize_model(dict(zip(MODEL_FIELDS, values, strict=True)))
+        if retired_at is not None:
             state.retired_models.add(key)
     state.overridden = {(pid, mid) for pid, mid in conn.execute(o_query)}
     return state
