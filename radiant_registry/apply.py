@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, text, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import JSON
 
 from radiant_registry import __version__, migrations
 from radiant_registry.db import write_begin
@@ -293,58 +293,24 @@ def _create(
     stamp: datetime,
     wrote: Callable[[int], None],
 ) -> None:
+    """Insert new rows in bulk, through the driver: COPY on PostgreSQL, one executemany per
+    batch on SQLite. Several times faster than SQLAlchemy's executemany, which converts
+    every value of every row in Python.
+
+    The plan was computed under the lock, so none of these rows exists yet. Each row is
+    built as the driver takes it, straight from the plan's values, converted exactly as
+    SQLAlchemy would convert it (JSON texts are cached: the same few lists recur).
+    """
     if not changes:
         return
     keys = ["provider_id", "model_id"] if table is models else ["id"]
-    if conn.dialect.name == "postgresql":
-        fields = MODEL_FIELDS if table is models else PROVIDER_FIELDS
-        _copy(conn, table, changes, keys, fields, stamp, wrote)
-        return
-    rows = [
-        {**dict(zip(keys, _key_parts(change.key), strict=True)), **_values(change),
-         "created_at": stamp, "updated_at": stamp}
-        for change in changes
-    ]
-    for start in range(0, len(rows), _BATCH):
-        conn.execute(insert(table), rows[start : start + _BATCH])
-        wrote(len(rows[start : start + _BATCH]))
-
-
-_BATCH = 10_000  # rows between progress reports
-
-
-def _key_parts(key: str) -> list[str]:
-    return key.split("/", 1)  # "provider" or "provider/model id"; model ids may hold "/"
-
-
-def _values(change: Change) -> dict[str, Any]:
-    assert change.values is not None  # a create always carries its row
-    return change.values
-
-
-def _copy(
-    conn: Connection,
-    table: Table,
-    changes: list[Change],
-    keys: list[str],
-    fields: Sequence[str],
-    stamp: datetime,
-    wrote: Callable[[int], None],
-) -> None:
-    """COPY new rows in: on PostgreSQL several times faster than batched INSERTs.
-
-    The plan was computed under the lock, so none of these rows exists yet. Each row is
-    built as the list COPY takes, straight from the plan's values.
-    """
-    json_columns = {
-        c.name for c in table.columns if isinstance(c.type.dialect_impl(conn.dialect), JSONB)
-    }
-    texts: dict[tuple[str, ...], str] = {}  # the same few lists recur across many rows
+    fields = MODEL_FIELDS if table is models else PROVIDER_FIELDS
+    columns = [*keys, *fields, "created_at", "updated_at"]
+    dialect = conn.dialect
+    texts: dict[tuple[str, ...], str] = {}
 
     def as_json(value: Any) -> str:
-        if not value:
-            return "[]"
-        if isinstance(value[0], str):
+        if value and isinstance(value[0], str):
             key = tuple(value)
             text = texts.get(key)
             if text is None:
@@ -352,34 +318,65 @@ def _copy(
             return text
         return json.dumps(value)
 
-    plain = [name for name in fields if name not in json_columns]
-    encoded = [name for name in fields if name in json_columns]
-    columns = [*keys, *plain, *encoded, "created_at", "updated_at"]
+    def converter(name: str) -> Callable[[Any], Any] | None:
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            return as_json
+        if dialect.name == "postgresql":
+            return None  # COPY adapts Python values itself
+        return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+    convert = [converter(name) for name in (*fields, "created_at")]
+    created = convert.pop()
+    stamped = stamp if created is None else created(stamp)
 
     def row(change: Change) -> list[Any]:
-        values = _values(change)
+        assert change.values is not None  # a create always carries its row
+        values = change.values
         return [
             *_key_parts(change.key),
-            *[values[name] for name in plain],
-            *[as_json(values[name]) for name in encoded],
-            stamp,
-            stamp,
+            *[
+                values[name] if to is None else to(values[name])
+                for name, to in zip(fields, convert, strict=True)
+            ],
+            stamped,
+            stamped,
         ]
 
-    import psycopg  # PostgreSQL only
-
-    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    cursor = conn.connection.driver_connection.cursor()  # the same connection and transaction
+    batches = (changes[start : start + _BATCH] for start in range(0, len(changes), _BATCH))
+    driver = conn.connection.driver_connection  # the same connection and transaction
+    names = ", ".join(columns)
     try:
-        with cursor.copy(sql) as copy:
-            for start in range(0, len(changes), _BATCH):
-                batch = changes[start : start + _BATCH]
-                for change in batch:
-                    copy.write_row(row(change))
+        if dialect.name == "postgresql":
+            with driver.cursor().copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for batch in batches:
+                    for change in batch:
+                        copy.write_row(row(change))
+                    wrote(len(batch))
+        else:
+            marks = ", ".join("?" * len(columns))
+            cursor = driver.cursor()
+            for batch in batches:
+                cursor.executemany(
+                    f"INSERT INTO {table.name} ({names}) VALUES ({marks})", map(row, batch)
+                )
                 wrote(len(batch))
-    except psycopg.Error as exc:  # the driver's own: SQLAlchemy never saw this statement
+    except driver_errors(dialect) as exc:  # the driver's own: SQLAlchemy never saw these
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DatabaseFailure(f"database error while copying {table.name}: {detail}") from None
+        raise DatabaseFailure(f"database error while inserting {table.name}: {detail}") from None
+
+
+_BATCH = 10_000  # rows between progress reports
+
+
+def driver_errors(dialect: Any) -> type[Exception]:
+    """The base class of the errors the dialect's driver raises."""
+    error: type[Exception] = dialect.loaded_dbapi.Error
+    return error
+
+
+def _key_parts(key: str) -> list[str]:
+    return key.split("/", 1)  # "provider" or "provider/model id"; model ids may hold "/"
 
 
 def _update(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
