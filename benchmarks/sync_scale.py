@@ -363,6 +363,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             workdir / "registry-small", max(1, args.models // 10), max(1, args.files // 10)
         )
         save_as_json(gen.data_dir, workdir / "json")
+        os.sync()  # no write-back of the new files competes with the first measurements
 
         results["validate"] = Measure(
             "registry validate",
@@ -392,6 +393,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         for measure, file_step in ((edit_some, 10), (edit_all, 1)):
             for _ in range(repeat):
                 edited = generate.edit(gen, 0.01, next(rounds), file_step=file_step)
+                os.sync()
                 run = measure_sync(server, gen.data_dir, url, "edit")
                 measure.runs.append(run)
                 assert run.rows == edited, (
