@@ -89,10 +89,15 @@ def read(text: str) -> Any | None:
         return None
 
 
+_NO_VALUE = object()  # a line that ends after its key or dash
+
+
 def _read(text: str) -> Any:
     root: dict[str, Any] = {}
-    # Open block collections, innermost last: (column of their keys or dashes, collection).
-    stack: list[tuple[int, Any]] = [(0, root)]
+    # The innermost open block collection, with the column of its keys or dashes, and
+    # the ones that enclose it.
+    top_column, top = 0, root
+    enclosing: list[tuple[int, Any]] = []
     # A key whose value is not on its line: (its mapping, the key, its column).
     pending: tuple[dict[str, Any], str, int] | None = None
     match = _LINE.match
@@ -101,51 +106,53 @@ def _read(text: str) -> Any:
         if found is None:
             raise _Outside
         indent, dash, key, plain, double, single, flow = found.groups()
-        has_value = plain is not None or double is not None or single is not None or flow
+        if plain is not None:
+            value = resolve_plain(plain)
+        elif double is None and single is None and flow is None:
+            value = _NO_VALUE
+        else:
+            value = _value(None, double, single, flow)
         if dash is None and key is None:
-            if has_value:  # a bare scalar: a continued scalar or a document that is one
-                raise _Outside
-            continue  # blank, or a comment
+            if value is _NO_VALUE:
+                continue  # blank, or a comment
+            raise _Outside  # a bare scalar: a continued scalar or a document that is one
         column = len(indent)
         if pending is not None:
             mapping, parent_key, parent_column = pending
             pending = None
             if column > parent_column:  # the value is the block that starts here
                 mapping[parent_key] = nested = [] if dash else {}
-                stack.append((column, nested))
-                if len(stack) > _MAX_NESTING:
-                    raise _Outside
+                enclosing.append((top_column, top))
+                top_column, top = column, nested
             elif dash and column == parent_column:
                 raise _Outside  # a sequence at its key's own column: valid, but rare
-        while stack[-1][0] > column:
-            stack.pop()
-        top_column, top = stack[-1]
-        if top_column != column:
+        while column < top_column:
+            top_column, top = enclosing.pop()
+        if column != top_column:
             raise _Outside
         if dash is not None:
             if type(top) is not list:
                 raise _Outside
             if key is None:
-                if not has_value:
+                if value is _NO_VALUE:
                     raise _Outside
-                top.append(_value(plain, double, single, flow))
+                top.append(value)
                 continue
             item: dict[str, Any] = {}
             top.append(item)
-            column += 2
-            stack.append((column, item))
-            if len(stack) > _MAX_NESTING:
-                raise _Outside
-            top = item
+            enclosing.append((top_column, top))
+            top_column, top = column + 2, item
         elif type(top) is not dict:
+            raise _Outside
+        if len(enclosing) >= _MAX_NESTING:
             raise _Outside
         if key in top or yaml11_key(key) != key:
             raise _Outside  # a duplicate, or a key YAML 1.1 reads as another value
-        if has_value:
-            top[key] = _value(plain, double, single, flow)
-        else:
+        if value is _NO_VALUE:
             top[key] = None  # unless a nested block follows
-            pending = (top, key, column)
+            pending = (top, key, top_column)
+        else:
+            top[key] = value
     if not root:
         raise _Outside  # empty, or comments only
     return root
