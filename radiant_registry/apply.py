@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, text, update
@@ -305,12 +306,13 @@ def _create(
         return
     keys = ["provider_id", "model_id"] if table is models else ["id"]
     fields = MODEL_FIELDS if table is models else PROVIDER_FIELDS
-    columns = [*keys, *fields, "created_at", "updated_at"]
     dialect = conn.dialect
     texts: dict[tuple[str, ...], str] = {}
 
     def as_json(value: Any) -> str:
-        if value and isinstance(value[0], str):
+        if not value:
+            return "[]"  # most models have no aliases and no price tiers
+        if isinstance(value[0], str):
             key = tuple(value)
             text = texts.get(key)
             if text is None:
@@ -326,19 +328,22 @@ def _create(
             return None  # COPY adapts Python values itself
         return column_type.dialect_impl(dialect).bind_processor(dialect)
 
-    convert = [converter(name) for name in (*fields, "created_at")]
-    created = convert.pop()
+    converters = {name: converter(name) for name in (*fields, "created_at")}
+    as_is = [name for name in fields if converters[name] is None]
+    converted = [name for name in fields if converters[name] is not None]
+    convert = [converters[name] for name in converted]
+    created = converters["created_at"]
     stamped = stamp if created is None else created(stamp)
+    columns = [*keys, *as_is, *converted, "created_at", "updated_at"]
+    take_as_is, take_converted = _getter(as_is), _getter(converted)
 
     def row(change: Change) -> list[Any]:
         assert change.values is not None  # a create always carries its row
         values = change.values
         return [
             *_key_parts(change.key),
-            *[
-                values[name] if to is None else to(values[name])
-                for name, to in zip(fields, convert, strict=True)
-            ],
+            *take_as_is(values),
+            *[to(value) for to, value in zip(convert, take_converted(values), strict=True)],
             stamped,
             stamped,
         ]
@@ -373,6 +378,13 @@ def driver_errors(dialect: Any) -> type[Exception]:
     """The base class of the errors the dialect's driver raises."""
     error: type[Exception] = dialect.loaded_dbapi.Error
     return error
+
+
+def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function that takes these values out of a row, as a tuple (itemgetter's speed)."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    return lambda values: tuple(values[name] for name in names)
 
 
 def _key_parts(key: str) -> list[str]:
