@@ -35,7 +35,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -122,11 +122,11 @@ class Server:
             return
         import psycopg
 
-        with psycopg.connect(_libpq(self.url), autocommit=True) as conn:
-            try:
-                conn.execute("CHECKPOINT")
-            except psycopg.errors.InsufficientPrivilege:
-                pass
+        with (
+            psycopg.connect(_libpq(self.url), autocommit=True) as conn,
+            suppress(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute("CHECKPOINT")
 
     def drop_all(self) -> None:
         if self.sqlite:

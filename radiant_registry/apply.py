@@ -98,15 +98,14 @@ def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]
         raise
 
 
-def ensure_schema(conn: Connection, lock_timeout_s: float) -> None:
-    """Initialise a brand-new database; refuse one at an older revision (exit 78)."""
-    with conn.begin():
-        if migrations.schema_state(conn) == "current":
-            return
-    with write_transaction(conn, lock_timeout_s):
-        # Another first sync may have won the race while we waited for the lock.
-        if migrations.schema_state(conn) == "empty":
-            migrations.upgrade(conn)
+def _ensure_schema(conn: Connection) -> None:
+    """Create the schema of a brand-new database; refuse one at another revision (exit 78).
+
+    Called inside the sync's own transaction: a first sync that fails or is declined
+    leaves the database as empty as it found it.
+    """
+    if migrations.schema_state(conn) == "empty":
+        migrations.upgrade(conn)
 
 
 def known_file_keys(conn: Connection) -> dict[str, str]:
@@ -136,8 +135,8 @@ def sync(
     started = now()
     scope = options.providers
     try:
-        ensure_schema(conn, options.lock_timeout_s)
         with write_transaction(conn, options.lock_timeout_s):
+            _ensure_schema(conn)
             planned = _plan(conn, registry, options)
             log.progress("models planned", registry.model_count, registry.model_count)
             plan = planned.plan

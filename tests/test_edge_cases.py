@@ -70,6 +70,8 @@ def test_out_of_range_options_are_usage_errors(cli):
 
 
 def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
+    from sqlalchemy import inspect
+
     from radiant_registry import apply, db, loader
     from radiant_registry.log import EventLog
 
@@ -89,5 +91,7 @@ def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
             assert shown == [{"create": 47, "update": 0, "retire": 0, "unchanged": 0}]
             again = apply.sync(conn, registry, apply.SyncOptions(dry_run=True), EventLog())
             assert again.plan.summary == shown[0]  # nothing was written
+            # Not even the schema: the first sync creates it in its own transaction.
+            assert inspect(conn).get_table_names() == []
     finally:
         engine.dispose()
