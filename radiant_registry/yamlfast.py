@@ -27,9 +27,9 @@ from radiant_registry.yamlscalars import resolve_plain, yaml11_key
 # the file to the strict reader, which reports it or knows what it means.
 _CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff"
 # Plain scalars in a block: no "#" or ":" (they may end it); in a flow collection, also no
-# flow indicator (, [ ] { }) and no quote.
+# flow indicator (, [ ] { }), no quote and no "?" (PyYAML's own parser ends a scalar there).
 _BLOCK_CHAR = rf"[^{_CONTROL}\ \#:]"
-_FLOW_CHAR = rf"[^{_CONTROL}\ \#:,\[\]{{}}\"']"
+_FLOW_CHAR = rf"[^{_CONTROL}\ \#:,\[\]{{}}\"'?]"
 # A plain scalar may not start with an indicator; "-" may, before a letter, digit or ".".
 _NOT_FIRST = r"(?![-?:,\[\]{}#&*!|>'\"%@`])"
 _DASH_FIRST = r"-(?=[A-Za-z0-9.])"
@@ -50,14 +50,16 @@ _SINGLE_QUOTED = rf"'(?:[^{_CONTROL}']|'')*'"
 _KEY = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
 _COMMENT = rf"(?:(?<![^ ])\#[^{_CONTROL}]*)?"
 
+# Runs of spaces are possessive, and nothing they border starts with a space: a line that
+# does not match fails in linear time, however many spaces it holds.
 _LINE = re.compile(
-    rf"""(?P<indent>\ *)
+    rf"""(?P<indent>\ *+)
     (?P<dash>-\ (?!\ ))?
     (?:(?P<key>{_KEY}):(?=\ |\Z))?
-    \ *
+    \ *+
     (?:(?P<plain>{_BLOCK_PLAIN})|(?P<double>{_DOUBLE_QUOTED})|(?P<single>{_SINGLE_QUOTED})
-       |(?P<flow>[\[{{].*?))?
-    \ *{_COMMENT}\Z""",
+       |(?P<flow>[\[{{][^\#]*+))?
+    \ *+{_COMMENT}\Z""",
     re.VERBOSE,
 )
 # The usual flow collections are read without the tokenizer: a list of plain scalars, and
@@ -166,6 +168,7 @@ def _value(plain: str | None, double: str | None, single: str | None, flow: str 
     if single is not None:
         return single[1:-1].replace("''", "'")
     assert flow is not None
+    flow = flow.rstrip(" ")  # the spaces before a comment ("#" ends the flow text)
     flat = _FLAT_LIST.match(flow)
     if flat:
         return _plain_items(flat[1])

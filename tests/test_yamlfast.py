@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +30,25 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 SHIPPED = sorted((REPO / "registry_data").rglob("*.yaml"))
 CORPUS_FILES = sorted(CORPUS.rglob("*.yaml"))
 
-PARSERS = [pytest.param(yamlstrict.PurePythonParser, id="pure-python")]
+# The strict reader runs on libyaml's parser where PyYAML has it, on PyYAML's own
+# otherwise; the fast reader must agree with both.
+PARSERS = [yamlstrict.PurePythonParser]
 if yamlstrict._Parser is not yamlstrict.PurePythonParser:
-    PARSERS.insert(0, pytest.param(yamlstrict._Parser, id="libyaml"))
+    PARSERS.insert(0, yamlstrict._Parser)
 
 
-def strict(text: str) -> tuple[str, Any]:
+def strict(text: str, parser: Any) -> tuple[str, Any]:
     """("value", v) or ("error", messages): what the strict reader makes of `text`."""
+    default = yamlstrict._Parser
+    yamlstrict._Parser = parser
     try:
         return "value", yamlstrict.read(text.encode("utf-8"), fast=False)
     except yamlstrict.YamlProblem as exc:
         return "error", [(exc.line, exc.column, exc.message)]
     except yamlstrict.YamlProblems as exc:
         return "error", [(p.line, p.column, p.message) for p in exc.problems]
+    finally:
+        yamlstrict._Parser = default
 
 
 def typed(value: Any) -> str:
@@ -54,28 +61,24 @@ def assert_agrees(text: str) -> bool:
     fast = yamlfast.read(text)
     if fast is None:
         return False
-    outcome, expected = strict(text)
-    assert outcome == "value", f"fast reader accepted what the strict one refuses: {expected}"
-    assert typed(fast) == typed(expected)
+    for parser in PARSERS:
+        outcome, expected = strict(text, parser)
+        refused = f"fast reader accepted what {parser.__name__} refuses: {expected}"
+        assert outcome == "value", refused
+        assert typed(fast) == typed(expected), parser.__name__
     return True
-
-
-@pytest.fixture(params=PARSERS)
-def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(yamlstrict, "_Parser", request.param)
-    return request.param
 
 
 # --- files that exist -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
-def test_every_shipped_file_is_read_fast_with_the_same_result(path: Path, parser: Any) -> None:
+def test_every_shipped_file_is_read_fast_with_the_same_result(path: Path) -> None:
     assert assert_agrees(path.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_corpus_files_agree(path: Path, parser: Any) -> None:
+def test_corpus_files_agree(path: Path) -> None:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -84,7 +87,7 @@ def test_corpus_files_agree(path: Path, parser: Any) -> None:
     read_fast = assert_agrees(text)
     if path.parent.name == "bad" and read_fast:
         # Its problems are in the values, which the schema finds; the text is plain YAML.
-        assert strict(text)[0] == "value"
+        assert all(strict(text, parser)[0] == "value" for parser in PARSERS)
 
 
 def test_generated_registries_are_read_fast_with_the_same_result() -> None:
@@ -183,10 +186,35 @@ def test_plain_documents_are_read_fast(text: str) -> None:
         "a: x\u2028y\n",
         "k" * 1025 + ": v\n",
         "a: {b: 1, b: 2}\n",
+        "a: [a?b]\n",  # libyaml reads "a?b"; PyYAML's own parser refuses it
+        "a: {b: c?d}\n",
     ],
 )
 def test_anything_else_goes_to_the_strict_reader(text: str) -> None:
     assert yamlfast.read(text) is None
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
+@pytest.mark.parametrize(
+    "line",
+    [" " * 100_000 + "\x01", "a:" + " " * 100_000 + "\x01", "a: [" + " " * 100_000 + "\x01"],
+    ids=["indent", "after-key", "in-flow"],
+)
+def test_a_line_that_does_not_match_fails_in_linear_time(line: str) -> None:
+    """Not a timing test: these took hours when a regular expression backtracked over the
+    spaces (cubic time); in linear time each takes a millisecond. The alarm only turns a
+    hang into a failure."""
+
+    def hung(signum: int, frame: Any) -> None:
+        raise AssertionError("the fast reader backtracks without bound")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        assert yamlfast.read(line + "\n") is None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --- random documents -------------------------------------------------------------------
@@ -204,7 +232,8 @@ _SCALARS = [
     "['x', \"y\"]", "[a #c]", "[a]x", "[-1, .5]", "[- a]", "[yes, no]", "{yes: 1}", "{a}",
     "{a: }", "[a,b]", "[a , b]", "{a:1}", "café", "\u00a0x", "x\u00a0", "x\u2028y", "a\x85b",
     "a\tb", "\ufeffa", "a\x7f", "é:", "Ω", "a'b", 'a"b', "a,b", "a]", "{a: [b, c], d: [e]}",
-    "[text, image]", "1.0000000001", "9" * 45, "a" * 1100,
+    "[text, image]", "1.0000000001", "9" * 45, "a" * 1100, "a?b", "[a?b]", "{b: c?d}", "[x?]",
+    "[a ?b]", "a ?b", "[a] ", "[a]  # c", "[x, '#']", "{a: b}#c",
 ]
 _COMMENTS = ["", " # note", "  #", "# glued", " #\tx", " # ünï"]
 
