@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -22,7 +22,7 @@ from sqlalchemy.types import JSON
 
 from radiant_registry import __version__, migrations
 from radiant_registry.db import write_begin
-from radiant_registry.errors import DatabaseFailure, InvalidRegistry, LockTimeout, RegistryError
+from radiant_registry.errors import InvalidRegistry, LockTimeout, RegistryError
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
 from radiant_registry.plan import (
@@ -99,7 +99,8 @@ def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]
 
 
 def _ensure_schema(conn: Connection) -> None:
-    """Create the schema of a brand-new database; refuse one at another revision (exit 78).
+    """Create the schema of a brand-new database (`schema_state` refuses any other
+    revision than the current one: exit 78).
 
     Called inside the sync's own transaction: a first sync that fails or is declined
     leaves the database as empty as it found it.
@@ -309,7 +310,7 @@ def _create(
     texts: dict[tuple[str, ...], str] = {}
 
     def as_json(value: Any) -> str:
-        if not value:
+        if type(value) is list and not value:
             return "[]"  # most models have no aliases and no price tiers
         if isinstance(value[0], str):
             key = tuple(value)
@@ -348,35 +349,34 @@ def _create(
         ]
 
     batches = (changes[start : start + _BATCH] for start in range(0, len(changes), _BATCH))
-    driver = conn.connection.driver_connection  # the same connection and transaction
     names = ", ".join(columns)
+    if dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({names}) FROM STDIN"
+    else:
+        statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    driver = conn.connection.driver_connection  # the same connection and transaction
     try:
-        if dialect.name == "postgresql":
-            with driver.cursor().copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        with closing(driver.cursor()) as cursor:
+            if dialect.name == "postgresql":
+                with cursor.copy(statement) as copy:
+                    for batch in batches:
+                        for change in batch:
+                            copy.write_row(row(change))
+                        wrote(len(batch))
+            else:
                 for batch in batches:
-                    for change in batch:
-                        copy.write_row(row(change))
+                    cursor.executemany(statement, map(row, batch))
                     wrote(len(batch))
-        else:
-            marks = ", ".join("?" * len(columns))
-            cursor = driver.cursor()
-            for batch in batches:
-                cursor.executemany(
-                    f"INSERT INTO {table.name} ({names}) VALUES ({marks})", map(row, batch)
-                )
-                wrote(len(batch))
-    except driver_errors(dialect) as exc:  # the driver's own: SQLAlchemy never saw these
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DatabaseFailure(f"database error while inserting {table.name}: {detail}") from None
+    except dialect.loaded_dbapi.Error as exc:
+        # SQLAlchemy never saw this statement: wrap the driver's error as SQLAlchemy would,
+        # so that it is translated (lock timeouts, unreachable database) like any other.
+        raise sa_exc.DBAPIError.instance(
+            statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+            dialect=dialect,
+        ) from exc
 
 
 _BATCH = 10_000  # rows between progress reports
-
-
-def driver_errors(dialect: Any) -> type[Exception]:
-    """The base class of the errors the dialect's driver raises."""
-    error: type[Exception] = dialect.loaded_dbapi.Error
-    return error
 
 
 def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:

@@ -12,8 +12,8 @@ from sqlalchemy.types import JSON
 from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
 from radiant_registry.tables import models, price_overrides, providers
 
-# JSON columns are read as text and decoded here, each distinct text once: the same few
-# lists of capabilities and modalities recur across thousands of rows.
+# JSON columns are read as text and decoded here, each distinct list of strings once: the
+# same few lists of capabilities and modalities recur across thousands of rows.
 _JSON_FIELDS = frozenset(n for n in MODEL_FIELDS if isinstance(models.c[n].type, JSON))
 
 
@@ -38,15 +38,18 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         state.providers[row["id"]] = {n: row[n] for n in PROVIDER_FIELDS}
         if row["retired_at"] is not None:
             state.retired_providers.add(row["id"])
-    decoded: dict[str, Any] = {}
+    decoded: dict[str, Any] = {}  # text -> list of strings, shared: nothing mutates it
     json_at = [i for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
     for provider_id, model_id, retired_at, *values in conn.execute(m_query).all():
         for i in json_at:
             text = values[i]
             if text is not None:
-                if text not in decoded:
-                    decoded[text] = json.loads(text)
-                values[i] = decoded[text]
+                value = decoded.get(text)
+                if value is None:
+                    value = json.loads(text)
+                    if all(type(item) is str for item in value):
+                        decoded[text] = value  # price tiers (dicts) are decoded per row
+                values[i] = value
         key = (provider_id, model_id)
         state.models[key] = normalize_model(dict(zip(MODEL_FIELDS, values, strict=True)))
         if retired_at is not None:

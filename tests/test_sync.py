@@ -505,6 +505,27 @@ def test_a_failure_midway_leaves_the_database_exactly_as_it_was(cli):
     assert models["xai/grok-2-mini"]["enabled"] is False
 
 
+def test_a_failure_in_the_bulk_insert_of_new_models_is_a_failed_run(cli):
+    """New rows go in through the driver (COPY, or executemany on SQLite); its errors are
+    translated, recorded and rolled back like any other."""
+    ok(cli.sync())
+    add_model(cli.data_dir, "xai", GROK_4)
+    install_failure(cli.database_url, "grok-4")
+    before = dump_tables(cli.database_url)
+
+    result = cli.sync()
+    assert result.exit_code == 74, result.output
+    assert "injected failure" in result.stderr
+    assert "Traceback" not in result.output
+
+    after = dump_tables(cli.database_url)
+    assert {t: rows for t, rows in after.items() if t != "sync_runs"} == {
+        t: rows for t, rows in before.items() if t != "sync_runs"
+    }
+    last = history(cli)[0]
+    assert (last["outcome"], last["error"]) == ("failed", "injected failure")
+
+
 # --- JSON logs ------------------------------------------------------------------------------
 
 
