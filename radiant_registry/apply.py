@@ -325,7 +325,7 @@ def _create(
         if isinstance(column_type, JSON):
             return as_json
         if dialect.name == "postgresql":
-            return None  # COPY adapts Python values itself
+            return None  # COPY adapts Python values; no type here converts them for PostgreSQL
         return column_type.dialect_impl(dialect).bind_processor(dialect)
 
     converters = {name: converter(name) for name in (*fields, "created_at")}
