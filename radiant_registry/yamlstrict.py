@@ -42,6 +42,7 @@ class PurePythonParser(_Reader, _Scanner, _PyParser):
 
 _Parser: Any
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same events
+    # for nearly all text (it ends a plain scalar in a flow collection at '?'; libyaml does not)
     # `yaml.CParser` does not exist (yaml/__init__ re-exports only cyaml's loaders).
     from yaml.cyaml import CParser as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
