@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, text, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.types import JSON
 
 from radiant_registry import __version__, migrations
 from radiant_registry.db import write_begin
@@ -35,7 +34,7 @@ from radiant_registry.plan import (
     prune_refusals,
 )
 from radiant_registry.state import count_active_models, read_file_keys, read_state
-from radiant_registry.tables import models, providers, sync_runs
+from radiant_registry.tables import json_columns, models, providers, sync_runs
 
 # pg_advisory_xact_lock key shared by every radiant-registry process ("RRsy").
 LOCK_KEY = 0x52527379
@@ -320,13 +319,14 @@ def _create(
             return text
         return json.dumps(value)
 
+    encoded = json_columns(table)
+
     def converter(name: str) -> Callable[[Any], Any] | None:
-        column_type = table.c[name].type
-        if isinstance(column_type, JSON):
+        if name in encoded:
             return as_json
         if dialect.name == "postgresql":
             return None  # COPY adapts Python values; no type here converts them for PostgreSQL
-        return column_type.dialect_impl(dialect).bind_processor(dialect)
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
 
     converters = {name: converter(name) for name in (*fields, "created_at")}
     as_is = [name for name in fields if converters[name] is None]

@@ -7,14 +7,13 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, select
-from sqlalchemy.types import JSON
 
 from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
-from radiant_registry.tables import models, price_overrides, providers
+from radiant_registry.tables import json_columns, models, price_overrides, providers
 
 # JSON columns are read as text and decoded here, each distinct list of strings once: the
 # same few lists of capabilities and modalities recur across thousands of rows.
-_JSON_FIELDS = frozenset(n for n in MODEL_FIELDS if isinstance(models.c[n].type, JSON))
+_JSON_FIELDS = json_columns(models)
 
 
 def read_state(conn: Connection, scope: Collection[str] | None = None) -> CurrentState:

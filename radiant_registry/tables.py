@@ -76,6 +76,11 @@ class Timestamp(TypeDecorator[datetime]):
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 
+
+def json_columns(table: Table) -> frozenset[str]:
+    """Names of the table's JSON columns (JSONB on PostgreSQL, text on SQLite)."""
+    return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
+
 providers = Table(
     "providers",
     metadata,

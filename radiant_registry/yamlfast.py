@@ -193,41 +193,34 @@ def _plain_items(items: str) -> list[Any]:
 _Token = tuple[str, str, str, str, str, str]
 
 
+_CLOSING = {"[": "]", "{": "}"}
+
+
 def _flow(tokens: list[_Token], index: int, depth: int) -> tuple[Any, int]:
     """One flow collection that starts at `tokens[index]`; its value and the next index."""
-    if depth > 3:
+    opening = tokens[index][0]
+    closing = _CLOSING.get(opening)
+    if closing is None or depth > 3:
         raise _Outside
-    mark = tokens[index][0]
+    collection: Any = [] if opening == "[" else {}
     index += 1
-    if mark == "[":
-        items: list[Any] = []
-        if _at(tokens, index)[0] == "]":
-            return items, index + 1
-        while True:
+    if _at(tokens, index)[0] == closing:
+        return collection, index + 1
+    while True:  # entries, separated by "," (none after the last one)
+        if opening == "[":
             value, index = _flow_node(tokens, index, depth)
-            items.append(value)
-            mark = _at(tokens, index)[0]
-            index += 1
-            if mark == "]":
-                return items, index
-            if mark != ",":
-                raise _Outside
-    if mark == "{":
-        mapping: dict[str, Any] = {}
-        if _at(tokens, index)[0] == "}":
-            return mapping, index + 1
-        while True:
+            collection.append(value)
+        else:
             key = _at(tokens, index)[1]
-            if not key or key in mapping or yaml11_key(key) != key:
+            if not key or key in collection or yaml11_key(key) != key:
                 raise _Outside
-            mapping[key], index = _flow_node(tokens, index + 1, depth)
-            mark = _at(tokens, index)[0]
-            index += 1
-            if mark == "}":
-                return mapping, index
-            if mark != ",":
-                raise _Outside
-    raise _Outside
+            collection[key], index = _flow_node(tokens, index + 1, depth)
+        mark = _at(tokens, index)[0]
+        index += 1
+        if mark == closing:
+            return collection, index
+        if mark != ",":
+            raise _Outside
 
 
 def _flow_node(tokens: list[_Token], index: int, depth: int) -> tuple[Any, int]:

@@ -62,6 +62,21 @@ def plan_of(cli: Cli, *args: str) -> dict[str, Any]:
     return json.loads(ok(cli("diff", "--format", "json", *args, data=True)).stdout)
 
 
+def grok_3_update(field: str, old: Any, new: Any) -> dict[str, Any]:
+    """The plan that changes one field of xai/grok-3 and nothing else."""
+    return {
+        "changes": [
+            {
+                "action": "update",
+                "kind": "model",
+                "key": "xai/grok-3",
+                "fields": {field: {"old": old, "new": new}},
+            }
+        ],
+        "summary": {"create": 0, "update": 1, "retire": 0, "unchanged": ROWS - 1},
+    }
+
+
 @contextmanager
 def connection(url: str) -> Iterator[Connection]:
     engine = make_engine(resolve_url(url))
@@ -153,17 +168,7 @@ def test_only_the_edited_file_is_parsed_and_the_plans_agree(cli, database_url, m
     assert list(registry.files) == ["xai"]
     assert sorted(registry.skipped) == [pid for pid in SHIPPED_IDS if pid != "xai"]
 
-    expected = {
-        "changes": [
-            {
-                "action": "update",
-                "kind": "model",
-                "key": "xai/grok-3",
-                "fields": {"input_per_1m": {"old": 3.0, "new": 3.5}},
-            }
-        ],
-        "summary": {"create": 0, "update": 1, "retire": 0, "unchanged": ROWS - 1},
-    }
+    expected = grok_3_update("input_per_1m", 3.0, 3.5)
     assert plan_of(cli) == expected
     assert plan_of(cli, "--full") == expected
     ok(cli.sync())
@@ -207,17 +212,7 @@ def test_database_drift_is_found_only_by_full(cli, database_url):
         "UPDATE models SET display_name = 'Drifted' "
         "WHERE provider_id = 'xai' AND model_id = 'grok-3'",
     )
-    drift = {
-        "changes": [
-            {
-                "action": "update",
-                "kind": "model",
-                "key": "xai/grok-3",
-                "fields": {"display_name": {"old": "Drifted", "new": "Grok 3"}},
-            }
-        ],
-        "summary": {"create": 0, "update": 1, "retire": 0, "unchanged": ROWS - 1},
-    }
+    drift = grok_3_update("display_name", "Drifted", "Grok 3")
     assert plan_of(cli) == EMPTY_PLAN
     assert plan_of(cli, "--full") == drift
     ok(cli.sync())  # a plain sync skips the file too: the drift stays
@@ -391,17 +386,7 @@ def test_a_file_restored_after_a_sync_with_pending_retires_is_read_again(cli):
     replace_once(path, "input_per_1m: 3.00", "input_per_1m: 3.50")
     ok(cli.sync())  # applies the price; the retire stays pending
     path.write_bytes(shipped)
-    restore = {
-        "changes": [
-            {
-                "action": "update",
-                "kind": "model",
-                "key": "xai/grok-3",
-                "fields": {"input_per_1m": {"old": 3.5, "new": 3.0}},
-            }
-        ],
-        "summary": {"create": 0, "update": 1, "retire": 0, "unchanged": ROWS - 1},
-    }
+    restore = grok_3_update("input_per_1m", 3.5, 3.0)
     assert plan_of(cli, "--full") == restore
     skipping = plan_of(cli)
     if skipping == EMPTY_PLAN:

@@ -341,22 +341,22 @@ def test_the_excluded_strings_read_as_documented() -> None:
 LIMIT = yamlstrict.MAX_DEPTH
 
 
-def scan_problem(text: str) -> tuple[int, int, str] | None:
-    """What the exact scan finds: the first flow collection nested too deep, or None."""
+def _problem(check: Any, text: str) -> tuple[int, int, str] | None:
     try:
-        yamlstrict._scan_flow_depth(text)
+        check(text)
     except YamlProblem as exc:
         return exc.line, exc.column, exc.message
     return None
+
+
+def scan_problem(text: str) -> tuple[int, int, str] | None:
+    """What the exact scan finds: the first flow collection nested too deep, or None."""
+    return _problem(yamlstrict._scan_flow_depth, text)
 
 
 def check_problem(text: str) -> tuple[int, int, str] | None:
     """What the check before parsing finds, shortcuts included."""
-    try:
-        yamlstrict._check_flow_depth(text)
-    except YamlProblem as exc:
-        return exc.line, exc.column, exc.message
-    return None
+    return _problem(yamlstrict._check_flow_depth, text)
 
 
 @pytest.mark.parametrize(
