@@ -48,19 +48,20 @@ _DOUBLE_QUOTED = rf'"[^{_CONTROL}"\\]*"'
 _SINGLE_QUOTED = rf"'(?:[^{_CONTROL}']|'')*'"
 # Keys are identifiers; libyaml refuses a key longer than 1024 characters.
 _KEY = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
-_COMMENT = rf"(?:(?<![^ ])\#[^{_CONTROL}]*)?"
+_COMMENT = rf"(?:(?<![^ \n])\#[^{_CONTROL}]*)?"
 
-# Runs of spaces are possessive, and nothing they border starts with a space: a line that
-# does not match fails in linear time, however many spaces it holds.
-_LINE = re.compile(
-    rf"""(?P<indent>\ *+)
-    (?P<dash>-\ (?!\ ))?
-    (?:(?P<key>{_KEY}):(?=\ |\Z))?
+# One match per line, found for the whole text at once: nothing in a match crosses a line
+# break, so the text is in the subset when every line has its match. Runs of spaces are
+# possessive, and nothing they border starts with a space: a line that does not match fails
+# in linear time, however many spaces it holds.
+_LINES = re.compile(
+    rf"""^(\ *+)  # indent
+    (-\ (?!\ ))?  # dash
+    (?:({_KEY}):(?=\ |$))?  # key
     \ *+
-    (?:(?P<plain>{_BLOCK_PLAIN})|(?P<double>{_DOUBLE_QUOTED})|(?P<single>{_SINGLE_QUOTED})
-       |(?P<flow>[\[{{][^\#]*+))?
-    \ *+{_COMMENT}\Z""",
-    re.VERBOSE,
+    (?:({_BLOCK_PLAIN})|({_DOUBLE_QUOTED})|({_SINGLE_QUOTED})|([\[{{][^\#\n]*+))?
+    \ *+{_COMMENT}$""",
+    re.VERBOSE | re.MULTILINE,
 )
 # The usual flow collections are read without the tokenizer: a list of plain scalars, and
 # a mapping whose values are plain scalars or such lists. Splitting at "," is exact there,
@@ -102,19 +103,18 @@ def _read(text: str) -> Any:
     enclosing: list[tuple[int, Any]] = []
     # A key whose value is not on its line: (its mapping, the key, its column).
     pending: tuple[dict[str, Any], str, int] | None = None
-    match = _LINE.match
-    for line in text.split("\n"):
-        found = match(line)
-        if found is None:
-            raise _Outside
-        indent, dash, key, plain, double, single, flow = found.groups()
-        if plain is not None:
+    lines = _LINES.findall(text)
+    if len(lines) != text.count("\n") + 1:
+        raise _Outside  # a line without its match
+    # Groups that took no part are "": no group that matched can be empty but the indent.
+    for indent, dash, key, plain, double, single, flow in lines:
+        if plain:
             value = resolve_plain(plain)
-        elif double is None and single is None and flow is None:
-            value = _NO_VALUE
+        elif double or single or flow:
+            value = _value(None, double or None, single or None, flow or None)
         else:
-            value = _value(None, double, single, flow)
-        if dash is None and key is None:
+            value = _NO_VALUE
+        if not dash and not key:
             if value is _NO_VALUE:
                 continue  # blank, or a comment
             raise _Outside  # a bare scalar: a continued scalar or a document that is one
@@ -132,10 +132,10 @@ def _read(text: str) -> Any:
             top_column, top = enclosing.pop()
         if column != top_column:
             raise _Outside
-        if dash is not None:
+        if dash:
             if type(top) is not list:
                 raise _Outside
-            if key is None:
+            if not key:
                 if value is _NO_VALUE:
                     raise _Outside
                 top.append(value)
