@@ -641,7 +641,12 @@ def main() -> None:
     # tenth even at rare thresholds). The process is short-lived, so it runs without one;
     # the benchmark's peak-memory figures are measured so.
     gc.disable()
-    app()
+    try:
+        app()
+    finally:
+        # The interpreter still collects once on its way out, walking every object left;
+        # frozen ones it skips (a tenth of a second saved on every run).
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ their first line with the password scrubbed before they become a `RegistryError`
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -182,6 +183,8 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
         raise
     except sa_exc.DBAPIError as exc:
         raise _translate(db, exc) from None
+    except json.JSONDecodeError as exc:  # from a JSON column read back (SQLite stores text)
+        raise DatabaseFailure(f"a JSON column in {db.display} is not valid JSON ({exc})") from None
     except sa_exc.SQLAlchemyError as exc:
         raise DatabaseFailure(scrub(db, f"database error: {type(exc).__name__}")) from None
 

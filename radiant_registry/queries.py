@@ -124,19 +124,22 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
 
 def find_model(conn: Connection, text: str) -> tuple[str, str]:
     """`provider/model`, or a bare model id that only one provider has."""
-    keys = [
-        (pid, mid) for pid, mid in conn.execute(select(models.c.provider_id, models.c.model_id))
-    ]
-    provider_ids = {pid for pid, _ in keys}
+    key = select(models.c.provider_id, models.c.model_id)
     head, sep, tail = text.partition("/")
-    if sep and head in provider_ids and (head, tail) in keys:
-        return head, tail
-    matches = [(pid, mid) for pid, mid in keys if mid == text]
+    if sep:
+        exact = conn.execute(
+            key.where(models.c.provider_id == head, models.c.model_id == tail)
+        ).first()
+        if exact is not None:
+            return exact.provider_id, exact.model_id
+    matches = [(pid, mid) for pid, mid in conn.execute(key.where(models.c.model_id == text))]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
         names = ", ".join(f"{pid}/{mid}" for pid, mid in sorted(matches))
         raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
+    # Not found: only now read every key, for a "did you mean" hint.
+    keys = conn.execute(key).all()
     hint = did_you_mean(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
     raise NotFound(f"no model {text!r} in the database{hint}")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, select
 
+from radiant_registry.errors import DatabaseFailure
 from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
 from radiant_registry.tables import json_columns, models, price_overrides, providers
 
@@ -45,7 +46,7 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
             if text is not None:
                 value = decoded.get(text)
                 if value is None:
-                    value = json.loads(text)
+                    value = _decode(text, provider_id, model_id, MODEL_FIELDS[i])
                     if all(type(item) is str for item in value):
                         decoded[text] = value  # price tiers (dicts) are decoded per row
                 values[i] = value
@@ -55,6 +56,15 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
             state.retired_models.add(key)
     state.overridden = {(pid, mid) for pid, mid in conn.execute(o_query)}
     return state
+
+
+def _decode(text: str, provider_id: str, model_id: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:  # SQLite keeps JSON as text: a hand edit can break it
+        raise DatabaseFailure(
+            f"model {provider_id}/{model_id}: {name} is not valid JSON ({exc})"
+        ) from None
 
 
 def read_file_keys(conn: Connection) -> dict[str, str | None]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import model_block, provider_path
 from typer.testing import CliRunner
 
 from radiant_registry import render
@@ -275,6 +276,21 @@ def test_show_by_key_and_by_bare_model_id(synced):
     assert (rows["list input_per_1m"], rows["list output_per_1m"]) == ("3.00", "15.00")
     assert (rows["effective input_per_1m"], rows["effective output_per_1m"]) == ("3.00", "15.00")
     assert "override" not in rows
+
+
+def test_a_model_id_two_providers_sell_must_be_named_with_its_provider(cli, data_dir):
+    mistral = provider_path(data_dir, "mistral")
+    grok_3 = model_block(provider_path(data_dir, "xai").read_text(), "grok-3")
+    mistral.write_text(mistral.read_text() + grok_3.replace("Grok 3", "Grok 3 on Mistral"))
+    assert cli.sync().exit_code == 0
+
+    bare = cli("show", "grok-3")
+    assert bare.exit_code == 64
+    assert "'grok-3' is sold by several providers; name one: mistral/grok-3, xai/grok-3" in (
+        bare.stderr
+    )
+    assert show_json(cli, "mistral/grok-3")["display_name"] == "Grok 3 on Mistral"
+    assert show_json(cli, "xai/grok-3")["display_name"] == "Grok 3"
 
 
 def test_show_with_override_shows_list_and_effective_price_and_reason(synced):

@@ -95,3 +95,35 @@ def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
             assert inspect(conn).get_table_names() == []
     finally:
         engine.dispose()
+
+
+def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, data_dir):
+    """SQLite keeps JSON as text, so a hand edit can break it (PostgreSQL's jsonb cannot)."""
+    import sqlite3
+
+    from conftest import Cli
+
+    path = tmp_path / "registry.db"
+    cli = Cli(f"sqlite:///{path}", data_dir)
+    assert cli.sync().exit_code == 0
+
+    def rows(table: str) -> list[tuple[object, ...]]:
+        with sqlite3.connect(path) as conn:
+            return conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE models SET capabilities = '[chat' "
+            "WHERE provider_id = 'xai' AND model_id = 'grok-3'"
+        )
+    before = {table: rows(table) for table in ("providers", "models", "sync_runs")}
+    for args in (("sync", "--yes", "--full"), ("diff", "--full"), ("list",), ("show", "grok-3")):
+        result = cli(*args, data=args[0] in ("sync", "diff"))
+        assert result.exit_code == 74, (args, result.output)
+        assert "is not valid JSON (Expecting value" in result.stderr, (args, result.stderr)
+    assert "model xai/grok-3: capabilities is not valid JSON" in cli("sync", "--yes", "--full",
+                                                                    data=True).stderr
+    assert rows("providers") == before["providers"]
+    assert rows("models") == before["models"]
+    failed = rows("sync_runs")[len(before["sync_runs"]):]
+    assert len(failed) == 2 and all("failed" in run for run in failed)
