@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, text, update
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
-from radiant_registry.db import write_begin
+from radiant_registry.db import is_lock_refused, write_begin
 from radiant_registry.errors import InvalidRegistry, LockTimeout, RegistryError
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
@@ -88,8 +88,7 @@ def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             yield
     except sa_exc.OperationalError as exc:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate == "55P03" or "database is locked" in str(exc.orig):
+        if is_lock_refused(exc.orig):
             raise LockTimeout(
                 f"another sync holds the registry lock; gave up after {lock_timeout_s:g}s "
                 "(--lock-timeout)"

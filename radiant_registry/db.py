@@ -195,9 +195,9 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
         db, str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     )
     sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in ("55P03", "57014"):  # lock_not_available, query_canceled (statement timeout)
+    if sqlstate == "57014":  # query_canceled: a statement timeout
         return LockTimeout(f"timed out on {db.display}: {detail}")
-    if db.is_sqlite and "database is locked" in detail:
+    if is_lock_refused(orig):
         return LockTimeout(f"{db.display} is locked by another writer: {detail}")
     if db.is_sqlite and getattr(orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
         # Not an OperationalError, but the file cannot be opened as a database all the same.
@@ -209,6 +209,12 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     ):
         return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
     return DatabaseFailure(f"database error on {db.display}: {detail}")
+
+
+def is_lock_refused(orig: BaseException) -> bool:
+    """A driver error for a lock not granted in time (--lock-timeout)."""
+    # PostgreSQL's lock_not_available; SQLite's busy timeout has no code of its own.
+    return getattr(orig, "sqlstate", None) == "55P03" or "database is locked" in str(orig)
 
 
 def scrub(db: DatabaseUrl, text: str) -> str:
