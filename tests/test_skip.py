@@ -127,6 +127,19 @@ def load_skipping(
     return registry, parsed
 
 
+DEEPSEEK = {
+    "id": "deepseek",
+    "display_name": "DeepSeek",
+    "auth_type": "api_key",
+    "api_base": "https://api.deepseek.com",
+}
+
+
+def provider_listing(cli: Cli, pid: str) -> list[dict[str, Any]]:
+    providers = json.loads(ok(cli("providers", "--format", "json")).stdout)
+    return [p for p in providers if p["id"] == pid]
+
+
 def model_records(cli: Cli) -> dict[str, dict[str, Any]]:
     records = json.loads(ok(cli("list", "--format", "json", "--all")).stdout)
     return {f"{r['provider']}/{r['id']}": r for r in records}
@@ -266,17 +279,7 @@ def test_a_provider_retired_by_prune_comes_back_with_its_file(cli, database_url)
     assert refused.exit_code == 65, refused.output
     ok(cli.sync("--prune", "--force"))
     assert stored_keys(database_url)["deepseek"] is None  # cleared by the retire
-    providers = json.loads(ok(cli("providers", "--format", "json")).stdout)
-    assert [p for p in providers if p["id"] == "deepseek"] == [
-        {
-            "id": "deepseek",
-            "display_name": "DeepSeek",
-            "auth_type": "api_key",
-            "api_base": "https://api.deepseek.com",
-            "models": 0,
-            "retired": True,
-        }
-    ]
+    assert provider_listing(cli, "deepseek") == [{**DEEPSEEK, "models": 0, "retired": True}]
     assert {
         k: r["retired"] for k, r in model_records(cli).items() if k.startswith("deepseek/")
     } == {"deepseek/deepseek-v3": True, "deepseek/deepseek-r1": True}
@@ -308,17 +311,7 @@ def test_a_provider_retired_by_prune_comes_back_with_its_file(cli, database_url)
     assert plan_of(cli) == unretire
     assert plan_of(cli, "--full") == unretire
     ok(cli.sync())
-    providers = json.loads(ok(cli("providers", "--format", "json")).stdout)
-    assert [p for p in providers if p["id"] == "deepseek"] == [
-        {
-            "id": "deepseek",
-            "display_name": "DeepSeek",
-            "auth_type": "api_key",
-            "api_base": "https://api.deepseek.com",
-            "models": 2,
-            "retired": False,
-        }
-    ]
+    assert provider_listing(cli, "deepseek") == [{**DEEPSEEK, "models": 2, "retired": False}]
     listed = json.loads(ok(cli("list", "--format", "json", "--provider", "deepseek")).stdout)
     assert sorted(r["id"] for r in listed) == ["deepseek-r1", "deepseek-v3"]
     assert stored_keys(database_url)["deepseek"] is not None

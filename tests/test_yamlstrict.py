@@ -304,22 +304,13 @@ def depth(value: Any) -> int:
     return 0
 
 
+@pytest.mark.parametrize("flow_style", [False, True], ids=["block", "flow"])
 @pytest.mark.parametrize("parser_class", PARSERS)
 @given(data=plain_data.filter(lambda d: depth(d) <= yamlstrict.MAX_DEPTH))  # the reader's limit
-def test_safe_dump_reads_back_as_the_same_data(parser_class: Any, data: Any) -> None:
-    text = yaml.safe_dump(data)
-    original = yamlstrict._Parser
-    yamlstrict._Parser = parser_class
-    try:
-        assert same(read(text.encode("utf-8")), data), text
-    finally:
-        yamlstrict._Parser = original
-
-
-@pytest.mark.parametrize("parser_class", PARSERS)
-@given(data=plain_data.filter(lambda d: depth(d) <= yamlstrict.MAX_DEPTH))
-def test_safe_dump_in_flow_style_reads_back_too(parser_class: Any, data: Any) -> None:
-    text = yaml.safe_dump(data, default_flow_style=True)
+def test_safe_dump_reads_back_as_the_same_data(
+    parser_class: Any, flow_style: bool, data: Any
+) -> None:
+    text = yaml.safe_dump(data, default_flow_style=flow_style)
     original = yamlstrict._Parser
     yamlstrict._Parser = parser_class
     try:
