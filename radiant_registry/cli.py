@@ -42,13 +42,25 @@ def _mapped_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
+def _check_utf8(arg: str) -> None:
+    """Python passes bytes that are not UTF-8 on as lone surrogates, which no database
+    driver can send: refuse them here, as the usage error they are."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise UsageError(f"argument {shown!r} is not valid UTF-8") from None
+
+
 class _Group(TyperGroup):
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+    def make_context(self, info_name: Any, args: list[str], *rest: Any, **kwargs: Any) -> Any:
         # Each invocation starts with plain output, also when several run in one process.
         render.set_format("table")
         render.set_log(None)
         with _mapped_errors():
-            return super().make_context(*args, **kwargs)
+            for arg in args:
+                _check_utf8(arg)
+            return super().make_context(info_name, args, *rest, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         with _mapped_errors():
@@ -404,7 +416,7 @@ def show(
 def providers_command(
     output: FormatOption = Format.table, database_url: DatabaseUrlOption = None
 ) -> None:
-    """Each provider with its auth type, API base and number of active models.
+    """Each provider with its auth type, API base, number of active models and state.
 
     Example: registry providers --format json
     """
@@ -416,9 +428,9 @@ def providers_command(
     if output is Format.json:
         render.write_json(rows)
     else:
-        render.rows_table(
-            rows, ["id", "display_name", "auth_type", "api_base", "models"], "no providers"
-        )
+        table = [{**row, "state": "retired" if row["retired"] else "active"} for row in rows]
+        columns = ["id", "display_name", "auth_type", "api_base", "models", "state"]
+        render.rows_table(table, columns, "no providers")
 
 
 @app.command()
@@ -630,7 +642,12 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
         if current is None:
             migrations.schema_state(conn)  # refuses tables that carry no version (exit 78)
     head = migrations.head_revision()
-    status = "at head" if current == head else f"head is {head}: run `registry db upgrade`"
+    if current == head:
+        status = "at head"
+    elif current is not None and not migrations.is_known(current):
+        status = f"unknown to this version, whose head is {head}: upgrade radiant-registry"
+    else:
+        status = f"head is {head}: run `registry db upgrade`"
     typer.echo(f"{current or 'base (empty)'} ({status})")
 
 

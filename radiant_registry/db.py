@@ -8,6 +8,7 @@ their first line with the password scrubbed before they become a `RegistryError`
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,8 +111,15 @@ def sqlite_path(db: DatabaseUrl) -> Path | None:
     return Path(db.url.database)
 
 
+_IGNORED = logging.NullHandler()  # one instance: adding it again is then a no-op
+
+
 def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
     """An engine whose every connection has connect, statement and lock timeouts."""
+    # psycopg logs errors it ignores while cleaning up after a failed statement; the error
+    # itself reaches the user, translated. Without a handler, Python would print the log
+    # line raw on stderr, in the middle of a JSON log.
+    logging.getLogger("psycopg").addHandler(_IGNORED)
     if db.is_sqlite:
         engine = create_engine(
             db.url,
@@ -183,7 +191,8 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
         raise
     except sa_exc.DBAPIError as exc:
         raise _translate(db, exc) from None
-    except json.JSONDecodeError as exc:  # from a JSON column read back (SQLite stores text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # From a JSON column read back: SQLite stores it as text, which a hand edit can break.
         raise DatabaseFailure(f"a JSON column in {db.display} is not valid JSON ({exc})") from None
     except sa_exc.SQLAlchemyError as exc:
         raise DatabaseFailure(scrub(db, f"database error: {type(exc).__name__}")) from None

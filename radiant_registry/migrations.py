@@ -86,7 +86,8 @@ def _refuse_unversioned_tables(connection: Connection) -> None:
         )
 
 
-def _is_known(revision: str) -> bool:
+def is_known(revision: str) -> bool:
+    """Whether this version's migrations have `revision` (a newer tool's may not)."""
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
@@ -103,7 +104,7 @@ def schema_state(connection: Connection) -> State:
         _refuse_unversioned_tables(connection)
         return "empty"
     head = SCHEMA_HEAD
-    if revision != head and not _is_known(revision):
+    if revision != head and not is_known(revision):
         raise ConfigError(
             f"the database schema is at revision {revision}, which this version of "
             f"radiant-registry does not know (its head is {head}): was it migrated by a "

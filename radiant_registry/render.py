@@ -190,14 +190,13 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     if show_state:
         table.add_column("state")
     for r in records:
-        mark = "*" if r["override"] else ""
         row = [
             r["provider"],
             r["id"],
             f"{r['context_window']:,}",
             f"{r['max_output_tokens']:,}",
-            price(r["pricing"]["input_per_1m"]) + mark,
-            price(r["pricing"]["output_per_1m"]) + mark,
+            _effective_price(r, "input_per_1m"),
+            _effective_price(r, "output_per_1m"),
             r["category"],
             "yes" if r["is_novel"] else "",
             ", ".join(r["capabilities"]),
@@ -210,6 +209,13 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     overridden = sum(1 for r in records if r["override"])
     note = f" (* = admin price override, {overridden})" if overridden else ""
     console.print(f"{len(records)} models{note}")
+
+
+def _effective_price(record: dict[str, Any], name: str) -> str:
+    """The price a request pays, marked * where an override sets it. An override may set
+    one price only: the other is still the list price."""
+    override = record["override"] or {}
+    return price(record["pricing"][name]) + ("*" if override.get(name) is not None else "")
 
 
 CSV_COLUMNS = (

@@ -58,13 +58,23 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
     return state
 
 
-def _decode(text: str, provider_id: str, model_id: str, name: str) -> Any:
+def _decode(text: str, provider_id: str, model_id: str, name: str) -> list[Any]:
+    """A JSON column's list. SQLite keeps JSON as text: a hand edit can break it."""
+    where = f"model {provider_id}/{model_id}: {name}"
     try:
-        return json.loads(text)
-    except ValueError as exc:  # SQLite keeps JSON as text: a hand edit can break it
-        raise DatabaseFailure(
-            f"model {provider_id}/{model_id}: {name} is not valid JSON ({exc})"
-        ) from None
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DatabaseFailure(f"{where} is not valid JSON ({exc})") from None
+    shaped = isinstance(value, list) and (
+        name != "price_tiers"
+        or all(isinstance(tier, dict) and tier.keys() >= _TIER_KEYS for tier in value)
+    )
+    if not shaped:
+        raise DatabaseFailure(f"{where} does not hold what a sync writes there: {text[:80]}")
+    return value
+
+
+_TIER_KEYS = {"above_tokens", "input_per_1m", "output_per_1m"}
 
 
 def read_file_keys(conn: Connection) -> dict[str, str | None]:

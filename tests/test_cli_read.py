@@ -206,7 +206,8 @@ def test_list_json_shows_the_override_and_effective_price(synced):
     table = synced("list", "--provider", "xai")
     assert table.exit_code == 0
     line = next(row for row in table.stdout.splitlines() if " grok-3 " in row)
-    assert "2.50*" in line and "15.00*" in line
+    assert "2.50*" in line  # the overridden input price is marked, the list output price not
+    assert " 15.00 " in f"{line} " and "15.00*" not in line
     assert "(* = admin price override, 1)" in table.stdout
 
 
@@ -336,7 +337,18 @@ def test_providers_lists_16_with_auth_type_api_base_and_model_count(synced):
     table = synced("providers")
     assert table.exit_code == 0
     xai_line = next(line for line in table.stdout.splitlines() if line.startswith("xai "))
-    assert xai_line.split() == ["xai", "xAI", "(Grok)", "api_key", "https://api.x.ai/v1", "10"]
+    assert xai_line.split() == [
+        "xai", "xAI", "(Grok)", "api_key", "https://api.x.ai/v1", "10", "active"
+    ]
+
+
+def test_providers_table_shows_a_provider_retired_by_prune(synced):
+    provider_path(synced.data_dir, "deepseek").unlink()
+    assert synced.sync("--prune", "--force").exit_code == 0
+    table = synced("providers")
+    assert table.exit_code == 0
+    line = next(line for line in table.stdout.splitlines() if line.startswith("deepseek "))
+    assert line.split()[-2:] == ["0", "retired"]
 
 
 def test_providers_count_only_enabled_models(synced):

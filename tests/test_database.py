@@ -351,7 +351,9 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
         assert result.exit_code == 78, (argv, result.output)
         assert "Can't locate revision identified by 'ffff0000'" in result.stderr
     current = registry("db", "current", "--database-url", database_url)
-    assert current.stdout == f"ffff0000 (head is {HEAD}: run `registry db upgrade`)\n"
+    assert current.stdout == (
+        f"ffff0000 (unknown to this version, whose head is {HEAD}: upgrade radiant-registry)\n"
+    )
 
 
 def test_db_upgrade_to_an_unknown_revision_exits_78(database_url):

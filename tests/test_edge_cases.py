@@ -127,3 +127,24 @@ def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, da
     assert rows("models") == before["models"]
     failed = rows("sync_runs")[len(before["sync_runs"]):]
     assert len(failed) == 2 and all("failed" in run for run in failed)
+
+    # JSON that is not what a sync writes there, or too deep to read, is refused the same way.
+    for column, value in (("capabilities", "null"), ("price_tiers", "[1]"),
+                          ("price_tiers", "[{}]"), ("aliases", "[" * 100_000)):
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (value,))
+        result = cli("diff", "--full", data=True)
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"UPDATE models SET {column} = '[]' WHERE model_id = 'grok-3'")
+        assert result.exit_code == 74, (value, result.output)
+        assert f"model xai/grok-3: {column} " in result.stderr
+
+
+def test_an_argument_that_is_not_utf8_is_a_usage_error(cli):
+    """Python hands such bytes over as lone surrogates, which no database driver can send."""
+    assert cli.sync().exit_code == 0
+    for args in (("show", "gro\udcffk"), ("list", "--provider", "x\udcffai"),
+                 ("disable", "gro\udcffk", "--reason", "r")):
+        result = cli(*args)
+        assert result.exit_code == 64, (args, result.output)
+        assert "is not valid UTF-8" in result.stderr

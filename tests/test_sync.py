@@ -7,6 +7,7 @@ all) and edits a copy of them the way a person would: by changing the YAML text.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -503,6 +504,33 @@ def test_a_failure_midway_leaves_the_database_exactly_as_it_was(cli):
     assert models["xai/grok-3"]["list_pricing"]["input_per_1m"] == 3.5
     assert models["xai/grok-2"]["pricing"]["input_per_1m"] == 1.5
     assert models["xai/grok-2-mini"]["enabled"] is False
+
+
+def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
+    """When a statement fails inside psycopg's pipeline (an executemany), psycopg may log a
+    second error it ignores while it cleans up ("error ignored terminating <Pipeline>"):
+    it must not reach stderr as a bare line in the middle of the JSON log. (Whether psycopg
+    logs it depends on timing, so the test logs it as psycopg does.)"""
+    import radiant_registry.apply
+
+    # As in a real run, no handler on the root logger (pytest installs one to capture logs).
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    update = radiant_registry.apply._update
+
+    def failing_update(*args: Any) -> None:
+        logging.getLogger("psycopg").warning("error ignored terminating %s", "<Pipeline>")
+        update(*args)
+
+    monkeypatch.setattr(radiant_registry.apply, "_update", failing_update)
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    install_failure(cli.database_url, "grok-3")
+
+    result = cli("sync", "--yes", "--log-format", "json", data=True)
+    assert result.exit_code == 74, result.output
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert records[-1]["level"] == "error"
+    assert "injected failure" in records[-1]["message"]
 
 
 def test_a_failure_in_the_bulk_insert_of_new_models_is_a_failed_run(cli):
