@@ -252,8 +252,8 @@ def diff(
 ) -> None:
     """Show what a sync would change in the database, field by field.
 
-    Models and providers missing from the files are listed as retires; a sync applies those
-    only with --prune.
+    Models and providers missing from the files are listed as retires.
+    A sync applies those only with --prune.
 
     Example: registry diff --provider xai --format json --exit-code
     """
