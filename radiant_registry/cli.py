@@ -606,7 +606,13 @@ def db_upgrade(
 
 @db_app.command("downgrade")
 def db_downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision; 'base' drops every table.")],
+    revision: Annotated[
+        str,
+        typer.Argument(
+            help="Target revision; 'base' drops every table. A relative one goes after --: "
+            "registry db downgrade --yes -- -1"
+        ),
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:

@@ -410,3 +410,15 @@ def test_db_downgrade_without_a_terminal_needs_yes(database_url, data_dir):
     assert "pass --yes to downgrade" in result.stderr
     current = registry("db", "current", "--database-url", database_url)
     assert current.stdout == f"{HEAD} (at head)\n"
+
+
+def test_db_downgrade_to_a_relative_revision_as_its_help_says(database_url, data_dir):
+    synced_database(database_url, data_dir)
+    result = registry("db", "downgrade", "--yes", "--database-url", database_url, "--", "-1")
+    assert result.exit_code == 0, result.output
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrations.alembic_config())
+    previous = scripts.get_revision(HEAD).down_revision or "base (empty)"
+    current = registry("db", "current", "--database-url", database_url)
+    assert current.stdout == f"{previous} (head is {HEAD}: run `registry db upgrade`)\n"
