@@ -9,9 +9,16 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from radiant_registry.errors import NotFound
+from radiant_registry.errors import DatabaseFailure, NotFound
 from radiant_registry.suggest import did_you_mean
-from radiant_registry.tables import models, price_overrides, providers, sync_runs
+from radiant_registry.tables import (
+    json_columns,
+    json_shape_problem,
+    models,
+    price_overrides,
+    providers,
+    sync_runs,
+)
 
 SORT_FIELDS = {
     "provider": lambda r: (r["provider"], r["id"]),
@@ -34,8 +41,15 @@ class ModelFilter:
     sort: str = "provider"
 
 
+_JSON_FIELDS = sorted(json_columns(models))
+
+
 def _record(row: Any) -> dict[str, Any]:
     """A model as the YAML names it, plus provider, state, list, override and effective prices."""
+    for name in _JSON_FIELDS:
+        problem = json_shape_problem(name, getattr(row, name))
+        if problem:
+            raise DatabaseFailure(f"model {row.provider_id}/{row.model_id}: {problem}")
     list_pricing = {
         "input_per_1m": row.input_per_1m,
         "output_per_1m": row.output_per_1m,
@@ -116,7 +130,9 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
         query = query.where(models.c.is_novel == flt.novel)
     if not flt.include_all:
         query = query.where(models.c.enabled.is_(True), models.c.retired_at.is_(None))
-    records = [_record(row) for row in conn.execute(query)]
+    # Every row fetched before any is checked: a bad one leaves no open cursor behind (on
+    # SQLite, a read lock held as long as the error is).
+    records = [_record(row) for row in conn.execute(query).all()]
     if flt.capability:
         records = [r for r in records if flt.capability in r["capabilities"]]
     return sorted(records, key=SORT_FIELDS[flt.sort])

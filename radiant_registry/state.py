@@ -10,7 +10,13 @@ from sqlalchemy import Connection, Text, cast, func, select
 
 from radiant_registry.errors import DatabaseFailure
 from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
-from radiant_registry.tables import json_columns, models, price_overrides, providers
+from radiant_registry.tables import (
+    json_columns,
+    json_shape_problem,
+    models,
+    price_overrides,
+    providers,
+)
 
 # JSON columns are read as text and decoded here, each distinct list of strings once: the
 # same few lists of capabilities and modalities recur across thousands of rows.
@@ -60,21 +66,15 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
 
 def _decode(text: str, provider_id: str, model_id: str, name: str) -> list[Any]:
     """A JSON column's list. SQLite keeps JSON as text: a hand edit can break it."""
-    where = f"model {provider_id}/{model_id}: {name}"
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise DatabaseFailure(f"{where} is not valid JSON ({exc})") from None
-    shaped = isinstance(value, list) and (
-        name != "price_tiers"
-        or all(isinstance(tier, dict) and tier.keys() >= _TIER_KEYS for tier in value)
-    )
-    if not shaped:
-        raise DatabaseFailure(f"{where} does not hold what a sync writes there: {text[:80]}")
+        problem: str | None = f"{name} is not valid JSON ({exc})"
+    else:
+        problem = json_shape_problem(name, value)
+    if problem:
+        raise DatabaseFailure(f"model {provider_id}/{model_id}: {problem}")
     return value
-
-
-_TIER_KEYS = {"above_tokens", "input_per_1m", "output_per_1m"}
 
 
 def read_file_keys(conn: Connection) -> dict[str, str | None]:

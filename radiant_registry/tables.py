@@ -81,6 +81,22 @@ def json_columns(table: Table) -> frozenset[str]:
     """Names of the table's JSON columns (JSONB on PostgreSQL, text on SQLite)."""
     return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
 
+
+_TIER_KEYS = {"above_tokens", "input_per_1m", "output_per_1m"}
+
+
+def json_shape_problem(name: str, value: Any) -> str | None:
+    """What is wrong with a model's JSON column value, or None: each holds a list, and the
+    price tiers' items are mappings with their three keys. Only a hand edit breaks that
+    (SQLite stores JSON as text), but reading it back must not crash on one."""
+    if not isinstance(value, list):
+        return f"{name} holds {str(value)[:40]!r}, not a list"
+    if name == "price_tiers" and not all(
+        isinstance(tier, dict) and tier.keys() >= _TIER_KEYS for tier in value
+    ):
+        return f"price_tiers holds {str(value)[:40]!r}, not a list of tiers"
+    return None
+
 providers = Table(
     "providers",
     metadata,
