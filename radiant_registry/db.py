@@ -7,7 +7,6 @@ their first line with the password scrubbed before they become a `RegistryError`
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -191,9 +190,6 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
         raise
     except sa_exc.DBAPIError as exc:
         raise _translate(db, exc) from None
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        # From a JSON column read back: SQLite stores it as text, which a hand edit can break.
-        raise DatabaseFailure(f"a JSON column in {db.display} is not valid JSON ({exc})") from None
     except sa_exc.SQLAlchemyError as exc:
         raise DatabaseFailure(scrub(db, f"database error: {type(exc).__name__}")) from None
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, Select, func, select
 
 from radiant_registry.errors import DatabaseFailure, NotFound
 from radiant_registry.suggest import did_you_mean
@@ -120,6 +120,16 @@ def _model_query() -> Any:
     ).outerjoin(o, (o.c.provider_id == models.c.provider_id) & (o.c.model_id == models.c.model_id))
 
 
+def _model_rows(conn: Connection, query: Select[Any]) -> Sequence[Row[Any]]:
+    """Every row, fetched before any is checked: a bad one leaves no open cursor behind (on
+    SQLite, a read lock held as long as the error is)."""
+    try:
+        return conn.execute(query).all()
+    except (ValueError, RecursionError) as exc:
+        # SQLAlchemy decoding a JSON column that SQLite stores as text, broken by a hand edit.
+        raise DatabaseFailure(f"a model's JSON column is not valid JSON ({exc})") from None
+
+
 def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
     query = _model_query()
     if flt.providers:
@@ -130,9 +140,7 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
         query = query.where(models.c.is_novel == flt.novel)
     if not flt.include_all:
         query = query.where(models.c.enabled.is_(True), models.c.retired_at.is_(None))
-    # Every row fetched before any is checked: a bad one leaves no open cursor behind (on
-    # SQLite, a read lock held as long as the error is).
-    records = [_record(row) for row in conn.execute(query).all()]
+    records = [_record(row) for row in _model_rows(conn, query)]
     if flt.capability:
         records = [r for r in records if flt.capability in r["capabilities"]]
     return sorted(records, key=SORT_FIELDS[flt.sort])
@@ -161,9 +169,12 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
 
 
 def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:
-    row = conn.execute(
-        _model_query().where(models.c.provider_id == key[0], models.c.model_id == key[1])
-    ).one()
+    rows = _model_rows(
+        conn, _model_query().where(models.c.provider_id == key[0], models.c.model_id == key[1])
+    )
+    if not rows:  # deleted since it was found
+        raise NotFound(f"no model {key[0]}/{key[1]} in the database")
+    row = rows[0]
     record = _record(row)
     record["switched_by"] = row.switched_by
     record["switched_at"] = row.switched_at
