@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from radiant_registry.db import write_begin
+from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.queries import find_model
 from radiant_registry.schema import Price
@@ -109,7 +109,7 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
         )
         .order_by(price_overrides.c.provider_id, price_overrides.c.model_id)
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return [dict(row._mapping) for row in fetch_all(conn, query)]
 
 
 def set_enabled(

@@ -42,25 +42,13 @@ def _mapped_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
-def _check_utf8(arg: str) -> None:
-    """Python passes bytes that are not UTF-8 on as lone surrogates, which no database
-    driver can send: refuse them here, as the usage error they are."""
-    try:
-        arg.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        raise UsageError(f"argument {shown!r} is not valid UTF-8") from None
-
-
 class _Group(TyperGroup):
-    def make_context(self, info_name: Any, args: list[str], *rest: Any, **kwargs: Any) -> Any:
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
         # Each invocation starts with plain output, also when several run in one process.
         render.set_format("table")
         render.set_log(None)
         with _mapped_errors():
-            for arg in args:
-                _check_utf8(arg)
-            return super().make_context(info_name, args, *rest, **kwargs)
+            return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         with _mapped_errors():
@@ -610,7 +598,7 @@ def db_downgrade(
         str,
         typer.Argument(
             help="Target revision; 'base' drops every table. A relative one goes after --: "
-            "registry db downgrade --yes -- -1"
+            "registry db downgrade -- -1"
         ),
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -650,7 +638,7 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
     head = migrations.head_revision()
     if current == head:
         status = "at head"
-    elif current is not None and not migrations.is_known(current):
+    elif current and not migrations.is_known(current):
         status = f"unknown to this version, whose head is {head}: upgrade radiant-registry"
     else:
         status = f"head is {head}: run `registry db upgrade`"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
@@ -26,6 +26,7 @@ from radiant_registry.errors import (
     DatabaseUnavailable,
     LockTimeout,
     RegistryError,
+    UsageError,
 )
 
 URL_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL")
@@ -72,6 +73,10 @@ def resolve_url(option: str | None = None) -> DatabaseUrl:
 
 def parse_url(text: str, source: str) -> DatabaseUrl:
     """Accept URLs as people write them: postgres://, postgresql://, sqlite:///path."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, passed on as lone surrogates
+        raise ConfigError(f"the database URL from {source} is not valid UTF-8") from None
     scheme, sep, rest = text.strip().partition("://")
     if not sep:
         raise ConfigError(f"the database URL from {source} is not a URL (expected scheme://...)")
@@ -190,6 +195,10 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
         raise
     except sa_exc.DBAPIError as exc:
         raise _translate(db, exc) from None
+    except UnicodeEncodeError:
+        # Python hands an argument's bytes that are not UTF-8 on as lone surrogates, which
+        # no driver can send.
+        raise UsageError("an argument for the database is not valid UTF-8") from None
     except sa_exc.SQLAlchemyError as exc:
         raise DatabaseFailure(scrub(db, f"database error: {type(exc).__name__}")) from None
 
@@ -214,6 +223,24 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     ):
         return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
     return DatabaseFailure(f"database error on {db.display}: {detail}")
+
+
+def fetch_all(conn: Connection, query: Executable) -> Sequence[Row[Any]]:
+    """Every row, fetched before any is used: an error leaves no cursor open (on SQLite,
+    a read lock held as long as the error is).
+
+    SQLite stores dates, decimals and JSON as text, which a hand edit can break: a value its
+    column's type cannot read back is a database error (exit 74), not a traceback.
+    """
+    try:
+        return conn.execute(query).all()
+    except UnicodeEncodeError:
+        raise  # a parameter the driver cannot send: translated_errors says so
+    except (ValueError, ArithmeticError, RecursionError) as exc:
+        raise DatabaseFailure(
+            f"the database holds a value its column cannot hold (edited by hand?): "
+            f"{type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
 
 
 def is_lock_refused(orig: BaseException) -> bool:

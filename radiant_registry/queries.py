@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy import Connection, func, select
 
+from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure, NotFound
 from radiant_registry.suggest import did_you_mean
 from radiant_registry.tables import (
@@ -120,16 +121,6 @@ def _model_query() -> Any:
     ).outerjoin(o, (o.c.provider_id == models.c.provider_id) & (o.c.model_id == models.c.model_id))
 
 
-def _model_rows(conn: Connection, query: Select[Any]) -> Sequence[Row[Any]]:
-    """Every row, fetched before any is checked: a bad one leaves no open cursor behind (on
-    SQLite, a read lock held as long as the error is)."""
-    try:
-        return conn.execute(query).all()
-    except (ValueError, RecursionError) as exc:
-        # SQLAlchemy decoding a JSON column that SQLite stores as text, broken by a hand edit.
-        raise DatabaseFailure(f"a model's JSON column is not valid JSON ({exc})") from None
-
-
 def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
     query = _model_query()
     if flt.providers:
@@ -140,7 +131,7 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
         query = query.where(models.c.is_novel == flt.novel)
     if not flt.include_all:
         query = query.where(models.c.enabled.is_(True), models.c.retired_at.is_(None))
-    records = [_record(row) for row in _model_rows(conn, query)]
+    records = [_record(row) for row in fetch_all(conn, query)]
     if flt.capability:
         records = [r for r in records if flt.capability in r["capabilities"]]
     return sorted(records, key=SORT_FIELDS[flt.sort])
@@ -169,7 +160,7 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
 
 
 def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:
-    rows = _model_rows(
+    rows = fetch_all(
         conn, _model_query().where(models.c.provider_id == key[0], models.c.model_id == key[1])
     )
     if not rows:  # deleted since it was found
@@ -203,10 +194,10 @@ def list_providers(conn: Connection) -> list[dict[str, Any]]:
             "models": row.model_count,
             "retired": row.retired_at is not None,
         }
-        for row in conn.execute(query)
+        for row in fetch_all(conn, query)
     ]
 
 
 def sync_history(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
     query = select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return [dict(row._mapping) for row in fetch_all(conn, query)]

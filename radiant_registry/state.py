@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, select
 
+from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure
 from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
 from radiant_registry.tables import (
@@ -40,13 +41,13 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         p_query = p_query.where(providers.c.id.in_(scope))
         m_query = m_query.where(models.c.provider_id.in_(scope))
         o_query = o_query.where(price_overrides.c.provider_id.in_(scope))
-    for row in conn.execute(p_query).mappings():
-        state.providers[row["id"]] = {n: row[n] for n in PROVIDER_FIELDS}
-        if row["retired_at"] is not None:
-            state.retired_providers.add(row["id"])
+    for row in fetch_all(conn, p_query):
+        state.providers[row.id] = {n: row._mapping[n] for n in PROVIDER_FIELDS}
+        if row.retired_at is not None:
+            state.retired_providers.add(row.id)
     decoded: dict[str, Any] = {}  # text -> list of strings, shared: nothing mutates it
     json_at = [i for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
-    for provider_id, model_id, retired_at, *values in conn.execute(m_query).all():
+    for provider_id, model_id, retired_at, *values in fetch_all(conn, m_query):
         for i in json_at:
             text = values[i]
             if text is not None:

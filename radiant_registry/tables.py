@@ -82,20 +82,30 @@ def json_columns(table: Table) -> frozenset[str]:
     return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
 
 
-_TIER_KEYS = {"above_tokens", "input_per_1m", "output_per_1m"}
-
-
 def json_shape_problem(name: str, value: Any) -> str | None:
-    """What is wrong with a model's JSON column value, or None: each holds a list, and the
-    price tiers' items are mappings with their three keys. Only a hand edit breaks that
-    (SQLite stores JSON as text), but reading it back must not crash on one."""
-    if not isinstance(value, list):
-        return f"{name} holds {str(value)[:40]!r}, not a list"
-    if name == "price_tiers" and not all(
-        isinstance(tier, dict) and tier.keys() >= _TIER_KEYS for tier in value
-    ):
-        return f"price_tiers holds {str(value)[:40]!r}, not a list of tiers"
-    return None
+    """What is wrong with a model's JSON column value, or None if it is what a sync writes:
+    a list of strings, or for price tiers a list of {above_tokens: int, input_per_1m:
+    price text, output_per_1m: price text or null}. Only a hand edit breaks that (SQLite
+    stores JSON as text), but reading it back must not crash on one."""
+    if name != "price_tiers":
+        ok = isinstance(value, list) and all(type(item) is str for item in value)
+        return None if ok else f"{name} holds {str(value)[:40]!r}, not a list of strings"
+    ok = isinstance(value, list) and all(
+        isinstance(tier, dict)
+        and type(tier.get("above_tokens")) is int
+        and _is_price_text(tier.get("input_per_1m"))
+        and (tier.get("output_per_1m") is None or _is_price_text(tier["output_per_1m"]))
+        for tier in value
+    )
+    return None if ok else f"price_tiers holds {str(value)[:40]!r}, not a list of tiers"
+
+
+def _is_price_text(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and Decimal(value).is_finite()
+    except ArithmeticError:  # decimal.InvalidOperation: not a number
+        return False
+
 
 providers = Table(
     "providers",

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from conftest import replace_once
 
@@ -120,7 +124,7 @@ def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, da
     for args in (("sync", "--yes", "--full"), ("diff", "--full"), ("list",), ("show", "grok-3")):
         result = cli(*args, data=args[0] in ("sync", "diff"))
         assert result.exit_code == 74, (args, result.output)
-        assert "is not valid JSON (Expecting value" in result.stderr, (args, result.stderr)
+        assert "Expecting value" in result.stderr, (args, result.stderr)  # json's own words
     assert "model xai/grok-3: capabilities is not valid JSON" in cli("sync", "--yes", "--full",
                                                                     data=True).stderr
     assert rows("providers") == before["providers"]
@@ -129,8 +133,10 @@ def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, da
     assert len(failed) == 2 and all("failed" in run for run in failed)
 
     # JSON that is not what a sync writes there, or too deep to read, is refused the same way.
-    for column, value in (("capabilities", "null"), ("price_tiers", "[1]"),
-                          ("price_tiers", "[{}]"), ("aliases", "[" * 100_000)):
+    bad_tier = '[{"above_tokens": 1000, "input_per_1m": "abc", "output_per_1m": null}]'
+    for column, value in (("capabilities", "null"), ("capabilities", '[1, "a"]'),
+                          ("price_tiers", "[1]"), ("price_tiers", "[{}]"),
+                          ("price_tiers", bad_tier), ("aliases", "[" * 100_000)):
         with sqlite3.connect(path) as conn:
             conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (value,))
         results = [cli(*args, data=args[0] == "diff") for args in
@@ -140,15 +146,59 @@ def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, da
         for result in results:
             assert result.exit_code == 74, (value, result.output)
             assert f"model xai/grok-3: {column} " in result.stderr or (
-                "is not valid JSON" in result.stderr  # too deep: read by SQLAlchemy's own decoder
+                # list and show: too deep for SQLAlchemy's own decoder, as it fetches
+                "the database holds a value its column cannot hold" in result.stderr
             ), result.stderr
 
 
-def test_an_argument_that_is_not_utf8_is_a_usage_error(cli):
-    """Python hands such bytes over as lone surrogates, which no database driver can send."""
+def test_a_value_for_the_database_that_is_not_utf8_is_refused(cli, monkeypatch, tmp_path):
+    """Python hands such bytes over as lone surrogates, which no database driver can send.
+    Paths are another matter: a data folder whose name is not UTF-8 still works."""
     assert cli.sync().exit_code == 0
     for args in (("show", "gro\udcffk"), ("list", "--provider", "x\udcffai"),
                  ("disable", "gro\udcffk", "--reason", "r")):
         result = cli(*args)
         assert result.exit_code == 64, (args, result.output)
-        assert "is not valid UTF-8" in result.stderr
+        assert "an argument for the database is not valid UTF-8" in result.stderr
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/lat\udce9.db")
+    result = cli("list", db=False)
+    assert result.exit_code == 78, result.output
+    assert "the database URL from $DATABASE_URL is not valid UTF-8" in result.stderr
+
+
+def test_a_data_folder_whose_name_is_not_utf8_works(data_dir, tmp_path):
+    """A POSIX path is bytes: the folder is read, and its name printed escaped."""
+    odd = tmp_path / "lat\udce9"
+    shutil.copytree(data_dir, odd)
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    registry = Path(sys.executable).parent / "registry"
+    for argv in (["validate"], ["sync", "--yes", "--database-url", url],
+                 ["diff", "--exit-code", "--database-url", url]):
+        done = subprocess.run([registry, *argv, "--data-dir", odd], capture_output=True,
+                              stdin=subprocess.DEVNULL, timeout=120)
+        assert done.returncode == 0, (argv, done.stderr)
+
+
+def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_dir):
+    """SQLite keeps dates and decimals as text too."""
+    import sqlite3
+
+    from conftest import Cli
+
+    path = tmp_path / "registry.db"
+    cli = Cli(f"sqlite:///{path}", data_dir)
+    assert cli.sync().exit_code == 0
+    assert cli("price", "set", "grok-3", "--input", "2", "--reason", "r").exit_code == 0
+    for column, value, valid in (("release_date", "yesterday", None),
+                                 ("input_per_1m", "abc", "3.00")):
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (value,))
+        for args in (("diff", "--full"), ("list",), ("show", "xai/grok-3"), ("price", "list")):
+            if column == "release_date" and args[0] == "price":
+                continue  # price list reads no dates
+            result = cli(*args, data=args[0] == "diff")
+            assert result.exit_code == 74, (column, args, result.output)
+            assert "the database holds a value its column cannot hold" in result.stderr
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (valid,))
