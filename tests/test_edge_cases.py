@@ -202,3 +202,8 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
             assert "the database holds a value its column cannot hold" in result.stderr
         with sqlite3.connect(path) as conn:
             conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (valid,))
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE sync_runs SET providers = '[oops'")
+    result = cli("history")
+    assert result.exit_code == 74, result.output
+    assert "the database holds a value its column cannot hold" in result.stderr
