@@ -216,6 +216,11 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     if db.is_sqlite and getattr(orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
         # Not an OperationalError, but the file cannot be opened as a database all the same.
         return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
+    if db.is_sqlite and "Could not decode to UTF-8" in detail:
+        # sqlite3 reading back bytes stored by hand where text belongs: the data, not the file.
+        return DatabaseFailure(
+            f"the database holds a value its column cannot hold (edited by hand?): {detail}"
+        )
     unreachable = sqlstate is None or sqlstate.startswith(("08", "28", "3D")) or db.is_sqlite
     if unreachable and (
         exc.connection_invalidated

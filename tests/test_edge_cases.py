@@ -202,7 +202,14 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
             assert "the database holds a value its column cannot hold" in result.stderr
         with sqlite3.connect(path) as conn:
             conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (valid,))
+    with sqlite3.connect(path) as conn:  # bytes where text belongs: read back by sqlite3
+        conn.execute("UPDATE models SET capabilities = X'ff' WHERE model_id = 'grok-3'")
+    for args in (("diff", "--full"), ("list",)):
+        result = cli(*args, data=args[0] == "diff")
+        assert result.exit_code == 74, (args, result.output)
+        assert "the database holds a value its column cannot hold" in result.stderr
     with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE models SET capabilities = '[]' WHERE model_id = 'grok-3'")
         conn.execute("UPDATE sync_runs SET providers = '[oops'")
     result = cli("history")
     assert result.exit_code == 74, result.output
