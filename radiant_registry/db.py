@@ -33,6 +33,7 @@ URL_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL")
 DEFAULT_URL = "sqlite:///registry.db"
 CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_S = 300
+UNREADABLE = "the database holds a value its column cannot hold (edited by hand?)"
 
 
 @dataclass(frozen=True)
@@ -218,9 +219,7 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
         return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
     if db.is_sqlite and "Could not decode to UTF-8" in detail:
         # sqlite3 reading back bytes stored by hand where text belongs: the data, not the file.
-        return DatabaseFailure(
-            f"the database holds a value its column cannot hold (edited by hand?): {detail}"
-        )
+        return DatabaseFailure(f"{UNREADABLE}: {detail}")
     unreachable = sqlstate is None or sqlstate.startswith(("08", "28", "3D")) or db.is_sqlite
     if unreachable and (
         exc.connection_invalidated
@@ -242,10 +241,7 @@ def fetch_all(conn: Connection, query: Executable) -> Sequence[Row[Any]]:
     except UnicodeEncodeError:
         raise  # a parameter the driver cannot send: translated_errors says so
     except (ValueError, ArithmeticError, RecursionError) as exc:
-        raise DatabaseFailure(
-            f"the database holds a value its column cannot hold (edited by hand?): "
-            f"{type(exc).__name__}: {str(exc)[:200]}"
-        ) from None
+        raise DatabaseFailure(f"{UNREADABLE}: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
 def is_lock_refused(orig: BaseException) -> bool:
