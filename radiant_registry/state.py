@@ -46,16 +46,16 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         if row.retired_at is not None:
             state.retired_providers.add(row.id)
     decoded: dict[str, Any] = {}  # text -> list of strings, shared: nothing mutates it
-    json_at = [i for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
+    json_at = [(i, n) for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
     for provider_id, model_id, retired_at, *values in fetch_all(conn, m_query):
-        for i in json_at:
+        for i, name in json_at:
             text = values[i]
             if text is not None:
                 value = decoded.get(text)
                 if value is None:
-                    value = _decode(text, provider_id, model_id, MODEL_FIELDS[i])
-                    if all(type(item) is str for item in value):
-                        decoded[text] = value  # price tiers (dicts) are decoded per row
+                    value = _decode(text, provider_id, model_id, name)
+                    if name != "price_tiers":  # tiers (dicts) are decoded per row
+                        decoded[text] = value
                 values[i] = value
         key = (provider_id, model_id)
         state.models[key] = normalize_model(dict(zip(MODEL_FIELDS, values, strict=True)))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import replace_once
+from conftest import Cli, replace_once
 
 from radiant_registry.db import parse_url
 
@@ -103,10 +104,6 @@ def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
 
 def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, data_dir):
     """SQLite keeps JSON as text, so a hand edit can break it (PostgreSQL's jsonb cannot)."""
-    import sqlite3
-
-    from conftest import Cli
-
     path = tmp_path / "registry.db"
     cli = Cli(f"sqlite:///{path}", data_dir)
     assert cli.sync().exit_code == 0
@@ -182,10 +179,6 @@ def test_a_data_folder_whose_name_is_not_utf8_works(data_dir, tmp_path):
 
 def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_dir):
     """SQLite keeps dates and decimals as text too."""
-    import sqlite3
-
-    from conftest import Cli
-
     path = tmp_path / "registry.db"
     cli = Cli(f"sqlite:///{path}", data_dir)
     assert cli.sync().exit_code == 0
