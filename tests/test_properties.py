@@ -7,7 +7,6 @@ test's database is taken down to `base` and a sync builds it up again.
 
 from __future__ import annotations
 
-import json
 import random
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cli
+from conftest import all_expected, listed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine
@@ -182,51 +181,6 @@ def write_registry(folder: Path, registry: dict[str, dict[str, Any]], rnd: rando
 # --- what the files say, as the database should show it --------------------------------------
 
 
-def num(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def expected_record(pid: str, model: dict[str, Any]) -> dict[str, Any]:
-    """The `list --format json --all` record of a model just synced from `model`."""
-    pricing = model["pricing"]
-    modalities = model.get("modalities", {"input": ["text"], "output": ["text"]})
-    list_pricing = {
-        "input_per_1m": num(pricing["input_per_1m"]),
-        "output_per_1m": num(pricing["output_per_1m"]),
-        "cache_read_per_1m": num(pricing.get("cache_read_per_1m")),
-        "cache_write_per_1m": num(pricing.get("cache_write_per_1m")),
-        "tiers": [
-            {"above_tokens": t["above_tokens"], "input_per_1m": num(t["input_per_1m"]),
-             "output_per_1m": num(t.get("output_per_1m"))}
-            for t in pricing.get("tiers", [])
-        ],
-    }
-    iso = {name: None if model.get(name) is None else model[name].isoformat()
-           for name in ("release_date", "deprecation_date", "verified_at")}
-    return {
-        "provider": pid,
-        "id": model["id"],
-        "display_name": model["display_name"],
-        "model_type": model.get("model_type", "chat"),
-        "category": model.get("category", "general"),
-        "context_window": model["context_window"],
-        "max_output_tokens": model["max_output_tokens"],
-        "modalities": {name: sorted(modalities[name]) for name in ("input", "output")},
-        "capabilities": sorted(model.get("capabilities", [])),
-        "is_novel": model.get("is_novel", False),
-        "status": model.get("status", "active"),
-        **iso,
-        "aliases": sorted(model.get("aliases", [])),
-        "source_url": model.get("source_url"),
-        "enabled": True,
-        "switch_reason": None,
-        "retired": False,
-        "list_pricing": list_pricing,
-        "override": None,
-        "pricing": list_pricing,
-    }
-
-
 def create_fields(model: dict[str, Any]) -> frozenset[str]:
     """The fields a create lists: every one with a value."""
     pricing = model["pricing"]
@@ -275,23 +229,6 @@ def fresh_example(engine: Engine) -> Iterator[tuple[Connection, Path]]:
 def run_sync(conn: Connection, folder: Path, **options: Any) -> Plan:
     registry = load_registry(folder)
     return sync(conn, registry, SyncOptions(**options), EventLog(quiet=True)).plan
-
-
-def listed(url: str, folder: Path) -> dict[str, dict[str, Any]]:
-    result = Cli(url, folder)("list", "--format", "json", "--all")
-    assert result.exit_code == 0, result.output
-    records = json.loads(result.stdout)
-    for record in records:
-        del record["created_at"], record["updated_at"]
-    return {f"{r['provider']}/{r['id']}": r for r in records}
-
-
-def all_expected(registry: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {
-        f"{pid}/{model['id']}": expected_record(pid, model)
-        for pid, content in registry.items()
-        for model in content["models"]
-    }
 
 
 def size(registry: dict[str, dict[str, Any]]) -> int:
