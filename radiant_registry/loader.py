@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import itertools
 import multiprocessing
 import os
+import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -172,11 +175,11 @@ def _check_all(
             yield check_file(path, raw, key, capabilities)
             on_file(path)
         return
-    # fork: the workers start with every module already imported, in milliseconds. Their
-    # collector is off, whatever the caller's: what they build (parsed files, schema
-    # objects, rows) holds no cycles, and they end with the load.
+    # fork: the workers start with every module already imported, in milliseconds.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    ) as pool:
         checked = pool.map(
             check_file,
             [p for p, _, _ in files], [r for _, r, _ in files], [k for _, _, k in files],
@@ -186,6 +189,24 @@ def _check_all(
         for (path, _, _), result in zip(files, checked, strict=True):
             yield result
             on_file(path)
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a worker process: no collector, and no life after its parent's.
+
+    The collector is off, whatever the caller's: what a worker builds (parsed files, schema
+    objects, rows) holds no cycles, and it ends with the load. A worker waits for work on
+    a pipe whose write end it holds too, so it would wait forever once `registry` is
+    killed (a cron `timeout`, kill -9): on Linux, the kernel ends it with its parent.
+    """
+    gc.disable()
+    with suppress(OSError, AttributeError):  # no prctl: not Linux
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0 and os.getppid() != parent:
+            os._exit(1)  # the parent died before the request took effect
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +239,49 @@ def test_quiet_sync_prints_nothing_on_success(database_url, data_dir):
     assert failed.returncode == 78
     assert failed.stdout == ""
     assert "no registry data in" in failed.stderr
+
+
+# --- a killed run ---------------------------------------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            # "pid (comm) state ppid ...": comm may hold spaces, so read after its ")"
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    with suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_killed_run_leaves_no_worker_processes_behind(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import generate
+
+    generate.generate(tmp_path / "big", models=15_000, files=30)  # read by worker processes
+    argv = [str(REGISTRY), "validate", "--data-dir", str(tmp_path / "big")]
+    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    workers: set[int] = set()
+    while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
+        workers = _children(run.pid)
+        time.sleep(0.01)
+    run.kill()  # kill -9: no handler of ours runs
+    run.wait()
+    assert len(workers) >= 2, "the run ended before its workers could be seen"
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:  # do not leave them to the next test
+        os.kill(pid, 9)
+    assert survivors == []
