@@ -33,7 +33,9 @@ def resolve_data_dir(option: Path | None = None) -> DataDir:
         chosen = DataDir(option, "--data-dir")
     elif os.environ.get(DATA_DIR_ENV):
         chosen = DataDir(Path(os.environ[DATA_DIR_ENV]), f"${DATA_DIR_ENV}")
-    elif Path("registry_data", "providers").is_dir():
+    elif Path("registry_data").is_dir():
+        # Even an incomplete one (a pull half done, a file moved): falling back to the
+        # bundled copy would sync older data over the database without a word.
         chosen = DataDir(Path("registry_data"), "current directory")
     else:
         chosen = DataDir(bundled_path("registry_data"), "bundled with radiant-registry")

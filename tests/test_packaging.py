@@ -115,6 +115,14 @@ def test_a_data_dir_without_providers_exits_78(tmp_path):
         result.stderr)
 
 
+def test_an_incomplete_registry_data_folder_exits_78_instead_of_using_the_bundled_copy(tmp_path):
+    (tmp_path / "registry_data").mkdir()  # here, not yet (or no longer) complete
+    result = validate()
+    assert result.exit_code == 78
+    assert "no registry data in registry_data (current directory)" in result.stderr
+    assert "bundled" not in result.stderr
+
+
 def command_paths() -> list[tuple[str, ...]]:
     """Every command a user can run, e.g. ('price', 'set'); groups lead to their commands."""
     paths: list[tuple[str, ...]] = []
