@@ -101,6 +101,12 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         url = make_url(f"{scheme}://{rest}")
     except Exception:
         raise ConfigError(f"the database URL from {source} cannot be parsed") from None
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        # An in-memory database would be synced and thrown away, reporting success: in
+        # cron, a `sqlite:///$DB` with $DB unset would do that forever.
+        raise ConfigError(
+            f"the SQLite URL from {source} names no file: use sqlite:///path/to/registry.db"
+        )
     if username is not None:
         url = url.set(username=username, password=password)
     if "password" in url.query:  # libpq accepts ?password=; keep it where it is hidden

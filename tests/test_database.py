@@ -234,6 +234,9 @@ def test_a_file_that_is_not_a_sqlite_database_exits_69_and_is_left_alone(tmp_pat
     (f"mysql://u:{SECRET}@db.internal/registry", "unsupported database 'mysql'"),
     (f"mysql+pymysql://u:{quote(SECRET, safe='')}@db.internal/registry", "unsupported database"),
     (f"u:{SECRET}@db.internal/registry", "is not a URL"),
+    ("sqlite://", "names no file"),
+    ("sqlite:///", "names no file"),  # sqlite:///$DB with $DB unset
+    ("sqlite:///:memory:", "names no file"),
 ])
 def test_bad_or_unsupported_url_exits_78_without_the_password(tmp_path, data_dir, url, message):
     for argv in commands(data_dir):
