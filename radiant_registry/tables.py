@@ -40,6 +40,9 @@ metadata = MetaData(
 )
 
 
+_NUMERIC_LIMIT = Decimal(10) ** 10  # Numeric(20, 10): 10 digits before the point
+
+
 class ExactDecimal(TypeDecorator[Decimal]):
     """Numeric(20, 10) on PostgreSQL; on SQLite, text, because SQLite would store a float."""
 
@@ -59,7 +62,12 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(value)
+        price = value if isinstance(value, Decimal) else Decimal(value)
+        # Only a hand edit stores these (PostgreSQL's numeric takes NaN; SQLite, any text):
+        # a price must be a number the column can hold. ValueError: `db.fetch_all` says so.
+        if not price.is_finite() or abs(price) >= _NUMERIC_LIMIT:
+            raise ValueError(f"{str(value)[:40]!r} is not a price")
+        return price
 
 
 class Timestamp(TypeDecorator[datetime]):

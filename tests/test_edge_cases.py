@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Cli, replace_once
+import pytest
+from conftest import Cli, create_postgres_database, drop_postgres_database, replace_once
+from sqlalchemy import text
 
-from radiant_registry.db import parse_url
+from radiant_registry.db import make_engine, parse_url, resolve_url
 
 
 def test_json_log_of_a_sync_with_an_invalid_file(cli):
@@ -207,3 +209,45 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
     result = cli("history")
     assert result.exit_code == 74, result.output
     assert "the database holds a value its column cannot hold" in result.stderr
+
+
+@pytest.mark.parametrize("price", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999"])
+def test_a_price_edited_into_a_non_number_is_a_database_error(tmp_path, data_dir, price):
+    """SQLite keeps prices as text; a hand edit must not print NaN, nor crash a sort."""
+    path = tmp_path / "registry.db"
+    cli = Cli(f"sqlite:///{path}", data_dir)
+    assert cli.sync().exit_code == 0
+    assert cli("price", "set", "grok-2", "--input", "2", "--reason", "r").exit_code == 0
+    for table in ("models", "price_overrides"):
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"UPDATE {table} SET input_per_1m = ? WHERE model_id = 'grok-2'", (price,))
+        for args in (("list", "--format", "json"), ("list", "--sort", "input_price"),
+                     ("show", "xai/grok-2"), ("price", "list"), ("diff", "--full")):
+            if (table, args[0]) == ("price_overrides", "diff"):
+                continue  # a plan reads which models have an override, not its prices
+            result = cli(*args, data=args[0] == "diff")
+            assert result.exit_code == 74, (table, args, result.output)
+            assert "the database holds a value its column cannot hold" in result.stderr
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"UPDATE {table} SET input_per_1m = '2' WHERE model_id = 'grok-2'")
+    assert cli("list", "--format", "json").exit_code == 0
+
+
+@pytest.mark.postgres
+def test_a_nan_price_stored_in_postgresql_is_a_database_error(postgres_admin, data_dir):
+    """PostgreSQL's numeric takes NaN, which no price is."""
+    url = create_postgres_database(postgres_admin)
+    try:
+        cli = Cli(url, data_dir)
+        assert cli.sync().exit_code == 0
+        engine = make_engine(resolve_url(url))
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE models SET output_per_1m = 'NaN' WHERE model_id = 'o1'"))
+        engine.dispose()
+        for args in (("list", "--format", "json"), ("list", "--sort", "output_price"),
+                     ("show", "openai/o1")):
+            result = cli(*args)
+            assert result.exit_code == 74, (args, result.output)
+            assert "'NaN' is not a price" in result.stderr
+    finally:
+        drop_postgres_database(postgres_admin, url)
