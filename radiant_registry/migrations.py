@@ -70,6 +70,8 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 
 def downgrade(connection: Connection, revision: str) -> None:
+    if current_revision(connection) is None:
+        _refuse_unversioned_tables(connection)  # nothing of ours to take down
     from alembic import command
 
     with _alembic_errors():
