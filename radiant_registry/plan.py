@@ -128,7 +128,8 @@ class CurrentState:
     models: dict[ModelKey, Row] = field(default_factory=dict)
     retired_providers: set[str] = field(default_factory=set)
     retired_models: set[ModelKey] = field(default_factory=set)
-    overridden: set[ModelKey] = field(default_factory=set)
+    # The list prices an admin override masks, by model: input_per_1m, output_per_1m or both.
+    overridden: dict[ModelKey, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,8 @@ def compute_plan(
             unchanged += 1
             continue
         note = None
-        if key in current.overridden and any(name in fields for name in LIST_PRICE_FIELDS):
+        masked = current.overridden.get(key, frozenset())
+        if any(name in fields for name in masked):
             note = "list price changes, but an admin price override still masks it"
         changes.append(Change("update", "model", model_key(key), fields, new, note))
     for key in sorted(set(current.models) - set(desired_models) - current.retired_models):

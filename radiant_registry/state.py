@@ -10,7 +10,13 @@ from sqlalchemy import Connection, Text, cast, func, select
 
 from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure
-from radiant_registry.plan import MODEL_FIELDS, PROVIDER_FIELDS, CurrentState, normalize_model
+from radiant_registry.plan import (
+    LIST_PRICE_FIELDS,
+    MODEL_FIELDS,
+    PROVIDER_FIELDS,
+    CurrentState,
+    normalize_model,
+)
 from radiant_registry.tables import (
     json_columns,
     json_shape_problem,
@@ -36,7 +42,11 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         models.c.retired_at,
         *(cast(models.c[n], Text) if n in _JSON_FIELDS else models.c[n] for n in MODEL_FIELDS),
     )
-    o_query = select(price_overrides.c.provider_id, price_overrides.c.model_id)
+    o_query = select(
+        price_overrides.c.provider_id,
+        price_overrides.c.model_id,
+        *(price_overrides.c[n].is_not(None).label(n) for n in LIST_PRICE_FIELDS),
+    )
     if scope is not None:
         p_query = p_query.where(providers.c.id.in_(scope))
         m_query = m_query.where(models.c.provider_id.in_(scope))
@@ -61,7 +71,9 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         state.models[key] = normalize_model(dict(zip(MODEL_FIELDS, values, strict=True)))
         if retired_at is not None:
             state.retired_models.add(key)
-    state.overridden = {(pid, mid) for pid, mid in conn.execute(o_query)}
+    for pid, mid, *set_ in fetch_all(conn, o_query):
+        masked = frozenset(n for n, is_set in zip(LIST_PRICE_FIELDS, set_, strict=True) if is_set)
+        state.overridden[(pid, mid)] = masked
     return state
 
 

@@ -326,7 +326,7 @@ def test_list_price_change_on_an_overridden_model_carries_a_note():
                                       "output_per_1m": Decimal("16")}),
     ])
     current = synced(before)
-    current.overridden = {("xai", "grok-3")}
+    current.overridden = {("xai", "grok-3"): frozenset({"input_per_1m", "output_per_1m"})}
     plan = compute_plan(*desired(after), current)
     notes = {c.key: c.note for c in plan.changes}
     assert notes == {
@@ -341,9 +341,25 @@ def test_no_note_when_an_overridden_model_changes_something_else():
     before = provider_file("xai", [model_data("grok-3")])
     after = provider_file("xai", [model_data("grok-3", display_name="Grok 3")])
     current = synced(before)
-    current.overridden = {("xai", "grok-3")}
+    current.overridden = {("xai", "grok-3"): frozenset({"input_per_1m", "output_per_1m"})}
     plan = compute_plan(*desired(after), current)
     assert [(c.key, c.note) for c in plan.changes] == [("xai/grok-3", None)]
+
+
+def test_the_note_names_only_a_change_of_an_overridden_price():
+    """An override of the output price does not mask a new input price."""
+    before = provider_file("xai", [model_data("grok-3")])
+    after = provider_file("xai", [
+        model_data("grok-3", pricing={"input_per_1m": Decimal("3.50"),
+                                      "output_per_1m": Decimal("15")}),
+    ])
+    current = synced(before)
+    current.overridden = {("xai", "grok-3"): frozenset({"output_per_1m"})}
+    assert [c.note for c in compute_plan(*desired(after), current).changes] == [None]
+    current.overridden = {("xai", "grok-3"): frozenset({"input_per_1m"})}
+    assert [c.note for c in compute_plan(*desired(after), current).changes] == [
+        "list price changes, but an admin price override still masks it"
+    ]
 
 
 # --- prune guard ---------------------------------------------------------------------------
@@ -431,7 +447,7 @@ def test_plan_as_dict_has_the_documented_json_shape_with_prices_as_numbers():
                                       "output_per_1m": Decimal("0")}),
     ])
     current = synced(before)
-    current.overridden = {("xai", "grok-3")}
+    current.overridden = {("xai", "grok-3"): frozenset({"input_per_1m"})}
     as_json = json.loads(json.dumps(compute_plan(*desired(after), current).as_dict()))
     assert as_json == {
         "changes": [
