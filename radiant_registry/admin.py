@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,12 +21,26 @@ from radiant_registry.tables import models, price_overrides
 _price = TypeAdapter(Price)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_REASON = 1000  # a sentence or two; list, show and history print it
+
+
+def checked_text(value: str, option: str, limit: int) -> str:
+    """An admin's free text, held to what the files allow in names: it is printed in tables
+    and logs, where a control character could rewrite the terminal."""
+    if not value.strip():
+        raise UsageError(f"{option} must not be empty")
+    if _CONTROL.search(value):
+        raise UsageError(f"{option}: control characters (line breaks, escapes) are not allowed")
+    if len(value) > limit:
+        raise UsageError(f"{option}: at most {limit} characters")
+    return value
+
+
 def who(by: str | None) -> str:
     """--by, else the operating-system user."""
-    if by:
-        if len(by) > 200:  # the who columns hold 200 characters
-            raise UsageError("--by: at most 200 characters")
-        return by
+    if by is not None:
+        return checked_text(by, "--by", 200)  # the who columns hold 200 characters
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -56,6 +71,7 @@ def set_price(
         raise UsageError("give --input, --output or both")
     if not reason.strip():
         raise UsageError("--reason must say why the price is overridden")
+    reason = checked_text(reason, "--reason", MAX_REASON)
     with write_begin(conn):
         provider_id, model_id = find_model(conn, model)
         row = {
@@ -115,6 +131,8 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
 def set_enabled(
     conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None
 ) -> tuple[str, str]:
+    if reason is not None or not enabled:  # disabling always says why
+        reason = checked_text(reason or "", "--reason", MAX_REASON)
     with write_begin(conn):
         key = find_model(conn, model)
         values: dict[str, Any] = {

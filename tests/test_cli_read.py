@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import model_block, provider_path
+from conftest import dump_tables, model_block, provider_path
 from typer.testing import CliRunner
 
 from radiant_registry import render
@@ -486,7 +486,32 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     assert "did you mean" in unknown.stderr
     missing = synced("disable", "xai/grok-2")
     assert missing.exit_code == 64
+    blank = synced("disable", "xai/grok-2", "--reason", "")
+    assert blank.exit_code == 64
+    assert "--reason must not be empty" in blank.stderr
     assert len(list_json(synced)) == ALL_MODELS
+
+
+@pytest.mark.parametrize("argv", [
+    ("price", "set", "xai/grok-3", "--input", "1"),
+    ("disable", "xai/grok-3"),
+    ("enable", "xai/grok-3"),
+])
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--reason", "evil\x1b[2J\x1b[31mRED", "control characters"),
+    ("--reason", "two\nlines", "control characters"),
+    ("--by", "x\x1b[0m", "control characters"),
+    ("--reason", "r" * 1001, "at most 1000 characters"),
+    ("--by", "b" * 201, "at most 200 characters"),
+])
+def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option, value, message):
+    """Reasons and names are printed in tables and logs, like the files' names."""
+    before = dump_tables(synced.database_url)
+    reason = () if option == "--reason" else ("--reason", "fine")
+    result = synced(*argv, option, value, *reason)
+    assert result.exit_code == 64, result.output
+    assert f"{option}: {message}" in result.stderr
+    assert dump_tables(synced.database_url) == before
 
 
 # --- no database, no schema ---------------------------------------------------------------------
