@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -17,6 +17,7 @@ from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.queries import find_model
 from radiant_registry.schema import Price
 from radiant_registry.tables import models, price_overrides
+from radiant_registry.yamlscalars import resolve_plain
 
 _price = TypeAdapter(Price)
 
@@ -48,11 +49,11 @@ def who(by: str | None) -> str:
 
 
 def parse_price(text: str, option: str) -> Decimal:
-    """A price from the command line, held to the same rules as the files."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise UsageError(f"{option}: {text!r} is not a number") from None
+    """A price from the command line, written and checked as in the files: typed by their
+    grammar (Python's Decimal would also take 1_000, non-ASCII digits and NaN)."""
+    value = resolve_plain(text.strip())
+    if type(value) not in (int, Decimal):
+        raise UsageError(f"{option}: {text!r} is not a number")
     try:
         return _price.validate_python(value)
     except ValidationError as exc:

@@ -67,6 +67,8 @@ def _check_price(value: Decimal) -> Decimal:
             {"value": str(value), "minimum": str(MIN_PRICE)},
         )
     exponent = value.as_tuple().exponent
+    if value.is_zero():
+        return value.copy_abs()  # -0 is 0: no price prints as -0.00
     if isinstance(exponent, int) and exponent < -PRICE_PLACES:
         raise PydanticCustomError(
             "price", "price {value} has more than {places} decimal places",

@@ -424,8 +424,12 @@ BAD_PRICES = [
     ("-1", "must not be negative"),
     ("abc", "'abc' is not a number"),
     ("1e-9", "per-token price"),
-    ("NaN", "finite"),
+    ("NaN", "'NaN' is not a number"),
+    (".nan", "finite"),
     ("", "is not a number"),
+    ("1_000", "is not a number"),  # Python's Decimal takes these; the files do not
+    ("\u0661\u0662", "is not a number"),  # Arabic-Indic digits
+    ("0x10", "is not a number"),
 ]
 
 
@@ -436,6 +440,14 @@ def test_price_set_refuses_bad_prices_with_usage_exit(synced):
             assert result.exit_code == 64, (value, result.output)
             assert f"{option}: " in result.stderr and message in result.stderr, value
     assert price_list(synced) == []
+
+
+def test_a_negative_zero_price_is_zero(synced):
+    result = synced("price", "set", "xai/grok-3", "--input", "-0.0", "--reason", "free")
+    assert result.exit_code == 0, result.output
+    [override] = price_list(synced)
+    assert json.dumps(override["input_per_1m"]) in ("0", "0.0")  # not -0.0
+    assert "-0" not in synced("show", "xai/grok-3").stdout
 
 
 def test_price_set_needs_a_price_and_a_reason(synced):

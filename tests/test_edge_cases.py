@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cli, create_postgres_database, drop_postgres_database, replace_once
+from conftest import (
+    Cli,
+    create_postgres_database,
+    drop_postgres_database,
+    model_block,
+    replace_once,
+)
 from sqlalchemy import text
 
 from radiant_registry.db import make_engine, parse_url, resolve_url
@@ -251,3 +257,14 @@ def test_a_nan_price_stored_in_postgresql_is_a_database_error(postgres_admin, da
             assert "'NaN' is not a price" in result.stderr
     finally:
         drop_postgres_database(postgres_admin, url)
+
+
+def test_a_negative_zero_price_in_a_file_is_synced_as_zero(cli):
+    path = cli.data_dir / "providers" / "xai.yaml"
+    block = model_block(path.read_text(), "grok-3")
+    replace_once(path, block, block.replace("input_per_1m: 3.00", "input_per_1m: -0.0"))
+    assert cli.sync().exit_code == 0
+    result = cli("show", "xai/grok-3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.dumps(json.loads(result.stdout)["list_pricing"]["input_per_1m"]) in ("0", "0.0")
+    assert cli("diff", data=True).exit_code == 0
