@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, text, update
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
-from radiant_registry.db import is_lock_refused, write_begin
+from radiant_registry.db import DatabaseUrl, is_lock_refused, scrub, write_begin
 from radiant_registry.errors import InvalidRegistry, LockTimeout, RegistryError
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
@@ -457,6 +457,7 @@ def _record_failure(
         message = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
     else:
         message = str(exc) or type(exc).__name__
+    message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown
     try:
         if conn.in_transaction():
             conn.rollback()

@@ -11,7 +11,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from conftest import Cli, dump_tables, model_block, provider_path, replace_once
+import pytest
+from conftest import (
+    Cli,
+    create_postgres_database,
+    drop_postgres_database,
+    dump_tables,
+    model_block,
+    provider_path,
+    replace_once,
+)
 from sqlalchemy import text
 
 from radiant_registry.db import make_engine, resolve_url
@@ -504,6 +513,31 @@ def test_a_failure_midway_leaves_the_database_exactly_as_it_was(cli):
     assert models["xai/grok-3"]["list_pricing"]["input_per_1m"] == 3.5
     assert models["xai/grok-2"]["pricing"]["input_per_1m"] == 1.5
     assert models["xai/grok-2-mini"]["enabled"] is False
+
+
+@pytest.mark.postgres
+def test_a_failed_run_records_its_error_without_the_password(postgres_admin, data_dir):
+    """The error stored in sync_runs is scrubbed like every error shown (here a trigger's
+    message that happens to hold the password; the server trusts any password)."""
+    secret = "s3cr3t-Pa55"
+    url = create_postgres_database(postgres_admin)
+    try:
+        cli = Cli(url.replace("postgres@", f"postgres:{secret}@"), data_dir)
+        ok(cli.sync())
+        edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+        execute(
+            url,
+            "CREATE FUNCTION leak() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN RAISE EXCEPTION 'failed with {secret} in it'; END $$",
+            "CREATE TRIGGER leak BEFORE UPDATE ON models FOR EACH ROW EXECUTE FUNCTION leak()",
+        )
+        result = cli.sync()
+        assert result.exit_code == 74, result.output
+        assert secret not in result.output
+        [failed, _] = history(cli)
+        assert (failed["outcome"], failed["error"]) == ("failed", "failed with *** in it")
+    finally:
+        drop_postgres_database(postgres_admin, url)
 
 
 def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
