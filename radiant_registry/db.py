@@ -141,19 +141,24 @@ def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
         )
         _use_explicit_sqlite_transactions(engine)
         return engine
-    options = (
+    timeouts = (
         f"-c statement_timeout={STATEMENT_TIMEOUT_S * 1000} "
         # lock_timeout=0 would mean "wait forever" to PostgreSQL: 1 ms is "do not wait".
         f"-c lock_timeout={max(1, int(lock_timeout_s * 1000))} "
         "-c idle_in_transaction_session_timeout=600000"
     )
+    # connect_args win over the URL's parameters, and libpq ignores $PGOPTIONS once
+    # `options` is given: keep the user's (a search_path, say) before ours, which are last
+    # so that --lock-timeout holds; set the rest only where the URL does not.
+    query = db.url.query
+    given = query.get("options") or os.environ.get("PGOPTIONS", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    connect_args: dict[str, Any] = {"options": f"{given} {timeouts}".strip()}
+    defaults = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "radiant-registry"}
+    connect_args.update({name: value for name, value in defaults.items() if name not in query})
     return create_engine(
         db.url,
-        connect_args={
-            "connect_timeout": CONNECT_TIMEOUT_S,
-            "options": options,
-            "application_name": "radiant-registry",
-        },
+        connect_args=connect_args,
         hide_parameters=True,  # statement parameters never appear in errors
         pool_pre_ping=False,
     )

@@ -93,6 +93,34 @@ def test_postgres_and_postgresql_schemes_use_psycopg_3(database_url, data_dir):
     assert listed.stdout.count('"provider":') == 31
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("how", ["url", "PGOPTIONS"])
+def test_the_users_connection_options_are_kept(database_url, data_dir, engine, monkeypatch, how):
+    """A search_path given in the URL or in $PGOPTIONS puts the tables in that schema; the
+    tool's own timeouts still apply."""
+    execute(engine, "CREATE SCHEMA reg")
+    url = database_url
+    if how == "url":
+        url += "?options=-csearch_path%3Dreg&application_name=nightly"
+    else:
+        monkeypatch.setenv("PGOPTIONS", "-c search_path=reg")
+    synced = registry("sync", "--yes", "--data-dir", str(data_dir), "--database-url", url)
+    assert synced.exit_code == 0, synced.output
+    with engine.connect() as conn:
+        schemas = conn.execute(text(
+            "SELECT DISTINCT table_schema FROM information_schema.tables "
+            "WHERE table_name IN ('models', 'alembic_version')"
+        )).scalars().all()
+    assert schemas == ["reg"]
+    listed = registry("list", "--format", "json", "--database-url", url)
+    assert listed.stdout.count('"provider":') == 31
+    with make_engine(resolve_url(url), lock_timeout_s=2).connect() as conn:
+        assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "2s"
+        name = conn.execute(text("SHOW application_name")).scalar_one()
+    assert name == ("nightly" if how == "url" else "radiant-registry")
+
+
 def test_database_url_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("REGISTRY_DATABASE_URL", "sqlite:///from_registry_env.db")
     monkeypatch.setenv("DATABASE_URL", "sqlite:///from_database_env.db")
