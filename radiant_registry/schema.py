@@ -243,4 +243,19 @@ def semantic_problems(
             if alias.lower() == folded:
                 message = f"alias {alias!r} repeats the model id"
                 problems.append(((*at, "aliases", alias_index), message))
+    # An alias names one model of the provider: not another model, not two models.
+    ids = {model.id.lower(): model.id for model in file.models}
+    alias_of: dict[str, str] = {}
+    for index, model in enumerate(file.models):
+        for alias_index, alias in enumerate(model.aliases):
+            folded_alias = alias.lower()
+            other = ids.get(folded_alias, model.id)
+            owner = alias_of.setdefault(folded_alias, model.id)
+            if other.lower() != model.id.lower():
+                message = f"alias {alias!r} is the id of another model ({other!r})"
+            elif owner != model.id:
+                message = f"alias {alias!r} is also an alias of {owner!r}"
+            else:
+                continue
+            problems.append((("models", index, "aliases", alias_index), message))
     return problems
