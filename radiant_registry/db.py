@@ -101,6 +101,13 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         url = make_url(f"{scheme}://{rest}")
     except Exception:
         raise ConfigError(f"the database URL from {source} cannot be parsed") from None
+    if url.get_backend_name() == "sqlite" and url.query:
+        # pysqlite takes none of them from a plain path (?mode=ro would be ignored, with a
+        # warning): refuse rather than open the file in another way than asked.
+        raise ConfigError(
+            f"the SQLite URL from {source} has parameters ({', '.join(url.query)}), "
+            "which are not supported: use sqlite:///path/to/registry.db"
+        )
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         # An in-memory database would be synced and thrown away, reporting success: in
         # cron, a `sqlite:///$DB` with $DB unset would do that forever.

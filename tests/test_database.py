@@ -265,6 +265,7 @@ def test_a_file_that_is_not_a_sqlite_database_exits_69_and_is_left_alone(tmp_pat
     ("sqlite://", "names no file"),
     ("sqlite:///", "names no file"),  # sqlite:///$DB with $DB unset
     ("sqlite:///:memory:", "names no file"),
+    ("sqlite:///registry.db?mode=ro", "has parameters (mode), which are not supported"),
 ])
 def test_bad_or_unsupported_url_exits_78_without_the_password(tmp_path, data_dir, url, message):
     for argv in commands(data_dir):
