@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from radiant_registry import yamlstrict
-from radiant_registry.errors import InvalidRegistry, Problem
+from radiant_registry.errors import InvalidRegistry, Problem, UsageError
 from radiant_registry.plan import desired_model, desired_provider
 from radiant_registry.schema import (
     Modalities,
@@ -120,10 +120,16 @@ def load_registry(
     vocabulary = hashlib.sha256(repr(sorted(capabilities.items())).encode()).hexdigest()
     registry = Registry(data_dir=data_dir, capabilities=capabilities)
     wanted = set(providers) if providers is not None else None
-    paths = [
-        path for path in _provider_paths(data_dir / PROVIDERS_DIR, problems)
-        if wanted is None or path.stem in wanted
-    ]
+    paths = _provider_paths(data_dir / PROVIDERS_DIR, problems)
+    if wanted is not None:
+        present = {path.stem for path in paths}
+        missing = sorted(wanted - present)
+        if missing:  # a mistyped --provider, not a file's fault
+            raise UsageError(
+                f"no provider file for {missing[0]!r} in {data_dir / PROVIDERS_DIR}"
+                f"{did_you_mean(missing[0], present)}"
+            )
+        paths = [path for path in paths if path.stem in wanted]
     done = 0
 
     def one_more(_path: Path) -> None:
@@ -149,12 +155,6 @@ def load_registry(
         problems.extend(file_problems)
         if loaded is not None:
             registry.files[loaded.provider_id] = loaded
-    if wanted is not None:
-        present = {p.stem for p in (data_dir / PROVIDERS_DIR).glob("*.yaml")}
-        for missing in sorted(wanted - present):
-            problems.append(
-                Problem(str(data_dir / PROVIDERS_DIR), 1, 1, f"no provider file for {missing!r}")
-            )
     if problems:
         raise InvalidRegistry(sorted(problems))
     return registry

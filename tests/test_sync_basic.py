@@ -31,3 +31,12 @@ def test_list_provider_xai_shows_the_ten_grok_models(cli):
     ids = sorted(record["id"] for record in json.loads(result.stdout))
     assert len(ids) == 10
     assert all(model_id.startswith("grok-") for model_id in ids)
+
+
+def test_an_unknown_provider_option_is_a_usage_error_with_a_hint(cli):
+    for argv in (("sync", "--yes"), ("diff",)):
+        result = cli(*argv, "--provider", "xai", "--provider", "xia", data=True)
+        assert result.exit_code == 64, result.output
+        assert "no provider file for 'xia'" in result.stderr
+        assert "did you mean 'xai'?" in result.stderr
+    assert cli("list").exit_code == 78  # nothing was written, not even the schema
