@@ -154,10 +154,12 @@ def sync(
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
             run_id = _record_run(conn, started, "success", counts, registry, scope, None)
+        pending = 0 if options.prune else plan.summary["retire"]
         log.event(
             "sync.summary",
-            _summary_text(counts, log.elapsed()),
+            _summary_text(counts, pending, log.elapsed()),
             **counts,
+            retire_pending=pending,
             duration_s=log.elapsed(),
             run_id=run_id,
         )
@@ -238,11 +240,14 @@ def _counts(plan: Plan, pruned: bool) -> dict[str, int]:
     }
 
 
-def _summary_text(counts: dict[str, int], seconds: float) -> str:
-    return (
+def _summary_text(counts: dict[str, int], pending: int, seconds: float) -> str:
+    text = (
         f"sync done: {counts['created']} created, {counts['updated']} updated, "
         f"{counts['retired']} retired, {counts['unchanged']} unchanged in {seconds:.2f}s"
     )
+    if pending:  # otherwise the counts would not add up to the rows in the files' scope
+        text += f"; {pending} retire{'s' if pending > 1 else ''} pending (--prune applies them)"
+    return text
 
 
 def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:

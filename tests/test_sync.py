@@ -631,7 +631,14 @@ def test_json_log_has_a_start_event_one_event_per_change_and_a_summary(cli):
         1, 1, 0, 46
     )
     assert summary["run_id"] == 2
+    assert summary["retire_pending"] == 0
     assert isinstance(summary["duration_s"], float) and 0 <= summary["duration_s"] < 60
+
+    remove_models(cli.data_dir, "xai", "grok-2")
+    result = cli.sync("--log-format", "json")
+    summary = json_log(result)[-1]
+    assert (summary["retired"], summary["retire_pending"]) == (0, 1)
+    assert summary["message"].endswith("; 1 retire pending (--prune applies them)")
 
 
 def test_json_log_of_a_failed_sync_ends_with_an_error_event(cli):
