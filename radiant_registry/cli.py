@@ -7,6 +7,7 @@ Database modules are imported inside the commands that need them, so that `--hel
 from __future__ import annotations
 
 import gc
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -652,6 +653,11 @@ def main() -> None:
     # tenth even at rare thresholds). The process is short-lived, so it runs without one;
     # the benchmark's peak-memory figures are measured so.
     gc.disable()
+    # A terminal or a cron mail set to an encoding without some character of a model's name
+    # gets a replacement character, not a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     try:
         app()
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -183,6 +184,21 @@ def test_a_data_folder_whose_name_is_not_utf8_works(data_dir, tmp_path):
         done = subprocess.run([registry, *argv, "--data-dir", odd], capture_output=True,
                               stdin=subprocess.DEVNULL, timeout=120)
         assert done.returncode == 0, (argv, done.stderr)
+
+
+def test_output_an_encoding_cannot_hold_is_replaced_not_a_traceback(data_dir, tmp_path):
+    """A terminal or cron mail in Latin-1, say, and a value it has no character for."""
+    path = data_dir / "providers" / "xai.yaml"
+    replace_once(path, "category: flagship  # 30.3", "category: \u65d7\u8230")
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    registry = Path(sys.executable).parent / "registry"
+    env = {"PATH": os.environ["PATH"], "PYTHONIOENCODING": "latin-1"}
+    for argv, code in ((["validate"], 65), (["sync", "--yes", "--database-url", url], 65)):
+        done = subprocess.run([registry, *argv, "--data-dir", data_dir], capture_output=True,
+                              stdin=subprocess.DEVNULL, env=env, timeout=120)
+        assert done.returncode == code, (argv, done.stderr)
+        assert b"got the string '??'" in done.stderr
+        assert b"Traceback" not in done.stderr
 
 
 def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_dir):
