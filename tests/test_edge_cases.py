@@ -196,9 +196,10 @@ def test_output_an_encoding_cannot_hold_is_replaced_not_a_traceback(data_dir, tm
     for argv, code in ((["validate"], 65), (["sync", "--yes", "--database-url", url], 65)):
         done = subprocess.run([registry, *argv, "--data-dir", data_dir], capture_output=True,
                               stdin=subprocess.DEVNULL, env=env, timeout=120)
-        assert done.returncode == code, (argv, done.stderr)
-        assert b"got the string '??'" in done.stderr
-        assert b"Traceback" not in done.stderr
+        output = done.stdout + done.stderr
+        assert done.returncode == code, (argv, output)
+        assert b"got the string '??'" in output
+        assert b"Traceback" not in output
 
 
 def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_dir):
