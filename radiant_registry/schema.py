@@ -67,14 +67,12 @@ def _check_price(value: Decimal) -> Decimal:
             {"value": str(value), "minimum": str(MIN_PRICE)},
         )
     exponent = value.as_tuple().exponent
-    if value.is_zero():
-        return value.copy_abs()  # -0 is 0: no price prints as -0.00
     if isinstance(exponent, int) and exponent < -PRICE_PLACES:
         raise PydanticCustomError(
             "price", "price {value} has more than {places} decimal places",
             {"value": str(value), "places": PRICE_PLACES},
         )
-    return value
+    return value.copy_abs() if value.is_zero() else value  # -0 is 0, never -0.00
 
 
 def _matches(pattern: re.Pattern[str], what: str) -> Any:
