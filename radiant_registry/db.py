@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -134,6 +135,13 @@ _IGNORED = logging.NullHandler()  # one instance: adding it again is then a no-o
 
 def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
     """An engine whose every connection has connect, statement and lock timeouts."""
+    try:
+        return _make_engine(db, lock_timeout_s)
+    except sa_exc.ArgumentError as exc:  # a URL parameter SQLAlchemy cannot take (?port=x)
+        raise ConfigError(scrub(db, f"the database URL is not usable: {exc}")) from None
+
+
+def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
     # psycopg logs errors it ignores while cleaning up after a failed statement; the error
     # itself reaches the user, translated. Without a handler, Python would print the log
     # line raw on stderr, in the middle of a JSON log.
@@ -222,12 +230,21 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
         raise DatabaseFailure(scrub(db, f"database error: {type(exc).__name__}")) from None
 
 
+# libpq's words for a connection parameter it does not know, or a value it cannot take.
+_BAD_CONNINFO = re.compile(
+    r'\binvalid (?:connection option "|\w+ value: "|integer value ")|\bbad value for \w+: '
+)
+
+
 def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     orig = exc.orig
     detail = scrub(
         db, str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     )
     sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is None and _BAD_CONNINFO.search(detail):
+        # libpq refusing a parameter of the URL: the URL is wrong, not the server down.
+        return ConfigError(f"the database URL is not usable: {detail}")
     if sqlstate == "57014":  # query_canceled: a statement timeout
         return LockTimeout(f"timed out on {db.display}: {detail}")
     if is_lock_refused(orig):

@@ -266,6 +266,11 @@ def test_a_file_that_is_not_a_sqlite_database_exits_69_and_is_left_alone(tmp_pat
     ("sqlite:///", "names no file"),  # sqlite:///$DB with $DB unset
     ("sqlite:///:memory:", "names no file"),
     ("sqlite:///registry.db?mode=ro", "has parameters (mode), which are not supported"),
+    # Parameters libpq, psycopg or SQLAlchemy refuse: the URL is wrong, not the server down.
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?foo=bar", 'invalid connection option "foo"'),
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?sslmode=bogus", "invalid sslmode value"),
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?connect_timeout=x", "bad value for"),
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?port=abc", "non-integer port"),
 ])
 def test_bad_or_unsupported_url_exits_78_without_the_password(tmp_path, data_dir, url, message):
     for argv in commands(data_dir):
