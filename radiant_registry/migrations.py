@@ -15,6 +15,7 @@ from sqlalchemy import Connection, inspect, text
 
 from radiant_registry.config import bundled_path
 from radiant_registry.errors import ConfigError, SchemaOutOfDate
+from radiant_registry.tables import metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -116,5 +117,12 @@ def schema_state(connection: Connection) -> State:
         raise SchemaOutOfDate(
             f"the database schema is at revision {revision}, this tool needs {head}: "
             "run `registry db upgrade`"
+        )
+    missing = sorted(set(metadata.tables) - set(inspect(connection).get_table_names()))
+    if missing:  # dropped by hand: every statement would fail on it
+        raise ConfigError(
+            f"the database schema is at revision {revision} but has no table "
+            f"{', '.join(missing)}: was it dropped by hand? Restore it from a backup (or drop "
+            "every registry table and alembic_version, and sync into the empty database)"
         )
     return "current"

@@ -357,6 +357,14 @@ def refused_everywhere(database_url: str, data_dir: Path, message: str) -> None:
         assert message in result.stderr, argv
 
 
+def test_a_table_dropped_by_hand_is_a_configuration_error(database_url, engine, data_dir):
+    synced_database(database_url, data_dir)
+    cascade = "" if database_url.startswith("sqlite") else " CASCADE"  # and the view
+    execute(engine, f"DROP TABLE price_overrides{cascade}")
+    refused_everywhere(database_url, data_dir,
+                       "is at revision 0001 but has no table price_overrides")
+
+
 def test_database_at_an_older_revision_is_refused_until_db_upgrade(database_url, data_dir,
                                                                    monkeypatch):
     synced_database(database_url, data_dir)
