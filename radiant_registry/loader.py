@@ -40,7 +40,7 @@ CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
 # Part of every file's content key. Bump it when a validation rule or the shape of the
 # desired rows changes, so that no sync skips a file checked by older rules.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 # Below this many bytes to check, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
@@ -124,11 +124,10 @@ def load_registry(
     if wanted is not None:
         present = {path.stem for path in paths}
         missing = sorted(wanted - present)
-        if missing:  # a mistyped --provider, not a file's fault
-            raise UsageError(
-                f"no provider file for {missing[0]!r} in {data_dir / PROVIDERS_DIR}"
-                f"{did_you_mean(missing[0], present)}"
-            )
+        if missing and not problems:  # a mistyped --provider, not a file's fault
+            names = ", ".join(repr(name) for name in missing)
+            hint = did_you_mean(missing[0], present) if len(missing) == 1 else ""
+            raise UsageError(f"no provider file for {names} in {data_dir / PROVIDERS_DIR}{hint}")
         paths = [path for path in paths if path.stem in wanted]
     done = 0
 
@@ -177,9 +176,10 @@ def _check_all(
         return
     # fork: the workers start with every module already imported, in milliseconds.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
-    ) as pool:
+    )
+    try:
         checked = pool.map(
             check_file,
             [p for p, _, _ in files], [r for _, r, _ in files], [k for _, _, k in files],
@@ -189,24 +189,33 @@ def _check_all(
         for (path, _, _), result in zip(files, checked, strict=True):
             yield result
             on_file(path)
-
-
-def _start_worker(parent: int) -> None:
-    """Set up a worker process: no collector, and no life after its parent's.
-
-    The collector is off, whatever the caller's: what a worker builds (parsed files, schema
-    objects, rows) holds no cycles, and it ends with the load. A worker waits for work on
-    a pipe whose write end it holds too, so it would wait forever once `registry` is
-    killed (a cron `timeout`, kill -9): on Linux, the kernel ends it with its parent.
-    """
-    gc.disable()
-    with suppress(OSError, AttributeError):  # no prctl: not Linux
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0 and os.getppid() != parent:
-            os._exit(1)  # the parent died before the request took effect
+    except BaseException:
+        # Ctrl-C, or an error: do not wait for the work queued (a `with` block would). The
+        # workers finish the file at hand and stop, or end with this process (Linux).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a worker process: no collector, no Ctrl-C, and no life after its parent's.
+
+    The collector is off, whatever the caller's: what a worker builds (parsed files, schema
+    objects, rows) holds no cycles, and it ends with the load. Ctrl-C reaches the whole
+    process group: it is the parent's to handle (a worker interrupted mid-write to its
+    result pipe could leave the parent waiting on it). A worker waits for work on a pipe
+    whose write end it holds too, so it would wait forever once `registry` is killed (a
+    cron `timeout`, kill -9): on Linux, the kernel ends it with its parent.
+    """
+    gc.disable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with suppress(OSError, AttributeError):  # no prctl: not Linux
+        asked = ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0
+        if asked and os.getppid() != parent:
+            os._exit(1)  # the parent died before the request took effect
 
 
 def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:

@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -261,27 +262,46 @@ def _alive(pid: int) -> bool:
     return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-def test_a_killed_run_leaves_no_worker_processes_behind(tmp_path):
+@pytest.fixture(scope="module")
+def big_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough to be read by worker processes (over PARALLEL_MIN_BYTES)."""
     sys.path.insert(0, str(REPO / "benchmarks"))
-    import generate
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    return generate.generate(tmp_path_factory.mktemp("big"), models=15_000, files=30).data_dir
 
-    generate.generate(tmp_path / "big", models=15_000, files=30)  # read by worker processes
-    argv = [str(REGISTRY), "validate", "--data-dir", str(tmp_path / "big")]
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: files are read in-process")
+@pytest.mark.parametrize("stop", ["kill -9", "Ctrl-C"])
+def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
+    """kill -9 (or a cron timeout's kill) runs no handler of ours; Ctrl-C reaches the whole
+    process group, workers included. Either way the run ends and its workers with it."""
+    argv = [str(REGISTRY), "validate", "--data-dir", str(big_registry)]
     run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+                           stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30
     workers: set[int] = set()
     while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
         workers = _children(run.pid)
         time.sleep(0.01)
-    run.kill()  # kill -9: no handler of ours runs
-    run.wait()
+    if stop == "kill -9":
+        run.kill()
+    else:
+        os.killpg(run.pid, signal.SIGINT)
+    try:
+        code = run.wait(timeout=20)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)  # a hung run must not outlive the test
     assert len(workers) >= 2, "the run ended before its workers could be seen"
+    assert code == (-signal.SIGKILL if stop == "kill -9" else 130)
     deadline = time.monotonic() + 10
     while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.05)
     survivors = [pid for pid in workers if _alive(pid)]
     for pid in survivors:  # do not leave them to the next test
-        os.kill(pid, 9)
+        os.kill(pid, signal.SIGKILL)
     assert survivors == []
