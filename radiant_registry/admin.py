@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,14 +14,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.queries import find_model
-from radiant_registry.schema import Price
+from radiant_registry.schema import CONTROL_CHARACTERS, Price
 from radiant_registry.tables import models, price_overrides
 from radiant_registry.yamlscalars import resolve_plain
 
 _price = TypeAdapter(Price)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_REASON = 1000  # a sentence or two; list, show and history print it
 
 
@@ -31,7 +29,7 @@ def checked_text(value: str, option: str, limit: int) -> str:
     and logs, where a control character could rewrite the terminal."""
     if not value.strip():
         raise UsageError(f"{option} must not be empty")
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise UsageError(f"{option}: control characters (line breaks, escapes) are not allowed")
     if len(value) > limit:
         raise UsageError(f"{option}: at most {limit} characters")
@@ -53,7 +51,7 @@ def parse_price(text: str, option: str) -> Decimal:
     grammar (Python's Decimal would also take 1_000, non-ASCII digits and NaN)."""
     value = resolve_plain(text.strip())
     if type(value) not in (int, Decimal):
-        raise UsageError(f"{option}: {text!r} is not a number")
+        raise UsageError(f"{option}: {text!r} is not a number (write it as in the files: 0.5, 12)")
     try:
         return _price.validate_python(value)
     except ValidationError as exc:
@@ -70,9 +68,8 @@ def set_price(
 ) -> dict[str, Any]:
     if input_per_1m is None and output_per_1m is None:
         raise UsageError("give --input, --output or both")
-    if not reason.strip():
-        raise UsageError("--reason must say why the price is overridden")
     reason = checked_text(reason, "--reason", MAX_REASON)
+    set_by = who(by)
     with write_begin(conn):
         provider_id, model_id = find_model(conn, model)
         row = {
@@ -81,7 +78,7 @@ def set_price(
             "input_per_1m": input_per_1m,
             "output_per_1m": output_per_1m,
             "reason": reason,
-            "set_by": who(by),
+            "set_by": set_by,
             "set_at": datetime.now(UTC),
         }
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -134,12 +131,13 @@ def set_enabled(
 ) -> tuple[str, str]:
     if reason is not None or not enabled:  # disabling always says why
         reason = checked_text(reason or "", "--reason", MAX_REASON)
+    switched_by = who(by)
     with write_begin(conn):
         key = find_model(conn, model)
         values: dict[str, Any] = {
             "enabled": enabled,
             "switch_reason": reason,
-            "switched_by": who(by),
+            "switched_by": switched_by,
             "switched_at": datetime.now(UTC),
         }
         conn.execute(

@@ -654,10 +654,9 @@ def main() -> None:
     # the benchmark's peak-memory figures are measured so.
     gc.disable()
     # A terminal or a cron mail set to an encoding without some character of a model's name
-    # gets a replacement character, not a traceback.
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="replace")
+    # gets an escape (\u65d7), not a traceback: as Python's stderr already does.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         app()
     finally:

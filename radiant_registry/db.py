@@ -125,9 +125,7 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
 
 
 def sqlite_path(db: DatabaseUrl) -> Path | None:
-    if not db.is_sqlite or not db.url.database or db.url.database == ":memory:":
-        return None
-    return Path(db.url.database)
+    return Path(db.url.database) if db.is_sqlite and db.url.database else None
 
 
 _IGNORED = logging.NullHandler()  # one instance: adding it again is then a no-op
@@ -169,8 +167,15 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
     given = query.get("options") or os.environ.get("PGOPTIONS", "")
     given = " ".join(given) if isinstance(given, tuple) else given
     connect_args: dict[str, Any] = {"options": f"{given} {timeouts}".strip()}
-    defaults = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "radiant-registry"}
-    connect_args.update({name: value for name, value in defaults.items() if name not in query})
+    defaults = {  # each with the libpq variable that would set it otherwise
+        "connect_timeout": (CONNECT_TIMEOUT_S, "PGCONNECT_TIMEOUT"),
+        "application_name": ("radiant-registry", "PGAPPNAME"),
+    }
+    connect_args.update({
+        name: value
+        for name, (value, variable) in defaults.items()
+        if name not in query and not os.environ.get(variable)
+    })
     return create_engine(
         db.url,
         connect_args=connect_args,

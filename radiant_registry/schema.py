@@ -99,12 +99,13 @@ def _unique(items: list[str]) -> list[str]:
 Price = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_price)]
 Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls, DEL: line breaks (NEL too) and terminal escapes (ESC, CSI).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _printable(value: str) -> str:
     # A name is printed in tables and logs: no terminal escapes or line breaks in it.
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise PydanticCustomError("printable", "control characters are not allowed")
     return value
 

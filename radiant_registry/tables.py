@@ -67,7 +67,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
         # a price must be a number the column can hold. ValueError: `db.fetch_all` says so.
         if not price.is_finite() or abs(price) >= _NUMERIC_LIMIT:
             raise ValueError(f"{str(value)[:40]!r} is not a price")
-        return price
+        return price.copy_abs() if price.is_zero() else price  # SQLite may hold a "-0.0"
 
 
 class Timestamp(TypeDecorator[datetime]):

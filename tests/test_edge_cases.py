@@ -66,11 +66,12 @@ def test_values_too_long_for_their_columns_are_refused_by_validate(cli):
     assert "invalid provider id" in result.stdout
 
 
-def test_control_characters_in_a_name_are_refused(cli):
+@pytest.mark.parametrize("escape", ["\\e[31m", "\\x9b31m", "\\N"])  # ESC, CSI, NEL
+def test_control_characters_in_a_name_are_refused(cli, escape):
     replace_once(
         cli.data_dir / "providers" / "xai.yaml",
         "display_name: Grok 3\n",
-        'display_name: "Grok \\e[31m3"\n',
+        f'display_name: "Grok {escape}3"\n',
     )
     result = cli("validate", data=True, db=False)
     assert result.exit_code == 65
@@ -198,7 +199,7 @@ def test_output_an_encoding_cannot_hold_is_replaced_not_a_traceback(data_dir, tm
                               stdin=subprocess.DEVNULL, env=env, timeout=120)
         output = done.stdout + done.stderr
         assert done.returncode == code, (argv, output)
-        assert b"got the string '??'" in output
+        assert b"got the string '\\u65d7\\u8230'" in output
         assert b"Traceback" not in output
 
 
@@ -285,3 +286,15 @@ def test_a_negative_zero_price_in_a_file_is_synced_as_zero(cli):
     assert result.exit_code == 0, result.output
     assert json.dumps(json.loads(result.stdout)["list_pricing"]["input_per_1m"]) in ("0", "0.0")
     assert cli("diff", data=True).exit_code == 0
+
+
+def test_a_negative_zero_already_stored_in_sqlite_reads_as_zero(tmp_path, data_dir):
+    """Written by an earlier version (or by hand): SQLite keeps the text "-0.0"."""
+    path = tmp_path / "registry.db"
+    cli = Cli(f"sqlite:///{path}", data_dir)
+    assert cli.sync().exit_code == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE models SET cache_read_per_1m = '-0.0' WHERE model_id = 'grok-3'")
+    result = cli("show", "xai/grok-3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.dumps(json.loads(result.stdout)["list_pricing"]["cache_read_per_1m"]) == "0.0"

@@ -366,6 +366,18 @@ def test_pruning_a_whole_provider_file_needs_force(cli):
 # --- admin-owned state -----------------------------------------------------------------------
 
 
+def test_an_override_of_one_price_notes_only_a_change_of_that_price(cli):
+    """Which prices an override sets is read from the database, not assumed."""
+    ok(cli.sync())
+    ok(cli("price", "set", "xai/grok-3", "--output", "12.00", "--reason", "r"))
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.25")  # not overridden
+    [change] = as_json(cli("diff", "--format", "json", data=True))["changes"]
+    assert (change["key"], "note" in change) == ("xai/grok-3", False)
+    ok(cli("price", "set", "xai/grok-3", "--input", "2.00", "--reason", "r"))  # now both
+    [change] = as_json(cli("diff", "--format", "json", data=True))["changes"]
+    assert change["note"] == NOTE
+
+
 def test_a_price_override_survives_a_sync_that_changes_the_list_price(cli):
     ok(cli.sync())
     ok(cli("price", "set", "xai/grok-3", "--input", "2.50", "--output", "12.00", "--reason", "r",
