@@ -21,9 +21,13 @@ SCHEMA_VERSION = 1
 PROVIDER_ID = re.compile(r"[a-z0-9_]{1,64}\Z")  # fits providers.id, String(64)
 # A model id is exactly what the provider's API expects: real ones carry / . : @
 MODEL_ID = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9._\-:/@~+]{1,200}\Z")
+# An https URL of at most 500 characters (providers.api_base), with {placeholders} such as
+# {region} where a deployment fills in its own part.
+_PLACEHOLDER = r"\{[a-z_]+\}"
 API_BASE = re.compile(
-    r"(?=.{1,500}\Z)https://[A-Za-z0-9.\-{}_]+(?::[0-9]+)?(?:/[A-Za-z0-9._~\-/{}]*)?\Z"
-)  # at most 500 characters: providers.api_base
+    rf"(?=.{{1,500}}\Z)https://(?:[A-Za-z0-9.\-_]|{_PLACEHOLDER})+(?::[0-9]+)?"
+    rf"(?:/(?:[A-Za-z0-9._~\-/]|{_PLACEHOLDER})*)?\Z"
+)
 
 MAX_PRICE = Decimal(100_000)  # USD per 1M tokens; above this a value is a typo
 MIN_PRICE = Decimal("0.0001")  # below this (and above 0) it is surely a per-token price

@@ -298,3 +298,18 @@ def test_a_negative_zero_already_stored_in_sqlite_reads_as_zero(tmp_path, data_d
     result = cli("show", "xai/grok-3", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.dumps(json.loads(result.stdout)["list_pricing"]["cache_read_per_1m"]) == "0.0"
+
+
+@pytest.mark.parametrize(("api_base", "valid"), [
+    ("https://{resource}.openai.azure.com", True),
+    ("https://api.example.com/{version}/chat", True),
+    ("https://{a", False),  # a placeholder never closed
+    ("https://a}.example.com", False),
+    ("https://{}.example.com", False),  # a placeholder with no name
+])
+def test_api_base_placeholders_are_whole_names_in_braces(data_dir, api_base, valid):
+    replace_once(data_dir / "providers" / "xai.yaml",
+                 "api_base: https://api.x.ai/v1", f"api_base: {api_base}")
+    result = Cli("sqlite:///unused.db", data_dir)("validate", data=True, db=False)
+    assert result.exit_code == (0 if valid else 65), result.output
+    assert ("invalid api_base" in result.stdout) is not valid
