@@ -45,6 +45,9 @@ RULES_VERSION = "3"
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
 Row = dict[str, Any]
+# Capability names and descriptions; None when capabilities.yaml cannot be read as a
+# vocabulary: that is reported once, not again at every capability a model lists.
+Vocabulary = dict[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,8 @@ def load_registry(
     """
     problems: list[Problem] = []
     capabilities = _load_capabilities(data_dir / CAPABILITIES_FILE, problems)
-    vocabulary = hashlib.sha256(repr(sorted(capabilities.items())).encode()).hexdigest()
-    registry = Registry(data_dir=data_dir, capabilities=capabilities)
+    vocabulary = hashlib.sha256(repr(sorted((capabilities or {}).items())).encode()).hexdigest()
+    registry = Registry(data_dir=data_dir, capabilities=capabilities or {})
     wanted = set(providers) if providers is not None else None
     paths = _provider_paths(data_dir / PROVIDERS_DIR, problems)
     if wanted is not None:
@@ -164,7 +167,7 @@ Checked = tuple[LoadedFile | None, list[Problem]]
 
 def _check_all(
     files: list[tuple[Path, bytes, str]],
-    capabilities: dict[str, str],
+    capabilities: Vocabulary,
     on_file: Callable[[Path], None],
 ) -> Iterator[Checked]:
     """Check files in order, in worker processes when there is enough to share out."""
@@ -237,7 +240,7 @@ def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:
     return paths
 
 
-def check_file(path: Path, raw: bytes, key: str, capabilities: dict[str, str]) -> Checked:
+def check_file(path: Path, raw: bytes, key: str, capabilities: Vocabulary) -> Checked:
     """Check one provider file's bytes; return its rows, or the problems found in it."""
     content, problems = _validate(path, raw, capabilities)
     if content is None:
@@ -257,7 +260,7 @@ def parse_provider_file(path: Path, capabilities: dict[str, str]) -> ProviderFil
 
 
 def _validate(
-    path: Path, raw: bytes, capabilities: dict[str, str]
+    path: Path, raw: bytes, capabilities: Vocabulary
 ) -> tuple[ProviderFile | None, list[Problem]]:
     data, problems = _parse(path, raw)
     if problems:
@@ -402,21 +405,22 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
-def _load_capabilities(path: Path, problems: list[Problem]) -> dict[str, str]:
-    """The controlled vocabulary: `capabilities: {name: one-line description}`."""
+def _load_capabilities(path: Path, problems: list[Problem]) -> Vocabulary:
+    """The controlled vocabulary: `capabilities: {name: one-line description}`; None if the
+    file cannot be read as one (its problems say why)."""
     raw, read_problems = _read_bytes(path)
     if raw is None:
         problems.extend(read_problems)
-        return {}
+        return None
     document, read_problems = _parse(path, raw)
     if read_problems:
         problems.extend(read_problems)
-        return {}
+        return None
     terms = document.get("capabilities") if isinstance(document, dict) else None
     if not isinstance(terms, dict) or set(document) != {"capabilities"}:
         message = "expected one key, 'capabilities', mapping each name to a description"
         problems.append(Problem(str(path), 1, 1, message))
-        return {}
+        return None
     bad = [
         name
         for name, text in terms.items()

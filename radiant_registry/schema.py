@@ -191,9 +191,12 @@ Loc = tuple[str | int, ...]
 
 
 def semantic_problems(
-    file: ProviderFile, stem: str, capabilities: dict[str, str]
+    file: ProviderFile, stem: str, capabilities: dict[str, str] | None
 ) -> list[tuple[Loc, str]]:
-    """Rules across fields and models, each problem at the location it is about."""
+    """Rules across fields and models, each problem at the location it is about.
+
+    `capabilities` None: the vocabulary file is unusable (and reported); capabilities are
+    then not checked against it, rather than each reported as unknown."""
     from radiant_registry.suggest import did_you_mean
 
     problems: list[tuple[Loc, str]] = []
@@ -236,7 +239,7 @@ def semantic_problems(
             message = f"deprecation_date {deprecated} must be after release_date {released}"
             problems.append(((*at, "deprecation_date"), message))
         for cap_index, capability in enumerate(model.capabilities):
-            if capability not in capabilities:
+            if capabilities is not None and capability not in capabilities:
                 message = (
                     f"unknown capability {capability!r}{did_you_mean(capability, capabilities)}"
                     " (the vocabulary is capabilities.yaml)"

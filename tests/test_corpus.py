@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import SHIPPED_DATA
 from typer.testing import CliRunner
 
 from radiant_registry import yamlstrict
@@ -458,6 +459,23 @@ def test_a_missing_vocabulary_file(empty_registry: Path) -> None:
     result = validate(empty_registry)
     assert result.exit_code == 65
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("vocabulary", [None, b"- chat\n", b"capabilities: [\n"])
+def test_an_unusable_vocabulary_is_one_problem_not_one_per_capability_used(
+    tmp_path: Path, vocabulary: bytes | None
+) -> None:
+    """Missing, not a mapping, or not YAML: the shipped files' capabilities are not each
+    reported as unknown on top of it."""
+    data_dir = tmp_path / "registry_data"
+    shutil.copytree(SHIPPED_DATA, data_dir, ignore=shutil.ignore_patterns("*.md"))
+    path = data_dir / "capabilities.yaml"
+    if vocabulary is None:
+        path.unlink()
+    else:
+        path.write_bytes(vocabulary)
+    problems = problems_of(data_dir)
+    assert [p.file for p in problems] == [str(path)]
 
 
 def test_a_file_without_the_yaml_suffix(empty_registry: Path) -> None:
