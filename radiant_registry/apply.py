@@ -164,7 +164,7 @@ def sync(
             run_id=run_id,
         )
         return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
-    except (RegistryError, sa_exc.SQLAlchemyError) as exc:
+    except (RegistryError, sa_exc.SQLAlchemyError, KeyboardInterrupt) as exc:
         _record_failure(conn, started, registry, scope, exc)
         raise
 
@@ -460,6 +460,8 @@ def _record_failure(
     counts = {"created": 0, "updated": 0, "retired": 0, "unchanged": 0}
     if isinstance(exc, sa_exc.DBAPIError):
         message = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    elif isinstance(exc, KeyboardInterrupt):
+        message = "interrupted (Ctrl-C): nothing written"
     else:
         message = str(exc) or type(exc).__name__
     message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown

@@ -552,6 +552,31 @@ def test_a_failed_run_records_its_error_without_the_password(postgres_admin, dat
         drop_postgres_database(postgres_admin, url)
 
 
+def test_a_sync_stopped_by_ctrl_c_writes_nothing_and_is_recorded(cli, monkeypatch):
+    import radiant_registry.apply
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    before = dump_tables(cli.database_url)
+    update = radiant_registry.apply._update
+
+    def interrupted_update(*args: Any) -> None:
+        update(*args)  # the rows are written, then Ctrl-C before the commit
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(radiant_registry.apply, "_update", interrupted_update)
+    result = cli.sync()
+    assert result.exit_code == 130, result.output  # typer: Ctrl-C is exit 130
+    after = dump_tables(cli.database_url)
+    runs = after.pop("sync_runs")
+    assert after == {name: rows for name, rows in before.items() if name != "sync_runs"}
+    assert len(runs) == len(before["sync_runs"]) + 1
+    [failed, _] = history(cli)
+    assert (failed["outcome"], failed["error"]) == (
+        "failed", "interrupted (Ctrl-C): nothing written"
+    )
+
+
 def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
     """When a statement fails inside psycopg's pipeline (an executemany), psycopg may log a
     second error it ignores while it cleans up ("error ignored terminating <Pipeline>"):
