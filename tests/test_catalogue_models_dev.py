@@ -20,16 +20,16 @@ Where the catalogue is silent or messy, it does what a user importing it would e
 
 The catalogue has real flaws: image and speech models with a context window of 0 or no
 input price, a price with float noise, a price tier that starts at the context window, an
-embedding model (models.dev has no model type) with no output. `flaws` and `rule_breaks`
-name them without the loader; the tests check that `registry validate` reports exactly
-those, each at its line, that the fast reader reads these files as the strict one does,
-and that the other 490 models sync to both databases with every value intact.
+embedding model (models.dev has no model type) with no output. `realdata.flaws` and
+`realdata.rule_breaks` name them without the loader; the tests check that `registry
+validate` reports exactly those, each at its line, that the fast reader reads these files
+as the strict one does, and that the other 490 models sync to both databases with every
+value intact.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import tomllib
 from collections.abc import Callable
 from contextlib import suppress
@@ -39,12 +39,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from conftest import REPO, Cli, all_expected, listed
-from typer.testing import CliRunner
+from conftest import Cli, all_expected, listed
+from realdata import (
+    PRICE_KEYS,
+    Registry,
+    expected_problems,
+    reported_at,
+    shipped_provider,
+    sound,
+    validate,
+    well_typed,
+    write,
+)
 
 from radiant_registry import yamlfast, yamlstrict
-from radiant_registry.cli import app
 
 CATALOGUE = Path(__file__).parent / "catalogues" / "models-dev.json"
 # models.dev's provider folder -> this registry's provider id.
@@ -68,9 +76,6 @@ PROVIDERS = {
 CAPABILITY_FLAGS = {
     "reasoning": "reasoning", "tool_call": "tool_use", "open_weights": "open_weights"
 }
-PRICE_KEYS = ("input_per_1m", "output_per_1m", "cache_read_per_1m", "cache_write_per_1m")
-
-Registry = dict[str, dict[str, Any]]  # provider id -> provider file content
 
 
 # --- the catalogue as registry files --------------------------------------------------------
@@ -80,14 +85,13 @@ def models_dev() -> Registry:
     files = {name: tomllib.loads(text) for name, text in json.loads(CATALOGUE.read_text()).items()}
     registry: Registry = {}
     for folder, pid in PROVIDERS.items():
-        shipped = yaml.safe_load((REPO / "registry_data" / "providers" / f"{pid}.yaml").read_text())
         prefix = f"providers/{folder}/models/"
         models = [
             _model(name.removeprefix(prefix).removesuffix(".toml"), _inherited(files[name], files))
             for name in sorted(files)
             if name.startswith(prefix)
         ]
-        registry[pid] = {"schema_version": 1, "provider": shipped["provider"], "models": models}
+        registry[pid] = {"schema_version": 1, "provider": shipped_provider(pid), "models": models}
     return registry
 
 
@@ -161,99 +165,6 @@ def _model(model_id: str, entry: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
-class _Dumper(yaml.SafeDumper):
-    """Writes files as people write them here: sequences indented under their key, lists
-    of words in flow style, prices as plain numbers."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # models that inherit a base model share its tables: write each out
-
-
-def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
-    words = all(isinstance(item, str) for item in items)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=words)
-
-
-def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
-    text = format(value, "f")
-    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
-    return dumper.represent_scalar(tag, text)
-
-
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(Decimal, _represent_decimal)
-
-
-def write(folder: Path, registry: Registry) -> Path:
-    (folder / "providers").mkdir(parents=True)
-    shutil.copy(REPO / "registry_data" / "capabilities.yaml", folder)
-    for pid, content in registry.items():
-        text = yaml.dump(content, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
-        (folder / "providers" / f"{pid}.yaml").write_text(text)
-    return folder
-
-
-# --- the catalogue's flaws, found without the loader ------------------------------------------
-
-
-def flaws(model: dict[str, Any]) -> list[str]:
-    """The keys of `model` whose values the format refuses by type or range, one per value."""
-    found = [
-        key for key in ("context_window", "max_output_tokens")
-        if not isinstance(model[key], int) or model[key] < (1 if key == "context_window" else 0)
-    ]
-    if not isinstance(model["display_name"], str):
-        found.append("display_name")
-    pricing = model["pricing"]
-    prices = [(key, pricing.get(key)) for key in PRICE_KEYS] + [
-        (key, tier[key]) for tier in pricing.get("tiers", []) for key in PRICE_KEYS[:2]
-    ]
-    for key, price in prices:
-        required = key == "input_per_1m"
-        if (price is None and required) or (price is not None and _bad_price(price)):
-            found.append(key)
-    return found
-
-
-def _bad_price(price: Decimal) -> bool:
-    places = -price.as_tuple().exponent if isinstance(price.as_tuple().exponent, int) else 0
-    return price < 0 or price > 100_000 or 0 < price < Decimal("0.0001") or places > 10
-
-
-def rule_breaks(model: dict[str, Any]) -> list[str]:
-    """The keys of a well-typed `model` that break a rule across fields, one per break."""
-    found = []
-    window, output = model["context_window"], model["max_output_tokens"]
-    embedding = model.get("model_type") == "embedding"
-    if output > window or (output == 0 and not embedding):
-        found.append("max_output_tokens")
-    if model["pricing"]["output_per_1m"] is None and not embedding:
-        found.append("pricing")
-    previous = 0
-    for tier in model["pricing"].get("tiers", []):
-        above = tier["above_tokens"]
-        found += ["above_tokens"] * ((above >= window) + (above <= previous))
-        previous = above
-    return found
-
-
-def reported_at(folder: Path, problems: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """Each problem as (provider id, model id, the key on its line), read from the file."""
-    out = []
-    for problem in problems:
-        lines = Path(problem["file"]).read_text().splitlines()
-        key = lines[problem["line"] - 1].strip().removeprefix("- ").split(":")[0]
-        model_line = next(
-            line for line in reversed(lines[: problem["line"]]) if line.startswith("  - id: ")
-        )
-        model_id = yaml.safe_load(model_line.removeprefix("  - id: "))
-        out.append((Path(problem["file"]).stem, model_id, key))
-    return sorted(out)
-
-
 # --- tests ----------------------------------------------------------------------------------
 
 
@@ -262,32 +173,11 @@ def catalogue() -> Registry:
     return models_dev()
 
 
-def validate(folder: Path) -> Any:
-    return CliRunner().invoke(app, ["validate", "--data-dir", str(folder), "--format", "json"])
-
-
 def test_the_snapshot_is_the_whole_catalogue_of_the_shared_providers(catalogue: Registry) -> None:
     files = json.loads(CATALOGUE.read_text())
     model_files = [name for name in files if name.startswith("providers/") and "/models/" in name]
     assert sum(len(content["models"]) for content in catalogue.values()) == len(model_files)
     assert {name.split("/")[1] for name in model_files} == set(PROVIDERS)
-
-
-def keeping(catalogue: Registry, keep: Callable[[dict[str, Any]], bool]) -> Registry:
-    return {
-        pid: {**content, "models": [m for m in content["models"] if keep(m)]}
-        for pid, content in catalogue.items()
-    }
-
-
-def well_typed(catalogue: Registry) -> Registry:
-    """The catalogue without the models whose values the format refuses."""
-    return keeping(catalogue, lambda model: not flaws(model))
-
-
-def sound(catalogue: Registry) -> Registry:
-    """The catalogue without the models the format refuses."""
-    return keeping(catalogue, lambda model: not flaws(model) and not rule_breaks(model))
 
 
 @pytest.mark.parametrize("edition", [lambda c: c, well_typed], ids=["as published", "well typed"])
@@ -298,14 +188,9 @@ def test_validate_reports_exactly_the_catalogues_flaws_at_their_lines(
     folder = write(tmp_path / "files", registry)
     result = validate(folder)
     assert result.exit_code == 65, result.output
-    expected = []
-    for pid, content in registry.items():
-        found = [(m["id"], key) for m in content["models"] for key in flaws(m)]
-        if not found:  # rules across fields are checked once every value of a file is typed
-            found = [(m["id"], key) for m in content["models"] for key in rule_breaks(m)]
-        expected += [(pid, model_id, key) for model_id, key in found]
+    expected = expected_problems(registry)
     assert expected, "the snapshot is known to hold flaws; none found means a broken test"
-    assert reported_at(folder, json.loads(result.stdout)) == sorted(expected)
+    assert reported_at(folder, json.loads(result.stdout)) == expected
 
 
 def test_the_fast_reader_reads_the_real_files_as_the_strict_reader(
