@@ -41,6 +41,10 @@ def _mapped_errors() -> Iterator[None]:
     except RegistryError as exc:
         render.error(str(exc))
         raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        # Said once, after the progress display is gone (it hides the cursor while shown).
+        render.error("interrupted (Ctrl-C)")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
 class _Group(TyperGroup):

@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     DATABASE = 74  # a statement failed; the transaction was rolled back
     TEMPFAIL = 75  # another sync holds the lock, or a timeout
     CONFIG = 78  # schema not at head, bad configuration
+    INTERRUPTED = 130  # Ctrl-C while working: 128 + SIGINT, as shells report it
 
 
 @dataclass(frozen=True, order=True, slots=True)

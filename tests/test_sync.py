@@ -688,3 +688,18 @@ def test_json_log_of_a_failed_sync_ends_with_an_error_event(cli):
     assert (events[-1]["level"], events[-1]["event"]) == ("error", "error")
     assert events[-1]["message"].startswith("refusing to prune: xai retires 3 of its 10")
     assert not [e for e in events if e["event"] in ("change", "sync.summary")]
+
+
+def test_ctrl_c_while_reading_the_files_is_an_error_event_in_json_logs(cli, monkeypatch):
+    import radiant_registry.loader
+
+    def interrupted(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(radiant_registry.loader, "check_file", interrupted)
+    result = cli.sync("--log-format", "json")
+    assert result.exit_code == 130, result.output
+    last = json.loads(result.stderr.splitlines()[-1])
+    assert (last["level"], last["event"], last["message"]) == (
+        "error", "error", "interrupted (Ctrl-C)"
+    )
