@@ -616,15 +616,17 @@ def db_downgrade(
     """
     from radiant_registry import migrations
 
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("no terminal to confirm on: pass --yes to downgrade")
-        question = f"Downgrade to {revision}? Data in dropped tables is lost"
-        if not typer.confirm(question, default=False):
-            raise typer.Exit(ExitCode.OK)
-    with _database(database_url, create=True) as conn, conn.begin():
-        migrations.downgrade(conn, revision)
-        current = migrations.current_revision(conn)
+    if not yes and not sys.stdin.isatty():
+        raise UsageError("no terminal to confirm on: pass --yes to downgrade")
+    with _database(database_url, create=True) as conn:
+        # Asked once the database is named (above), before anything is changed in it.
+        question = f"Downgrade it to {revision}? Data in dropped tables is lost"
+        if not (yes or typer.confirm(question, default=False)):
+            render.info("Nothing changed.")
+            return
+        with conn.begin():
+            migrations.downgrade(conn, revision)
+            current = migrations.current_revision(conn)
     render.info(f"Schema at revision {current or 'base (empty)'}")
 
 

@@ -237,7 +237,8 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
 
 # libpq's words for a connection parameter it does not know, or a value it cannot take.
 _BAD_CONNINFO = re.compile(
-    r'\binvalid (?:connection option "|\w+ value: "|integer value ")|\bbad value for \w+: '
+    r'\binvalid (?:connection option "|\w+ value: "|integer value "|port number: )'
+    r"|\bbad value for \w+: "
 )
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import Connection, inspect, text
 
 from radiant_registry.config import bundled_path
-from radiant_registry.errors import ConfigError, SchemaOutOfDate
+from radiant_registry.errors import ConfigError, SchemaOutOfDate, UsageError
 from radiant_registry.tables import metadata
 
 if TYPE_CHECKING:
@@ -51,31 +51,36 @@ def current_revision(connection: Connection) -> str | None:
 
 
 @contextmanager
-def _alembic_errors() -> Iterator[None]:
-    """Alembic's own errors (an unknown revision, in the database or asked for) exit 78."""
+def _alembic_errors(current: str | None) -> Iterator[None]:
+    """Alembic's own errors: about the revision asked for when the database's own is one we
+    know (a usage error, 64), otherwise about the database (78)."""
     from alembic.util import CommandError
 
     try:
         yield
     except CommandError as exc:
+        if current is None or is_known(current):
+            raise UsageError(f"migration refused: {exc}") from None
         raise ConfigError(f"migration refused: {exc}") from None
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    if current_revision(connection) is None:
+    current = current_revision(connection)
+    if current is None:
         _refuse_unversioned_tables(connection)
     from alembic import command
 
-    with _alembic_errors():
+    with _alembic_errors(current):
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(connection: Connection, revision: str) -> None:
-    if current_revision(connection) is None:
+    current = current_revision(connection)
+    if current is None:
         _refuse_unversioned_tables(connection)  # nothing of ours to take down
     from alembic import command
 
-    with _alembic_errors():
+    with _alembic_errors(current):
         command.downgrade(alembic_config(connection), revision)
 
 

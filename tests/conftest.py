@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -227,3 +229,33 @@ def all_expected(registry: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
         for pid, content in registry.items()
         for model in content["models"]
     }
+
+
+def on_a_terminal(argv: list[str], when: bytes, keys: bytes) -> tuple[int, bytes]:
+    """Run `argv` on a pseudo-terminal and type `keys` once it has shown `when` (b"\\x03" is
+    Ctrl-C: the terminal sends SIGINT). Its exit code and all it wrote."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the terminal is its stdin, stdout and stderr
+        os.execv(argv[0], argv)
+    shown, typed, deadline = b"", False, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal: it has ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not typed and when in shown:
+            os.write(fd, keys)
+            typed = True
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert typed, shown[-500:]
+    return os.waitstatus_to_exitcode(status), shown

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_DATA, dump_tables
+from conftest import SHIPPED_DATA, dump_tables, on_a_terminal
 from sqlalchemy import text
 
 from radiant_registry.apply import LOCK_KEY
@@ -307,35 +307,6 @@ def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
     assert survivors == []
 
 
-def _on_a_terminal(argv: list[str], stop_when: bytes) -> tuple[int, bytes]:
-    """Run `argv` on a pseudo-terminal, press Ctrl-C once `stop_when` is shown; its exit
-    code and all it wrote."""
-    import pty
-    import select
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the terminal is its stdin, stdout and stderr
-        os.execv(argv[0], argv)
-    shown, pressed, deadline = b"", False, time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if select.select([fd], [], [], 0.05)[0]:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:  # the child closed the terminal: it has ended
-                break
-            if not chunk:
-                break
-            shown += chunk
-        if not pressed and stop_when in shown:
-            os.write(fd, b"\x03")  # Ctrl-C, as typed: the terminal sends SIGINT
-            pressed = True
-    else:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    assert pressed, shown[-500:]
-    return os.waitstatus_to_exitcode(status), shown
-
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
 def test_ctrl_c_during_the_progress_display_says_so_and_gives_the_cursor_back(big_registry):
@@ -346,7 +317,7 @@ def test_ctrl_c_during_the_progress_display_says_so_and_gives_the_cursor_back(bi
         "sys.argv[0] = 'registry'; cli.main()"
     )
     argv = [sys.executable, "-c", script, "validate", "--data-dir", str(big_registry)]
-    code, shown = _on_a_terminal(argv, stop_when=b"files read")
+    code, shown = on_a_terminal(argv, when=b"files read", keys=b"\x03")  # Ctrl-C
     assert code == 130
     # The display hides the cursor while it is shown; it must be back at the end.
     assert shown.rfind(b"\x1b[?25h") > shown.rfind(b"\x1b[?25l") >= 0

@@ -18,6 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import on_a_terminal
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -30,6 +31,7 @@ from radiant_registry.tables import metadata
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_TABLES = {"alembic_version", "models", "price_overrides", "providers", "sync_runs"}
 HEAD = "0001"
+REGISTRY = Path(sys.executable).parent / "registry"  # the installed console script
 
 # A password with every character that breaks naive URL handling.
 SECRET = "p%40ss@w:rd%"
@@ -225,7 +227,7 @@ def test_unreachable_database_exits_69_without_the_password(secret_role, data_di
     # And in a real process, through the environment: no traceback, nothing on stdout.
     env = {"PATH": os.environ["PATH"], "DATABASE_URL": next(iter(failures))}
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "registry"), "sync", "--yes", "--data-dir",
+        [str(REGISTRY), "sync", "--yes", "--data-dir",
          str(data_dir)], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
         timeout=60,
     )
@@ -271,6 +273,7 @@ def test_a_file_that_is_not_a_sqlite_database_exits_69_and_is_left_alone(tmp_pat
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?sslmode=bogus", "invalid sslmode value"),
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?connect_timeout=x", "bad value for"),
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?port=abc", "non-integer port"),
+    (f"postgresql://u:{SECRET}@127.0.0.1:99999/registry", 'invalid port number: "99999"'),
 ])
 def test_bad_or_unsupported_url_exits_78_without_the_password(tmp_path, data_dir, url, message):
     for argv in commands(data_dir):
@@ -404,10 +407,18 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
     )
 
 
-def test_db_upgrade_to_an_unknown_revision_exits_78(database_url):
-    result = registry("db", "upgrade", "nosuchrev", "--database-url", database_url)
-    assert result.exit_code == 78, result.output
+@pytest.mark.parametrize("synced", [False, True], ids=["empty", "at head"])
+@pytest.mark.parametrize("argv", [("upgrade", "nosuchrev"), ("downgrade", "nosuchrev", "--yes")])
+def test_db_migrate_to_an_unknown_revision_is_a_usage_error(
+    database_url, engine, data_dir, synced, argv
+):
+    if synced:
+        synced_database(database_url, data_dir)
+    before = schema(engine)
+    result = registry("db", *argv, "--database-url", database_url)
+    assert result.exit_code == 64, result.output
     assert "Can't locate revision identified by 'nosuchrev'" in result.stderr
+    assert schema(engine) == before
 
 
 # --- the view consumers read ----------------------------------------------------------------------
@@ -470,3 +481,22 @@ def test_db_downgrade_to_a_relative_revision_as_its_help_says(database_url, data
     previous = scripts.get_revision(HEAD).down_revision or "base (empty)"
     current = registry("db", "current", "--database-url", database_url)
     assert current.stdout == f"{previous} (head is {HEAD}: run `registry db upgrade`)\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("answer", ["y", "n"])
+def test_db_downgrade_names_the_database_before_it_asks(database_url, data_dir, answer):
+    synced_database(database_url, data_dir)
+    argv = [str(REGISTRY), "db", "downgrade", "base", "--database-url", database_url]
+    code, shown = on_a_terminal(argv, when=b"[y/N]", keys=f"{answer}\r".encode())
+    assert code == 0, shown
+    text_shown = shown.decode()
+    asked = text_shown.index("Downgrade it to base? Data in dropped tables is lost [y/N]")
+    assert -1 < text_shown.find("Database: ") < asked
+    current = registry("db", "current", "--database-url", database_url).stdout
+    if answer == "y":
+        assert "Schema at revision base (empty)" in text_shown
+        assert current.startswith("base (empty)")
+    else:
+        assert "Nothing changed." in text_shown
+        assert current == f"{HEAD} (at head)\n"
