@@ -31,6 +31,7 @@ from radiant_registry.schema import (
     Pricing,
     Provider,
     ProviderFile,
+    rule_problems,
     semantic_problems,
 )
 from radiant_registry.suggest import did_you_mean
@@ -268,13 +269,33 @@ def _validate(
     try:
         content = ProviderFile.model_validate(data)
     except ValidationError as exc:
+        # The rules across fields still apply to every part that is well typed: one run
+        # reports every problem, not the type errors first and the rest after their fix.
+        found = [(tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        found += rule_problems(*_well_typed_parts(data), path.stem, capabilities)
         located = _Locator(path, raw)
-        return None, [located.problem(tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        return None, sorted(located.problem(loc, message) for loc, message in found)
     semantic = semantic_problems(content, path.stem, capabilities)
     if semantic:
         located = _Locator(path, raw)
         return None, [located.problem(loc, message) for loc, message in semantic]
     return content, []
+
+
+def _well_typed_parts(data: Any) -> tuple[Provider | None, list[tuple[int, Model]]]:
+    """The provider block and the models of a file that fails the schema, each that passes it
+    on its own (models with their index in the file)."""
+    if not isinstance(data, dict):
+        return None, []
+    provider = None
+    with suppress(ValidationError):
+        provider = Provider.model_validate(data.get("provider"))
+    models = data.get("models")
+    passing = []
+    for index, model in enumerate(models if isinstance(models, list) else []):
+        with suppress(ValidationError):
+            passing.append((index, Model.model_validate(model)))
+    return provider, passing
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:

@@ -197,22 +197,33 @@ def semantic_problems(
 
     `capabilities` None: the vocabulary file is unusable (and reported); capabilities are
     then not checked against it, rather than each reported as unknown."""
+    return rule_problems(file.provider, list(enumerate(file.models)), stem, capabilities)
+
+
+def rule_problems(
+    provider: Provider | None,
+    models: list[tuple[int, Model]],
+    stem: str,
+    capabilities: dict[str, str] | None,
+) -> list[tuple[Loc, str]]:
+    """`semantic_problems` of the parts of a file that are well typed: its provider (None if
+    it is not) and its models, each with its index in the file."""
     from radiant_registry.suggest import did_you_mean
 
     problems: list[tuple[Loc, str]] = []
-    if file.provider.id != stem:
-        message = f"provider id {file.provider.id!r} must equal the file name ({stem!r})"
+    if provider is not None and provider.id != stem:
+        message = f"provider id {provider.id!r} must equal the file name ({stem!r})"
         problems.append((("provider", "id"), message))
-    first_seen: dict[str, int] = {}
-    for index, model in enumerate(file.models):
+    first_seen: dict[str, str] = {}  # folded id -> the id as first written
+    for index, model in models:
         at: Loc = ("models", index)
         folded = model.id.lower()
         if folded in first_seen:
-            other = file.models[first_seen[folded]].id
+            other = first_seen[folded]
             same = "" if other == model.id else f" (differs only in case from {other!r})"
             problems.append(((*at, "id"), f"duplicate model id {model.id!r}{same}"))
         else:
-            first_seen[folded] = index
+            first_seen[folded] = model.id
         embedding = model.model_type == "embedding"
         window = model.context_window
         if model.max_output_tokens > window:
@@ -250,9 +261,9 @@ def semantic_problems(
                 message = f"alias {alias!r} repeats the model id"
                 problems.append(((*at, "aliases", alias_index), message))
     # An alias names one model of the provider: not another model, not two models.
-    ids = {model.id.lower(): model.id for model in file.models}
+    ids = {model.id.lower(): model.id for _, model in models}
     alias_of: dict[str, str] = {}
-    for index, model in enumerate(file.models):
+    for index, model in models:
         for alias_index, alias in enumerate(model.aliases):
             folded_alias = alias.lower()
             other = ids.get(folded_alias, model.id)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    SHIPPED_DATA,
     Cli,
     create_postgres_database,
     drop_postgres_database,
@@ -19,7 +20,9 @@ from conftest import (
     replace_once,
 )
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from radiant_registry.cli import app
 from radiant_registry.db import make_engine, parse_url, resolve_url
 
 
@@ -313,3 +316,40 @@ def test_api_base_placeholders_are_whole_names_in_braces(data_dir, api_base, val
     result = Cli("sqlite:///unused.db", data_dir)("validate", data=True, db=False)
     assert result.exit_code == (0 if valid else 65), result.output
     assert ("invalid api_base" in result.stdout) is not valid
+
+
+
+def test_a_type_error_hides_no_rule_across_fields_of_the_other_models(tmp_path):
+    """One run reports every problem: the schema's, and the rules across fields and models
+    of every model whose own values are well typed."""
+    folder = tmp_path / "data"
+    (folder / "providers").mkdir(parents=True)
+    shutil.copy(SHIPPED_DATA / "capabilities.yaml", folder)
+    model = (
+        "  - id: {id}\n    display_name: {id}\n    context_window: 1000\n"
+        "    max_output_tokens: {output}\n    is_novel: {novel}\n"
+        "    pricing: {{input_per_1m: 1, output_per_1m: 2}}\n"
+    )
+    text = (
+        "schema_version: 1\n"
+        "provider: {id: acme, display_name: Acme, api_base: 'https://api.acme.example',"
+        " auth_type: api_key}\n"
+        "models:\n"
+        + model.format(id="typo", output=2000, novel="maybe")  # a type error, and a rule broken
+        + model.format(id="big", output=2000, novel="false")  # a rule broken
+        + model.format(id="BIG", output=10, novel="false")  # the same id as another model
+    )
+    (folder / "providers" / "acme.yaml").write_text(text)
+    result = CliRunner().invoke(app, ["validate", "--data-dir", str(folder), "--format", "json"])
+    assert result.exit_code == 65
+    lines = text.splitlines()
+
+    def line(model_id: str, key: str) -> int:
+        start = lines.index(f"  - id: {model_id}")
+        return next(n for n in range(start, len(lines)) if lines[n].strip().startswith(key)) + 1
+
+    assert [(p["line"], p["message"]) for p in json.loads(result.stdout)] == [
+        (line("typo", "is_novel"), "expected true or false, got the string 'maybe'"),
+        (line("big", "max_output_tokens"), "max_output_tokens 2000 exceeds context_window 1000"),
+        (line("BIG", "- id"), "duplicate model id 'BIG' (differs only in case from 'big')"),
+    ]
