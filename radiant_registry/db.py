@@ -35,6 +35,14 @@ DEFAULT_URL = "sqlite:///registry.db"
 CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_S = 300
 UNREADABLE = "the database holds a value its column cannot hold (edited by hand?)"
+# Query parameters of a PostgreSQL URL that hold secrets (?password= becomes the password).
+SECRET_PARAMETERS = ("sslpassword",)
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class DatabaseUrl:
 
     @property
     def display(self) -> str:
-        return self.url.render_as_string(hide_password=True)
+        hidden = {name: "***" for name in SECRET_PARAMETERS if name in self.url.query}
+        shown = self.url.update_query_dict(hidden).render_as_string(hide_password=True)
+        return shown.replace("=%2A%2A%2A", "=***")  # as the password is shown
 
     @property
     def is_sqlite(self) -> bool:
@@ -52,12 +62,19 @@ class DatabaseUrl:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        password = self.url.password
-        if not password:
-            return ()
+        """Every secret of the URL, as written and as URL-encoded: none may be shown."""
         from urllib.parse import quote
 
-        return tuple({str(password), quote(str(password), safe=""), quote(str(password))})
+        values = [self.url.password] + [
+            value
+            for name in SECRET_PARAMETERS
+            for value in _as_list(self.url.query.get(name))
+        ]
+        return tuple(
+            {form for value in values if value for form in (
+                str(value), quote(str(value), safe=""), quote(str(value))
+            )}
+        )
 
     def __str__(self) -> str:
         return f"{self.display} ({self.source})"
@@ -89,10 +106,9 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         raise ConfigError(
             f"unsupported database {scheme!r} from {source}: use postgresql://... or sqlite:///path"
         )
-    # Passwords may hold '@', ':' or '%' unescaped: split the user part at the last '@'.
-    # (A SQLite URL has no user part: an '@' there belongs to the file name.)
-    head = rest.split("?", 1)[0]
-    at = -1 if scheme.startswith("sqlite") else head.rfind("@")
+    # Passwords may hold '@', ':', '%', '/' or '?' unescaped: split the user part at the last
+    # '@' before the query. (A SQLite URL has no user part: an '@' there is the file name's.)
+    at = -1 if scheme.startswith("sqlite") else rest.rfind("@", 0, _query_start(rest))
     username = password = None
     if at != -1:
         userinfo, rest = rest[:at], rest[at + 1 :]
@@ -122,6 +138,13 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         secret = query.pop("password")
         url = url.set(query=query, password=secret if isinstance(secret, str) else secret[0])
     return DatabaseUrl(url, source)
+
+
+def _query_start(rest: str) -> int:
+    """Where the query of `user:password@host/database?query` starts: at the first '?' after
+    the database's '/' or after an '@' (a '?' before both is the password's)."""
+    starts = [rest.find("?", mark + 1) for mark in (rest.find("/"), rest.find("@")) if mark != -1]
+    return min((start for start in starts if start != -1), default=len(rest))
 
 
 def sqlite_path(db: DatabaseUrl) -> Path | None:

@@ -59,6 +59,40 @@ def test_a_password_in_the_query_string_is_hidden():
     assert db.url.query == {"sslmode": "require"}
 
 
+@pytest.mark.parametrize(("url", "host", "password"), [
+    ("postgresql://u:Sec?ret@Word9@db.internal/db", "db.internal", "Sec?ret@Word9"),
+    ("postgresql://u:p?w@db.internal?sslmode=require", "db.internal", "p?w"),
+    ("postgresql://u:pa/ss@db.internal/db?x=1", "db.internal", "pa/ss"),
+    ("postgresql://u:pw@db.internal/db?options=a@b", "db.internal", "pw"),
+    ("postgresql://u:pw@db.internal?sslrootcert=/certs/a@b", "db.internal", "pw"),
+])
+def test_the_user_part_ends_at_the_last_at_sign_before_the_query(url, host, password):
+    db = parse_url(url, "test")
+    assert (db.url.host, db.url.password) == (host, password)
+    assert password not in db.display
+
+
+def test_an_ssl_key_password_is_hidden_like_the_password():
+    db = parse_url("postgresql://u:pw@h/db?sslpassword=KeyPass123&sslmode=require", "test")
+    assert db.display == "postgresql+psycopg://u:***@h/db?sslmode=require&sslpassword=***"
+    assert set(db.secrets) >= {"pw", "KeyPass123"}
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://u:Sec?ret@Word9@127.0.0.1:1/db",
+    "postgresql://u@127.0.0.1:1/db?sslpassword=KeyPass123",
+])
+def test_secrets_of_odd_urls_are_never_shown(data_dir, url):
+    result = CliRunner().invoke(app, [
+        "sync", "--yes", "--log-format", "json", "--data-dir", str(data_dir),
+        "--database-url", url,
+    ])
+    assert result.exit_code == 69, result.output
+    for secret in ("Sec?ret", "Word9", "KeyPass123"):
+        assert secret not in result.output
+    assert "Connection refused" in result.output
+
+
 def test_values_too_long_for_their_columns_are_refused_by_validate(cli):
     long_id = "p" * 65
     path = cli.data_dir / "providers" / "cohere.yaml"
