@@ -37,13 +37,14 @@ def checked_text(value: str, option: str, limit: int) -> str:
 
 
 def who(by: str | None) -> str:
-    """--by, else the operating-system user."""
+    """--by, else the operating-system user ($LOGNAME, $USER ...: held to the same rules)."""
     if by is not None:
         return checked_text(by, "--by", 200)  # the who columns hold 200 characters
     try:
-        return getpass.getuser()
+        user = getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+    return checked_text(user, "the user name from $LOGNAME or $USER (or pass --by)", 200)
 
 
 def parse_price(text: str, option: str) -> Decimal:

@@ -527,6 +527,21 @@ def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option
     assert dump_tables(synced.database_url) == before
 
 
+@pytest.mark.parametrize(("user", "message"), [
+    ("ev\x1b[2Jil\nFAKE", "control characters"), ("u" * 300, "at most 200 characters"),
+])
+def test_a_user_name_from_the_environment_is_held_to_the_rules_of_by(
+    synced, monkeypatch, user, message
+):
+    before = dump_tables(synced.database_url)
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):  # getpass.getuser() reads these
+        monkeypatch.setenv(name, user)
+    result = synced("price", "set", "xai/grok-3", "--input", "1", "--reason", "deal")
+    assert result.exit_code == 64, result.output
+    assert f"$LOGNAME or $USER (or pass --by): {message}" in result.stderr
+    assert dump_tables(synced.database_url) == before
+
+
 # --- no database, no schema ---------------------------------------------------------------------
 
 READ_COMMANDS = [
