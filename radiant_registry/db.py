@@ -133,6 +133,11 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         )
     if username is not None:
         url = url.set(username=username, password=password)
+    query = [text for name, value in url.query.items() for text in (name, *_as_list(value))]
+    parts = [url.database, url.host, url.username, url.password, *query]
+    if any("\x00" in part for part in parts if part):
+        # %00: no file name or connection parameter can hold one (the drivers would raise).
+        raise ConfigError(f"the database URL from {source} holds a NUL character (%00)")
     if "password" in url.query:  # libpq accepts ?password=; keep it where it is hidden
         query = dict(url.query)
         secret = query.pop("password")
