@@ -51,7 +51,7 @@ def current_revision(connection: Connection) -> str | None:
 
 
 @contextmanager
-def _alembic_errors(current: str | None) -> Iterator[None]:
+def _alembic_errors(current: str | None, revision: str) -> Iterator[None]:
     """Alembic's own errors: about the revision asked for when the database's own is one we
     know (a usage error, 64), otherwise about the database (78)."""
     from alembic.util import CommandError
@@ -62,6 +62,9 @@ def _alembic_errors(current: str | None) -> Iterator[None]:
         if current is None or is_known(current):
             raise UsageError(f"migration refused: {exc}") from None
         raise ConfigError(f"migration refused: {exc}") from None
+    except AssertionError:
+        # Alembic's revision parser asserts on some malformed ones ('', '@', 'head+1').
+        raise UsageError(f"migration refused: {revision!r} is not a revision") from None
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
@@ -70,7 +73,7 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
         _refuse_unversioned_tables(connection)
     from alembic import command
 
-    with _alembic_errors(current):
+    with _alembic_errors(current, revision):
         command.upgrade(alembic_config(connection), revision)
 
 
@@ -80,7 +83,7 @@ def downgrade(connection: Connection, revision: str) -> None:
         _refuse_unversioned_tables(connection)  # nothing of ours to take down
     from alembic import command
 
-    with _alembic_errors(current):
+    with _alembic_errors(current, revision):
         command.downgrade(alembic_config(connection), revision)
 
 

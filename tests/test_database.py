@@ -411,16 +411,23 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
 
 
 @pytest.mark.parametrize("synced", [False, True], ids=["empty", "at head"])
-@pytest.mark.parametrize("argv", [("upgrade", "nosuchrev"), ("downgrade", "nosuchrev", "--yes")])
+@pytest.mark.parametrize(("command", "revision", "message"), [
+    ("upgrade", "nosuchrev", "Can't locate revision identified by 'nosuchrev'"),
+    ("downgrade", "nosuchrev", "Can't locate revision identified by 'nosuchrev'"),
+    ("upgrade", "head+1", "'head+1' is not a revision"),
+    ("upgrade", "", "'' is not a revision"),
+    ("downgrade", "@", "'@' is not a revision"),
+])
 def test_db_migrate_to_an_unknown_revision_is_a_usage_error(
-    database_url, engine, data_dir, synced, argv
+    database_url, engine, data_dir, synced, command, revision, message
 ):
     if synced:
         synced_database(database_url, data_dir)
     before = schema(engine)
-    result = registry("db", *argv, "--database-url", database_url)
+    confirmed = ["--yes"] if command == "downgrade" else []
+    result = registry("db", command, revision, *confirmed, "--database-url", database_url)
     assert result.exit_code == 64, result.output
-    assert "Can't locate revision identified by 'nosuchrev'" in result.stderr
+    assert message in result.stderr
     assert schema(engine) == before
 
 
