@@ -115,6 +115,14 @@ def _printable(value: str) -> str:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+SOURCE_URL = re.compile(r"https?://\S+\Z")
+# \S alone would take NUL and escapes, which PostgreSQL refuses and terminals obey.
+SourceUrl = Annotated[
+    str,
+    Field(max_length=2000),
+    _matches(SOURCE_URL, "source_url (an http:// or https:// URL, no spaces)"),
+    AfterValidator(_printable),
+]
 
 
 class _Strict(BaseModel):
@@ -168,7 +176,7 @@ class Model(_Strict):
     aliases: Annotated[
         list[Annotated[str, _matches(MODEL_ID, "alias")]], AfterValidator(_unique)
     ] = Field(default_factory=list)
-    source_url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    source_url: SourceUrl | None = None
     verified_at: date | None = None
 
 
@@ -178,7 +186,7 @@ class Provider(_Strict):
     api_base: Annotated[str, _matches(API_BASE, "api_base (an https URL)")]
     auth_type: AuthType
     auth_header: Name | None = None
-    auth_prefix: Annotated[str, Field(max_length=200)] | None = None
+    auth_prefix: Annotated[str, Field(max_length=200), AfterValidator(_printable)] | None = None
 
 
 class ProviderFile(_Strict):

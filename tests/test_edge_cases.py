@@ -103,16 +103,26 @@ def test_values_too_long_for_their_columns_are_refused_by_validate(cli):
     assert "invalid provider id" in result.stdout
 
 
-@pytest.mark.parametrize("escape", ["\\e[31m", "\\x9b31m", "\\N"])  # ESC, CSI, NEL
-def test_control_characters_in_a_name_are_refused(cli, escape):
-    replace_once(
-        cli.data_dir / "providers" / "xai.yaml",
-        "display_name: Grok 3\n",
-        f'display_name: "Grok {escape}3"\n',
-    )
+@pytest.mark.parametrize("escape", ["\\e[31m", "\\x9b31m", "\\N", "\\0"])  # ESC, CSI, NEL, NUL
+@pytest.mark.parametrize(("key", "old", "new"), [
+    ("display_name", "display_name: Grok 3\n", 'display_name: "Grok {escape}3"\n'),
+    ("auth_prefix", 'auth_prefix: "Bearer "\n', 'auth_prefix: "Bearer {escape}"\n'),
+    ("source_url", "display_name: Grok 3\n",
+     'display_name: Grok 3\n    source_url: "https://x.ai/{escape}"\n'),
+])
+def test_control_characters_in_text_that_is_shown_are_refused(cli, escape, key, old, new):
+    """NUL too: PostgreSQL refuses it in text, so the sync would fail where validate passed."""
+    path = cli.data_dir / "providers" / "xai.yaml"
+    replace_once(path, old, new.format(escape=escape))
     result = cli("validate", data=True, db=False)
     assert result.exit_code == 65
-    assert "control characters are not allowed" in result.stdout
+    [problem] = result.stdout.splitlines()
+    line = int(problem.split(":")[1])
+    assert path.read_text().splitlines()[line - 1].strip().startswith(f"{key}:")
+    # NEL is a space too, which no URL holds.
+    url_space = key == "source_url" and escape == "\\N"
+    expected = "invalid source_url" if url_space else "control characters are not allowed"
+    assert expected in problem
 
 
 def test_out_of_range_options_are_usage_errors(cli):
