@@ -76,7 +76,10 @@ def _check_price(value: Decimal) -> Decimal:
             "price", "price {value} has more than {places} decimal places",
             {"value": str(value), "places": PRICE_PLACES},
         )
-    return value.copy_abs() if value.is_zero() else value  # -0 is 0, never -0.00
+    if value.is_zero():
+        # -0 is 0, never -0.00; and 0e999999999999 is 0, which PostgreSQL can store.
+        return value.copy_abs() if value.as_tuple().exponent <= 0 else Decimal(0)
+    return value
 
 
 def _matches(pattern: re.Pattern[str], what: str) -> Any:

@@ -443,8 +443,9 @@ def test_price_set_refuses_bad_prices_with_usage_exit(synced):
     assert price_list(synced) == []
 
 
-def test_a_negative_zero_price_is_zero(synced):
-    result = synced("price", "set", "xai/grok-3", "--input", "-0.0", "--reason", "free")
+@pytest.mark.parametrize("zero", ["-0.0", "0e9999999999"])
+def test_a_zero_price_however_written_is_zero(synced, zero):
+    result = synced("price", "set", "xai/grok-3", "--input", zero, "--reason", "free")
     assert result.exit_code == 0, result.output
     [override] = price_list(synced)
     assert json.dumps(override["input_per_1m"]) in ("0", "0.0")  # not -0.0

@@ -324,10 +324,11 @@ def test_a_nan_price_stored_in_postgresql_is_a_database_error(postgres_admin, da
         drop_postgres_database(postgres_admin, url)
 
 
-def test_a_negative_zero_price_in_a_file_is_synced_as_zero(cli):
+@pytest.mark.parametrize("zero", ["-0.0", "0e999999999999", "-0E+20"])
+def test_a_zero_price_however_written_is_synced_as_zero(cli, zero):
     path = cli.data_dir / "providers" / "xai.yaml"
     block = model_block(path.read_text(), "grok-3")
-    replace_once(path, block, block.replace("input_per_1m: 3.00", "input_per_1m: -0.0"))
+    replace_once(path, block, block.replace("input_per_1m: 3.00", f"input_per_1m: {zero}"))
     assert cli.sync().exit_code == 0
     result = cli("show", "xai/grok-3", "--format", "json")
     assert result.exit_code == 0, result.output
