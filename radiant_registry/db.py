@@ -306,11 +306,32 @@ def fetch_all(conn: Connection, query: Executable) -> Sequence[Row[Any]]:
     column's type cannot read back is a database error (exit 74), not a traceback.
     """
     try:
-        return conn.execute(query).all()
+        rows = conn.execute(query).all()
     except UnicodeEncodeError:
         raise  # a parameter the driver cannot send: translated_errors says so
     except (ValueError, ArithmeticError, RecursionError) as exc:
         raise DatabaseFailure(f"{UNREADABLE}: {type(exc).__name__}: {str(exc)[:200]}") from None
+    if conn.dialect.name == "sqlite":
+        _check_plain_types(query, rows)
+    return rows
+
+
+def _check_plain_types(query: Executable, rows: Sequence[Row[Any]]) -> None:
+    """SQLite keeps whatever a hand edit wrote, text in an integer column, bytes in a text
+    one, and returns it as it is; no type of ours converts integers or text on the way."""
+    from sqlalchemy import Integer, String
+
+    expected = [
+        (index, int if isinstance(column.type, Integer) else str)
+        for index, column in enumerate(getattr(query, "selected_columns", ()))
+        if isinstance(column.type, Integer | String)
+    ]
+    for row in rows:
+        for index, kind in expected:
+            value = row[index]
+            if value is not None and type(value) is not kind:
+                name, shown = row._fields[index], repr(value)[:40]
+                raise DatabaseFailure(f"{UNREADABLE}: {name} holds {shown}, not {kind.__name__}")
 
 
 def is_lock_refused(orig: BaseException) -> bool:

@@ -256,13 +256,20 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
     cli = Cli(f"sqlite:///{path}", data_dir)
     assert cli.sync().exit_code == 0
     assert cli("price", "set", "grok-3", "--input", "2", "--reason", "r").exit_code == 0
+    # Integers and text too: SQLite keeps text in an integer column, bytes in a text one.
     for column, value, valid in (("release_date", "yesterday", None),
-                                 ("input_per_1m", "abc", "3.00")):
+                                 ("input_per_1m", "abc", "3.00"),
+                                 ("context_window", "abc", 131072),
+                                 ("max_output_tokens", 1.5, 8192),
+                                 ("display_name", b"\xff", "Grok 3")):
         with sqlite3.connect(path) as conn:
             conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (value,))
-        for args in (("diff", "--full"), ("list",), ("show", "xai/grok-3"), ("price", "list")):
-            if column == "release_date" and args[0] == "price":
-                continue  # price list reads no dates
+        for args in (("diff", "--full"), ("list",), ("list", "--sort", column),
+                     ("show", "xai/grok-3"), ("price", "list")):
+            if args[0] == "price" and column != "input_per_1m":
+                continue  # price list reads only prices
+            if args[1:2] == ("--sort",) and column not in ("context_window", "max_output_tokens"):
+                continue
             result = cli(*args, data=args[0] == "diff")
             assert result.exit_code == 74, (column, args, result.output)
             assert "the database holds a value its column cannot hold" in result.stderr
