@@ -188,6 +188,15 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+def _at_end(text: str, mark: yaml.Mark | None) -> bool:
+    """Whether `mark` is past the last character of `text` but for line breaks and spaces."""
+    if mark is None:
+        return False
+    lines = text.split("\n")
+    rest = "\n".join(lines[mark.line :])[mark.column :] if mark.line < len(lines) else ""
+    return not rest.strip()
+
+
 def _mark(event: yaml.Event) -> tuple[int, int]:
     mark = event.start_mark
     return mark.line + 1, mark.column + 1
@@ -223,8 +232,12 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark and _at_end(text, exc.problem_mark):
+            # A quote or bracket never closed: the end of the file says nothing of where;
+            # the place it was opened does.
+            mark, message = exc.context_mark, f"{message} {exc.context} that starts here"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlProblem(line, column, f"invalid YAML: {message}") from None
     finally:
         if parser is not None:

@@ -575,3 +575,15 @@ def test_a_flow_document_is_refused_exactly_past_the_limit(
             assert (raised.value.line, raised.value.column) == yamlstrict._position(text, index)
     finally:
         yamlstrict._Parser = original
+
+
+@pytest.mark.parametrize("opening", ['"Grok 3', "'Grok 3"])
+def test_a_quote_never_closed_is_reported_where_it_opens_not_at_the_end(opening):
+    lines = ["schema_version: 1", "provider:", "  id: xai", f"  display_name: {opening}",
+             "  api_base: https://api.x.ai/v1", "models: []", "", "# the end", ""]
+    line, column, message = problem_of("\n".join(lines).encode())
+    assert (line, column) == (4, len("  display_name: ") + 1)
+    assert message == (
+        "invalid YAML: found unexpected end of stream while scanning a quoted scalar"
+        " that starts here"
+    )
