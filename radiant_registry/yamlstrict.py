@@ -125,7 +125,23 @@ def _check_text(text: str) -> None:
         line = text.count("\n", 0, tab.start()) + 1
         column = tab.end() - tab.start()
         raise YamlProblem(line, column, "tab character in indentation; indent with spaces")
+    odd = _ODD_LINE_BREAK.search(text)
+    if odd:
+        # libyaml ends a line at each of these, editors and this report do not: every line
+        # number after it would be off by one.
+        name = _ODD_LINE_BREAKS[odd.group()]
+        message = f"{name} is a line break in YAML; end lines with LF or CRLF only"
+        raise YamlProblem(*_position(text, odd.start()), message)
     _check_flow_depth(text)
+
+
+_ODD_LINE_BREAKS = {
+    "\r": "a carriage return (CR) not followed by LF",
+    "\x85": "next line (NEL, U+0085)",
+    "\u2028": "line separator (U+2028)",
+    "\u2029": "paragraph separator (U+2029)",
+}
+_ODD_LINE_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 
 
 def _check_flow_depth(text: str) -> None:

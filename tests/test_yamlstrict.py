@@ -587,3 +587,21 @@ def test_a_quote_never_closed_is_reported_where_it_opens_not_at_the_end(opening)
         "invalid YAML: found unexpected end of stream while scanning a quoted scalar"
         " that starts here"
     )
+
+
+@pytest.mark.parametrize(("char", "name"), [
+    ("\r", "a carriage return (CR) not followed by LF"), ("\x85", "next line (NEL, U+0085)"),
+    ("\u2028", "line separator (U+2028)"), ("\u2029", "paragraph separator (U+2029)"),
+])
+def test_a_line_break_editors_do_not_count_is_refused_where_it_is(char, name):
+    """libyaml ends a line there: the line of every later problem would be one too many."""
+    text = f'schema_version: 1\nprovider:\n  id: xai\n  display_name: "xAI{char}Grok"\n'
+    line, column, message = problem_of(text.encode())
+    assert (line, column) == (4, len('  display_name: "xAI') + 1)
+    assert message == f"{name} is a line break in YAML; end lines with LF or CRLF only"
+
+
+def test_crlf_line_ends_are_line_ends():
+    assert read(b"schema_version: 1\r\nprovider:\r\n  id: xai\r\n") == {
+        "schema_version": 1, "provider": {"id": "xai"}
+    }
