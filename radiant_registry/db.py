@@ -270,6 +270,14 @@ _BAD_CONNINFO = re.compile(
 )
 
 
+# SQLite's result codes for a database file that cannot be used (extended codes too, such
+# as SQLITE_CANTOPEN_ISDIR).
+_SQLITE_UNAVAILABLE = (
+    "SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_PERM", "SQLITE_READONLY", "SQLITE_IOERR",
+    "SQLITE_AUTH",
+)
+
+
 def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     orig = exc.orig
     detail = scrub(
@@ -283,13 +291,16 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
         return LockTimeout(f"timed out on {db.display}: {detail}")
     if is_lock_refused(orig):
         return LockTimeout(f"{db.display} is locked by another writer: {detail}")
-    if db.is_sqlite and getattr(orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
-        # Not an OperationalError, but the file cannot be opened as a database all the same.
-        return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
     if db.is_sqlite and "Could not decode to UTF-8" in detail:
         # sqlite3 reading back bytes stored by hand where text belongs: the data, not the file.
         return DatabaseFailure(f"{UNREADABLE}: {detail}")
-    unreachable = sqlstate is None or sqlstate.startswith(("08", "28", "3D")) or db.is_sqlite
+    if db.is_sqlite:
+        # The file cannot be opened, read or written (not every one an OperationalError);
+        # any other error is a statement's (no such column, a constraint), as on PostgreSQL.
+        if (getattr(orig, "sqlite_errorname", None) or "").startswith(_SQLITE_UNAVAILABLE):
+            return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
+        return DatabaseFailure(f"database error on {db.display}: {detail}")
+    unreachable = sqlstate is None or sqlstate.startswith(("08", "28", "3D"))
     if unreachable and (
         exc.connection_invalidated
         or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)

@@ -405,3 +405,22 @@ def test_a_type_error_hides_no_rule_across_fields_of_the_other_models(tmp_path):
         (line("big", "max_output_tokens"), "max_output_tokens 2000 exceeds context_window 1000"),
         (line("BIG", "- id"), "duplicate model id 'BIG' (differs only in case from 'big')"),
     ]
+
+
+def test_a_column_dropped_by_hand_is_a_database_error_on_sqlite_as_on_postgresql(
+    database_url, data_dir
+):
+    """A statement that fails is exit 74 on both; 69 is for a database that cannot be used."""
+    cli = Cli(database_url, data_dir)
+    assert cli.sync().exit_code == 0
+    engine = make_engine(resolve_url(database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP VIEW effective_model_prices"))
+            conn.execute(text("ALTER TABLE models DROP COLUMN verified_at"))
+    finally:
+        engine.dispose()
+    for args in (("list",), ("sync", "--yes", "--full")):
+        result = cli(*args, data=args[0] == "sync")
+        assert result.exit_code == 74, (args, result.output)
+        assert "verified_at" in result.stderr
