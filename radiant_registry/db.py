@@ -81,8 +81,11 @@ class DatabaseUrl:
 
 
 def resolve_url(option: str | None = None) -> DatabaseUrl:
-    """--database-url, else $REGISTRY_DATABASE_URL, else $DATABASE_URL, else ./registry.db."""
-    if option:
+    """--database-url, else $REGISTRY_DATABASE_URL, else $DATABASE_URL, else ./registry.db.
+
+    An empty variable is unset; an empty --database-url is an error (a cron line's
+    `--database-url "$DB"` with $DB unset must not sync the default database instead)."""
+    if option is not None:
         return parse_url(option, "--database-url")
     for name in URL_ENV_VARS:
         if os.environ.get(name):
@@ -265,8 +268,8 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
 
 # libpq's words for a connection parameter it does not know, or a value it cannot take.
 _BAD_CONNINFO = re.compile(
-    r'\binvalid (?:connection option "|\w+ value: "|integer value "|port number: )'
-    r"|\bbad value for \w+: "
+    r'\binvalid (?:connection option "|"?\w+"? value: "|integer value "|port number: )'
+    r'|\bbad value for \w+: |\bcould not parse network address "'
 )
 
 

@@ -274,7 +274,10 @@ def test_a_file_that_is_not_a_sqlite_database_exits_69_and_is_left_alone(tmp_pat
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?connect_timeout=x", "bad value for"),
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?port=abc", "non-integer port"),
     (f"postgresql://u:{SECRET}@127.0.0.1:99999/registry", 'invalid port number: "99999"'),
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?ssl_min_protocol_version=x", "invalid"),
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?hostaddr=abc", "could not parse network"),
     ("sqlite:////tmp/x%00y.db", "holds a NUL character"),
+    ("", "the database URL from --database-url is not a URL"),
     (f"postgresql://u:{SECRET}@127.0.0.1/reg%00istry", "holds a NUL character"),
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?application_name=a%00b", "holds a NUL"),
 ])
