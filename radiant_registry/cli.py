@@ -358,7 +358,9 @@ def list_command(
             "max_output_tokens, input_price, output_price, category."
         ),
     ] = "provider",
-    output: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = None,  # type: ignore[assignment]
+    output: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = (
+        ListFormat.table
+    ),
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List models with their effective prices (* marks an admin override).
@@ -367,7 +369,7 @@ def list_command(
     """
     from radiant_registry.queries import SORT_FIELDS, ModelFilter, list_models
 
-    fmt = (output or ListFormat.table).value
+    fmt = output.value
     render.set_format(fmt)
     if sort not in SORT_FIELDS:
         raise UsageError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_FIELDS)}")
