@@ -8,7 +8,7 @@ columns and tables that a sync never writes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
@@ -62,9 +62,12 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        price = value if isinstance(value, Decimal) else Decimal(value)
         # Only a hand edit stores these (PostgreSQL's numeric takes NaN; SQLite, any text):
         # a price must be a number the column can hold. ValueError: `db.fetch_all` says so.
+        try:
+            price = value if isinstance(value, Decimal) else Decimal(value)
+        except (InvalidOperation, TypeError):
+            price = Decimal("NaN")
         if not price.is_finite() or abs(price) >= _NUMERIC_LIMIT:
             raise ValueError(f"{str(value)[:40]!r} is not a price")
         return price.copy_abs() if price.is_zero() else price  # SQLite may hold a "-0.0"

@@ -273,6 +273,8 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
             result = cli(*args, data=args[0] == "diff")
             assert result.exit_code == 74, (column, args, result.output)
             assert "the database holds a value its column cannot hold" in result.stderr
+            if column == "input_per_1m":
+                assert "'abc' is not a price" in result.stderr  # not decimal's own words
         with sqlite3.connect(path) as conn:
             conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (valid,))
     with sqlite3.connect(path) as conn:  # bytes where text belongs: read back by sqlite3
