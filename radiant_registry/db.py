@@ -65,16 +65,13 @@ class DatabaseUrl:
         """Every secret of the URL, as written and as URL-encoded: none may be shown."""
         from urllib.parse import quote
 
-        values = [self.url.password] + [
-            value
-            for name in SECRET_PARAMETERS
-            for value in _as_list(self.url.query.get(name))
-        ]
-        return tuple(
-            {form for value in values if value for form in (
-                str(value), quote(str(value), safe=""), quote(str(value))
-            )}
-        )
+        values = [self.url.password]
+        for name in SECRET_PARAMETERS:
+            values += _as_list(self.url.query.get(name))
+        forms: set[str] = set()
+        for value in filter(None, values):
+            forms |= {str(value), quote(str(value), safe=""), quote(str(value))}
+        return tuple(forms)
 
     def __str__(self) -> str:
         return f"{self.display} ({self.source})"
@@ -136,8 +133,8 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         )
     if username is not None:
         url = url.set(username=username, password=password)
-    query = [text for name, value in url.query.items() for text in (name, *_as_list(value))]
-    parts = [url.database, url.host, url.username, url.password, *query]
+    params = [text for name, value in url.query.items() for text in (name, *_as_list(value))]
+    parts = [url.database, url.host, url.username, url.password, *params]
     if any("\x00" in part for part in parts if part):
         # %00: no file name or connection parameter can hold one (the drivers would raise).
         raise ConfigError(f"the database URL from {source} holds a NUL character (%00)")
