@@ -16,7 +16,7 @@ from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.queries import find_model
 from radiant_registry.schema import CONTROL_CHARACTERS, Price
 from radiant_registry.tables import models, price_overrides
-from radiant_registry.yamlscalars import resolve_plain
+from radiant_registry.yamlscalars import Unreadable, resolve_plain
 
 _price = TypeAdapter(Price)
 
@@ -51,6 +51,8 @@ def parse_price(text: str, option: str) -> Decimal:
     """A price from the command line, written and checked as in the files: typed by their
     grammar (Python's Decimal would also take 1_000, non-ASCII digits and NaN)."""
     value = resolve_plain(text.strip())
+    if isinstance(value, Unreadable):
+        raise UsageError(f"{option}: {text!r} is {value.reason}")
     if type(value) not in (int, Decimal):
         raise UsageError(f"{option}: {text!r} is not a number (write it as in the files: 0.5, 12)")
     try:

@@ -35,7 +35,7 @@ from radiant_registry.schema import (
     semantic_problems,
 )
 from radiant_registry.suggest import did_you_mean
-from radiant_registry.yamlscalars import Ambiguous
+from radiant_registry.yamlscalars import Ambiguous, Unreadable
 
 CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
@@ -409,6 +409,8 @@ def describe(value: Any) -> str:
     """Say what a typed YAML value is, in the words of an error message."""
     if isinstance(value, Ambiguous):
         return f"{_clip(value.text)}, which YAML 1.1 parsers read as {value.reading}"
+    if isinstance(value, Unreadable):
+        return f"{_clip(value.text)}, {value.reason}"
     if value is None:
         return "null"
     if isinstance(value, bool):

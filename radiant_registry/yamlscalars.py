@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,17 @@ class Ambiguous:
 
     text: str
     reading: str  # what a YAML 1.1 parser makes of it, e.g. "a boolean"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A plain scalar shaped like a number that this tool will not read exactly."""
+
+    text: str
+    reason: str  # e.g. "a number of 5000 characters (at most 40)"
 
     def __str__(self) -> str:
         return self.text
@@ -64,8 +75,11 @@ _RESOLVER_FIRST = frozenset(
     _yaml11.yaml_implicit_resolvers if None not in _yaml11.yaml_implicit_resolvers
     else map(chr, range(0x110000))
 )
+
+
 def resolve_plain(text: str) -> Any:
-    """Type a plain (unquoted) scalar: null, bool, int, Decimal, date, str or Ambiguous."""
+    """Type a plain (unquoted) scalar: null, bool, int, Decimal, date, str, Ambiguous or
+    Unreadable."""
     if text in _NULLS:
         return None
     if text in _TRUE:
@@ -75,11 +89,16 @@ def resolve_plain(text: str) -> Any:
     first = text[0]
     if first.isdigit() or first in "-+.":
         if len(text) > _MAX_NUMBER_CHARS and _DECIMAL.match(text):
-            return Ambiguous(text, f"a number with {len(text)} characters")
+            return Unreadable(
+                text, f"a number of {len(text)} characters (at most {_MAX_NUMBER_CHARS})"
+            )
         if _INT.match(text):
             return int(text)
         if _DECIMAL.match(text):
-            return Decimal(text)
+            try:
+                return Decimal(text)
+            except InvalidOperation:  # an exponent beyond the decimal module's range
+                return Unreadable(text, "a number with an exponent out of range")
         if text in _SPECIAL_FLOATS:
             return _SPECIAL_FLOATS[text]
         if _DATE.match(text):

@@ -430,6 +430,8 @@ BAD_PRICES = [
     ("1_000", "is not a number"),  # Python's Decimal takes these; the files do not
     ("\u0661\u0662", "is not a number"),  # Arabic-Indic digits
     ("0x10", "is not a number"),
+    ("1e99999999999999999999", "a number with an exponent out of range"),
+    ("1" * 41, "a number of 41 characters (at most 40)"),
     ("-0.00000000000", "more than 10 decimal places"),  # a zero is held to the rules too
 ]
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from radiant_registry import yamlstrict
-from radiant_registry.yamlscalars import Ambiguous, resolve_plain
+from radiant_registry.yamlscalars import Ambiguous, Unreadable, resolve_plain
 from radiant_registry.yamlstrict import YamlProblem, YamlProblems, read
 
 PARSERS = [pytest.param(yamlstrict.PurePythonParser, id="pure-python")]
@@ -90,11 +90,26 @@ def test_resolve_plain_reads_nan_as_a_decimal_nan(text: str) -> None:
         ("2024-06-01T10:00:00Z", "a timestamp"), ("2024-6-1 10:00:00", "a timestamp"),
         ("2024-02-30", "an invalid date"),
         ("<<", "a merge key"), ("=", "a value key"),
-        ("9" * 41, "a number with 41 characters"), ("0." + "1" * 40, "a number with 42 characters"),
     ],
 )
 def test_resolve_plain_flags_what_yaml_1_1_would_read_differently(text: str, reading: str) -> None:
     assert resolve_plain(text) == Ambiguous(text, reading)
+    assert str(resolve_plain(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("9" * 41, "a number of 41 characters (at most 40)"),
+        ("0." + "1" * 40, "a number of 42 characters (at most 40)"),
+        # Beyond the decimal module's exponent range: Decimal() itself refuses these.
+        ("1e99999999999999999999", "a number with an exponent out of range"),
+        ("0e99999999999999999999", "a number with an exponent out of range"),
+        ("-1.5e-99999999999999999999", "a number with an exponent out of range"),
+    ],
+)
+def test_resolve_plain_refuses_numbers_it_cannot_read_exactly(text: str, reason: str) -> None:
+    assert resolve_plain(text) == Unreadable(text, reason)
     assert str(resolve_plain(text)) == text
 
 
