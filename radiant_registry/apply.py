@@ -129,8 +129,10 @@ def sync(
     if options.dry_run:
         with conn.begin():
             empty = migrations.schema_state(conn) == "empty"
-            plan = CurrentPlan.empty(registry) if empty else _plan(conn, registry, options)
-        return SyncResult(plan.plan, applied=False, counts=_counts(plan.plan, options.prune))
+            planned = CurrentPlan.empty(registry) if empty else _plan(conn, registry, options)
+        _refuse_unsafe_prune(planned, options)  # a dry run predicts the real one
+        plan = planned.plan
+        return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
     started = now()
     scope = options.providers
     try:
@@ -139,13 +141,7 @@ def sync(
             planned = _plan(conn, registry, options)
             log.progress("models planned", registry.model_count, registry.model_count)
             plan = planned.plan
-            if options.prune and not options.force:
-                refusals = prune_refusals(plan, planned.current)
-                if refusals:
-                    details = "; ".join(f"{r.key} {r.reason}" for r in refusals)
-                    raise UnsafePrune(
-                        f"refusing to prune: {details}. Re-run with --force if intended"
-                    )
+            _refuse_unsafe_prune(planned, options)
             to_apply = plan if options.prune else plan.without_retires()
             if plan and not confirm(plan):
                 conn.rollback()
@@ -154,19 +150,29 @@ def sync(
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
             run_id = _record_run(conn, started, "success", counts, registry, scope, None)
-        pending = 0 if options.prune else plan.summary["retire"]
-        log.event(
-            "sync.summary",
-            _summary_text(counts, pending, log.elapsed()),
-            **counts,
-            retire_pending=pending,
-            duration_s=log.elapsed(),
-            run_id=run_id,
-        )
-        return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
     except (RegistryError, sa_exc.SQLAlchemyError, KeyboardInterrupt) as exc:
         _record_failure(conn, started, registry, scope, exc)
         raise
+    # Committed: from here on, an interrupt must not record the run as failed.
+    pending = 0 if options.prune else plan.summary["retire"]
+    log.event(
+        "sync.summary",
+        _summary_text(counts, pending, log.elapsed()),
+        **counts,
+        retire_pending=pending,
+        duration_s=log.elapsed(),
+        run_id=run_id,
+    )
+    return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
+
+
+def _refuse_unsafe_prune(planned: CurrentPlan, options: SyncOptions) -> None:
+    if not options.prune or options.force:
+        return
+    refusals = prune_refusals(planned.plan, planned.current)
+    if refusals:
+        details = "; ".join(f"{r.key} {r.reason}" for r in refusals)
+        raise UnsafePrune(f"refusing to prune: {details}. Re-run with --force if intended")
 
 
 @dataclass(frozen=True)

@@ -281,21 +281,23 @@ class PruneRefusal:
     reason: str
 
 
-def prune_refusals(
-    plan: Plan, current: CurrentState, max_fraction: float = 0.25
-) -> list[PruneRefusal]:
-    """Retires too large to apply without --force: a whole provider, or over a quarter of one."""
-    refusals = [
-        PruneRefusal(c.key, "retires the whole provider")
-        for c in plan.changes
-        if c.action == "retire" and c.kind == "provider"
-    ]
+MAX_PRUNE_FRACTION = 0.25
+
+
+def prune_refusals(plan: Plan, current: CurrentState) -> list[PruneRefusal]:
+    """Retires too large to apply without --force: a whole provider, or over a quarter of
+    one. One refusal per provider, in provider order."""
+    whole = {c.key for c in plan.changes if c.action == "retire" and c.kind == "provider"}
     retiring = Counter(
         c.key.split("/", 1)[0] for c in plan.changes if c.action == "retire" and c.kind == "model"
     )
     active = Counter(pid for pid, _ in current.models.keys() - current.retired_models)
-    for pid, count in sorted(retiring.items()):
-        total = active[pid]
-        if total and count / total > max_fraction:
+    refusals = []
+    for pid in sorted(whole | retiring.keys()):
+        count, total = retiring[pid], active[pid]
+        if pid in whole:
+            models = f" and its {count} active models" if count else ""
+            refusals.append(PruneRefusal(pid, f"retires the whole provider{models}"))
+        elif total and count / total > MAX_PRUNE_FRACTION:
             refusals.append(PruneRefusal(pid, f"retires {count} of its {total} active models"))
     return refusals

@@ -400,14 +400,13 @@ def test_prune_of_a_whole_provider_is_refused_even_without_models():
     assert prune_refusals(plan, current) == [PruneRefusal("empty", "retires the whole provider")]
 
 
-def test_prune_of_a_whole_provider_with_models_names_both_reasons():
+def test_prune_of_a_whole_provider_with_models_is_one_refusal():
     kept = provider_file("xai", [model_data("grok-3")])
     gone = provider_file("gone", [model_data("a"), model_data("b")])
     current = synced(kept, gone)
     plan = compute_plan(*desired(kept), current)
     assert prune_refusals(plan, current) == [
-        PruneRefusal("gone", "retires the whole provider"),
-        PruneRefusal("gone", "retires 2 of its 2 active models"),
+        PruneRefusal("gone", "retires the whole provider and its 2 active models")
     ]
 
 

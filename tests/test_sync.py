@@ -201,6 +201,21 @@ def test_dry_run_writes_nothing(cli):
     assert dump_tables(cli.database_url) == before
 
 
+def test_dry_run_predicts_a_prune_refusal_and_writes_nothing(cli):
+    ok(cli.sync())
+    remove_models(cli.data_dir, "xai", "grok-2", "grok-2-mini", "grok-coder")  # 3 of 10
+    before = dump_tables(cli.database_url)
+    result = cli("sync", "--dry-run", "--prune", data=True)
+    assert result.exit_code == 65, result.output
+    assert ("refusing to prune: xai retires 3 of its 10 active models. "
+            "Re-run with --force if intended") in result.stderr
+    forced = ok(cli("sync", "--dry-run", "--prune", "--force", data=True))
+    assert forced.stdout.splitlines()[-1] == (
+        "Plan: 0 to create, 0 to update, 3 to retire, 44 unchanged."
+    )
+    assert dump_tables(cli.database_url) == before  # not even a run in the history
+
+
 def test_dry_run_on_a_brand_new_database_creates_not_even_the_schema(cli):
     result = ok(cli("sync", "--dry-run", data=True))
     last = result.stdout.splitlines()[-1]
@@ -347,8 +362,8 @@ def test_pruning_a_whole_provider_file_needs_force(cli):
     before = catalogue(cli.database_url)
     result = cli.sync("--prune")
     assert result.exit_code == 65
-    assert ("refusing to prune: deepseek retires the whole provider; "
-            "deepseek retires 2 of its 2 active models") in result.stderr
+    assert ("refusing to prune: deepseek retires the whole provider and its 2 active models. "
+            "Re-run with --force if intended") in result.stderr
     assert catalogue(cli.database_url) == before
     ok(cli.sync("--prune", "--force"))
     providers = {p["id"]: p for p in as_json(cli("providers", "--format", "json"))}
@@ -575,6 +590,22 @@ def test_a_sync_stopped_by_ctrl_c_writes_nothing_and_is_recorded(cli, monkeypatc
     assert (failed["outcome"], failed["error"]) == (
         "failed", "interrupted (Ctrl-C): nothing written"
     )
+
+
+def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(cli, monkeypatch):
+    import radiant_registry.apply
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+
+    def interrupted_summary(*args: Any) -> str:
+        raise KeyboardInterrupt  # the transaction has committed; the summary is next
+
+    monkeypatch.setattr(radiant_registry.apply, "_summary_text", interrupted_summary)
+    result = cli.sync()
+    assert result.exit_code == 130, result.output
+    assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
+    assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
 
 def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
