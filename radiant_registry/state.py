@@ -55,17 +55,20 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         state.providers[row.id] = {n: row._mapping[n] for n in PROVIDER_FIELDS}
         if row.retired_at is not None:
             state.retired_providers.add(row.id)
-    decoded: dict[str, Any] = {}  # text -> list of strings, shared: nothing mutates it
-    json_at = [(i, n) for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
+    # text -> list of strings, one cache per column (the same text may be right in one
+    # column and wrong in another); shared lists, as nothing mutates them. Tiers (dicts)
+    # are decoded per row: their cache stays empty.
+    decoded: dict[str, dict[str, Any]] = {name: {} for name in _JSON_FIELDS}
+    json_at = [(i, n, decoded[n]) for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
     for provider_id, model_id, retired_at, *values in fetch_all(conn, m_query):
-        for i, name in json_at:
+        for i, name, cache in json_at:
             text = values[i]
             if text is not None:
-                value = decoded.get(text)
+                value = cache.get(text)
                 if value is None:
                     value = _decode(text, provider_id, model_id, name)
-                    if name != "price_tiers":  # tiers (dicts) are decoded per row
-                        decoded[text] = value
+                    if name != "price_tiers":
+                        cache[text] = value
                 values[i] = value
         key = (provider_id, model_id)
         state.models[key] = normalize_model(dict(zip(MODEL_FIELDS, values, strict=True)))

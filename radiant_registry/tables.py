@@ -103,12 +103,16 @@ def json_shape_problem(name: str, value: Any) -> str | None:
         return None if ok else f"{name} holds {str(value)[:40]!r}, not a list of strings"
     ok = isinstance(value, list) and all(
         isinstance(tier, dict)
-        and type(tier.get("above_tokens")) is int
-        and _is_price_text(tier.get("input_per_1m"))
-        and (tier.get("output_per_1m") is None or _is_price_text(tier["output_per_1m"]))
+        and tier.keys() == _TIER_KEYS
+        and type(tier["above_tokens"]) is int
+        and _is_price_text(tier["input_per_1m"])
+        and (tier["output_per_1m"] is None or _is_price_text(tier["output_per_1m"]))
         for tier in value
     )
     return None if ok else f"price_tiers holds {str(value)[:40]!r}, not a list of tiers"
+
+
+_TIER_KEYS = {"above_tokens", "input_per_1m", "output_per_1m"}
 
 
 def _is_price_text(value: Any) -> bool:

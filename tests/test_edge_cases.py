@@ -190,7 +190,13 @@ def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, da
     bad_tier = '[{"above_tokens": 1000, "input_per_1m": "abc", "output_per_1m": null}]'
     for column, value in (("capabilities", "null"), ("capabilities", '[1, "a"]'),
                           ("price_tiers", "[1]"), ("price_tiers", "[{}]"),
-                          ("price_tiers", bad_tier), ("aliases", "[" * 100_000)):
+                          ("price_tiers", bad_tier), ("aliases", "[" * 100_000),
+                          # The text of a good capabilities list, in the tiers column.
+                          ("price_tiers", '["text"]'),
+                          # A tier without its output price key: list and show read it.
+                          ("price_tiers", '[{"above_tokens": 1000, "input_per_1m": "1"}]'),
+                          ("price_tiers", '[{"above_tokens": 1000, "input_per_1m": "1", '
+                                          '"output_per_1m": null, "extra": 1}]')):
         with sqlite3.connect(path) as conn:
             conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (value,))
         results = [cli(*args, data=args[0] == "diff") for args in
