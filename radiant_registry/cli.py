@@ -293,7 +293,7 @@ def sync_command(
     """Validate the files and bring the database to their state, in one transaction.
 
     Price overrides and an admin's enable/disable are never touched. Initialises a
-    brand-new database. Without a terminal, --yes is required.
+    brand-new database. Without a terminal, or with --quiet or JSON logs, --yes is required.
 
     Example (cron): registry sync --yes --log-format json
     """
@@ -302,9 +302,12 @@ def sync_command(
 
     log = EventLog(log_format.value, quiet)
     render.set_log(log)
-    interactive = sys.stdin.isatty() and not log.machine
-    if not (yes or dry_run or interactive):
-        raise UsageError("no terminal to confirm on: pass --yes to apply without asking")
+    if not (yes or dry_run):
+        if log.machine or quiet:
+            shown_by = "--log-format json" if log.machine else "--quiet"
+            raise UsageError(f"{shown_by} shows no plan to confirm: pass --yes to apply it")
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to confirm on: pass --yes to apply without asking")
     log.event(
         "sync.start", "Starting sync", providers=providers or None, dry_run=dry_run, prune=prune
     )

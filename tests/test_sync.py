@@ -234,6 +234,20 @@ def test_sync_without_a_terminal_or_yes_exits_64_and_writes_nothing(cli):
     assert dump_tables(cli.database_url) == before
 
 
+@pytest.mark.parametrize(
+    ("option", "shown_by"),
+    [(("--quiet",), "--quiet"), (("--log-format", "json"), "--log-format json")],
+)
+def test_sync_that_shows_no_plan_asks_for_yes_not_a_confirmation(cli, option, shown_by):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    before = dump_tables(cli.database_url)
+    result = cli("sync", *option, data=True)
+    assert result.exit_code == 64
+    assert f"{shown_by} shows no plan to confirm: pass --yes to apply it" in result.stderr
+    assert dump_tables(cli.database_url) == before
+
+
 def test_sync_without_yes_on_a_brand_new_database_creates_nothing(cli):
     result = cli("sync", "--log-format", "json", data=True)
     assert result.exit_code == 64
