@@ -58,7 +58,6 @@ class SyncOptions:
     prune: bool = False
     force: bool = False
     dry_run: bool = False
-    lock_timeout_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def now() -> datetime:
 
 
 @contextmanager
-def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]:
+def write_transaction(conn: Connection) -> Iterator[None]:
     """A transaction that holds the registry's write lock, or LockTimeout (exit 75).
 
     SQLite's write lock is the immediate transaction itself; PostgreSQL takes an advisory
@@ -89,8 +88,9 @@ def write_transaction(conn: Connection, lock_timeout_s: float) -> Iterator[None]
             yield
     except sa_exc.OperationalError as exc:
         if is_lock_refused(exc.orig):
+            waited = conn.get_execution_options()["lock_timeout_s"]  # set by make_engine
             raise LockTimeout(
-                f"another sync holds the registry lock; gave up after {lock_timeout_s:g}s "
+                f"another sync holds the registry lock; gave up after {waited:g}s "
                 "(--lock-timeout)"
             ) from None
         raise
@@ -136,7 +136,7 @@ def sync(
     started = now()
     scope = options.providers
     try:
-        with write_transaction(conn, options.lock_timeout_s):
+        with write_transaction(conn):
             _ensure_schema(conn)
             planned = _plan(conn, registry, options)
             log.progress("models planned", registry.model_count, registry.model_count)

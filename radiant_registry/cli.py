@@ -19,7 +19,14 @@ import typer
 from typer.core import TyperGroup
 
 from radiant_registry import render
-from radiant_registry.errors import ExitCode, InvalidRegistry, RegistryError, UsageError
+from radiant_registry.errors import (
+    LOCK_TIMEOUT_S,
+    ConfigError,
+    ExitCode,
+    InvalidRegistry,
+    RegistryError,
+    UsageError,
+)
 
 try:  # typer >= 0.20 vendors click
     from typer._click.exceptions import UsageError as _ClickUsageError
@@ -174,7 +181,7 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
 
 @contextmanager
 def _database(
-    url: str | None, lock_timeout: float = 5.0, *, create: bool = False, log: Any = None
+    url: str | None, lock_timeout: float = LOCK_TIMEOUT_S, *, create: bool = False, log: Any = None
 ) -> Iterator[Any]:
     """An open connection to the chosen database, its schema checked, errors translated.
 
@@ -190,14 +197,14 @@ def _database(
         render.info(f"Database: {database}")
     path = dbmod.sqlite_path(database)
     if path is not None and not create and not path.exists():
-        raise RegistryError(f"no database at {path}: run `registry sync` to create it")
+        raise ConfigError(f"no database at {path}: run `registry sync` to create it")
     engine = dbmod.make_engine(database, lock_timeout)
     try:
         with dbmod.translated_errors(database), engine.connect() as conn:
             if not create:
                 with conn.begin():
                     if migrations.schema_state(conn) == "empty":
-                        raise RegistryError(
+                        raise ConfigError(
                             f"{database.display} has no registry schema yet: run `registry sync` "
                             "or `registry db upgrade`"
                         )
@@ -283,7 +290,7 @@ def sync_command(
         bool,
         typer.Option("--force", help="Allow a prune that retires a provider or over 25% of one."),
     ] = False,
-    lock_timeout: LockTimeoutOption = 5.0,
+    lock_timeout: LockTimeoutOption = LOCK_TIMEOUT_S,
     log_format: LogFormatOption = LogFormat.text,
     quiet: QuietOption = False,
     full: FullOption = False,
@@ -316,7 +323,6 @@ def sync_command(
         prune=prune,
         force=force,
         dry_run=dry_run,
-        lock_timeout_s=lock_timeout,
     )
 
     def confirm(plan: Any) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
 from radiant_registry.errors import (
+    LOCK_TIMEOUT_S,
     ConfigError,
     DatabaseFailure,
     DatabaseUnavailable,
@@ -159,8 +160,9 @@ def sqlite_path(db: DatabaseUrl) -> Path | None:
 _IGNORED = logging.NullHandler()  # one instance: adding it again is then a no-op
 
 
-def make_engine(db: DatabaseUrl, lock_timeout_s: float = 5.0) -> Engine:
-    """An engine whose every connection has connect, statement and lock timeouts."""
+def make_engine(db: DatabaseUrl, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Engine:
+    """An engine whose every connection has connect, statement and lock timeouts; the
+    lock timeout is also its connections' `lock_timeout_s` execution option, for messages."""
     try:
         return _make_engine(db, lock_timeout_s)
     except sa_exc.ArgumentError as exc:  # a URL parameter SQLAlchemy cannot take (?port=x)
@@ -179,6 +181,7 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
                 "timeout": lock_timeout_s
             },  # busy timeout while another writer holds the file
             hide_parameters=True,
+            execution_options={"lock_timeout_s": lock_timeout_s},
         )
         _use_explicit_sqlite_transactions(engine)
         return engine
@@ -209,6 +212,7 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
         connect_args=connect_args,
         hide_parameters=True,  # statement parameters never appear in errors
         pool_pre_ping=False,
+        execution_options={"lock_timeout_s": lock_timeout_s},
     )
 
 

@@ -70,6 +70,9 @@ class LockTimeout(RegistryError):
     exit_code = ExitCode.TEMPFAIL
 
 
+LOCK_TIMEOUT_S = 5.0  # how long a writer waits for another's lock (--lock-timeout)
+
+
 class SchemaOutOfDate(RegistryError):
     exit_code = ExitCode.CONFIG
 
