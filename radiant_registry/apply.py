@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, text, update
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
-from radiant_registry.db import DatabaseUrl, is_lock_refused, scrub, write_begin
+from radiant_registry.db import DatabaseUrl, first_line, is_lock_refused, scrub, write_begin
 from radiant_registry.errors import InvalidRegistry, LockTimeout, RegistryError
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
@@ -465,7 +465,7 @@ def _record_failure(
     """Best effort, in a transaction of its own: the sync's own was rolled back."""
     counts = {"created": 0, "updated": 0, "retired": 0, "unchanged": 0}
     if isinstance(exc, sa_exc.DBAPIError):
-        message = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        message = first_line(exc.orig)
     elif isinstance(exc, KeyboardInterrupt):
         message = "interrupted (Ctrl-C): nothing written"
     else:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -27,6 +27,13 @@ from radiant_registry.errors import (
     RegistryError,
     UsageError,
 )
+
+if TYPE_CHECKING:  # at run time, imported by the commands that need them
+    from sqlalchemy import Connection
+
+    from radiant_registry.loader import Registry
+    from radiant_registry.log import EventLog
+    from radiant_registry.plan import Plan
 
 try:  # typer >= 0.20 vendors click
     from typer._click.exceptions import UsageError as _ClickUsageError
@@ -181,8 +188,12 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
 
 @contextmanager
 def _database(
-    url: str | None, lock_timeout: float = LOCK_TIMEOUT_S, *, create: bool = False, log: Any = None
-) -> Iterator[Any]:
+    url: str | None,
+    lock_timeout: float = LOCK_TIMEOUT_S,
+    *,
+    create: bool = False,
+    log: EventLog | None = None,
+) -> Iterator[Connection]:
     """An open connection to the chosen database, its schema checked, errors translated.
 
     `create` allows a brand-new database (sync initialises it); read commands refuse one.
@@ -216,10 +227,10 @@ def _database(
 def _load(
     data_dir: Path | None,
     providers: list[str] | None,
-    log: Any,
-    conn: Any = None,
+    log: EventLog,
+    conn: Connection | None = None,
     full: bool = False,
-) -> Any:
+) -> Registry:
     """Load the registry files; with `conn`, skip those the database has applied already."""
     from radiant_registry.config import resolve_data_dir
     from radiant_registry.loader import load_registry
@@ -325,7 +336,7 @@ def sync_command(
         dry_run=dry_run,
     )
 
-    def confirm(plan: Any) -> bool:
+    def confirm(plan: Plan) -> bool:
         """Called under the lock with every non-empty plan, before anything is written."""
         log.stop_progress()
         if not log.machine and not quiet:

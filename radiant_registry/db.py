@@ -284,9 +284,7 @@ _SQLITE_UNAVAILABLE = (
 
 def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     orig = exc.orig
-    detail = scrub(
-        db, str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    )
+    detail = scrub(db, first_line(orig))
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate is None and _BAD_CONNINFO.search(detail):
         # libpq refusing a parameter of the URL: the URL is wrong, not the server down.
@@ -347,6 +345,11 @@ def _check_plain_types(query: Executable, rows: Sequence[Row[Any]]) -> None:
             if value is not None and type(value) is not kind:
                 name, shown = row._fields[index], repr(value)[:40]
                 raise DatabaseFailure(f"{UNREADABLE}: {name} holds {shown}, not {kind.__name__}")
+
+
+def first_line(orig: BaseException) -> str:
+    """A driver error's first line (PostgreSQL adds DETAIL and HINT lines), or its type."""
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 def is_lock_refused(orig: BaseException) -> bool:

@@ -1,9 +1,9 @@
 """The provider file format, schema_version 1, as pydantic models.
 
-Values arrive already typed by `yamlstrict` (str, int, Decimal, bool, date, None, or
-`Ambiguous`), so every model is strict: nothing is coerced, a number is never a string
-and a string never a number. Rules that span several fields live in `semantic_problems`,
-so that each problem can point at the field it is about.
+Values arrive already typed by `yamlstrict` (str, int, Decimal, bool, date, None,
+`Ambiguous` or `Unreadable`), so every model is strict: nothing is coerced, a number is
+never a string and a string never a number. Rules that span several fields live in
+`semantic_problems`, so that each problem can point at the field it is about.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
-
-SCHEMA_VERSION = 1
 
 PROVIDER_ID = re.compile(r"[a-z0-9_]{1,64}\Z")  # fits providers.id, String(64)
 # A model id is exactly what the provider's API expects: real ones carry / . : @
@@ -50,10 +48,7 @@ def _to_decimal(value: Any) -> Any:
 
 
 def _check_price(value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise PydanticCustomError(
-            "price", "price must be a finite number, got {value}", {"value": str(value)}
-        )
+    # Not finite (NaN, Infinity) never gets here: pydantic's Decimal refuses it first.
     if value < 0:
         raise PydanticCustomError(
             "price", "price must not be negative, got {value}", {"value": str(value)}

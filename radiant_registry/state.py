@@ -30,8 +30,8 @@ from radiant_registry.tables import (
 _JSON_FIELDS = json_columns(models)
 
 
-def read_state(conn: Connection, scope: Collection[str] | None = None) -> CurrentState:
-    """Only the columns a plan compares; `scope` limits it to some provider ids."""
+def read_state(conn: Connection, scope: Collection[str]) -> CurrentState:
+    """Only the columns a plan compares, of the providers in `scope` (ids)."""
     state = CurrentState()
     p_query = select(
         providers.c.id, providers.c.retired_at, *(providers.c[n] for n in PROVIDER_FIELDS)
@@ -47,10 +47,9 @@ def read_state(conn: Connection, scope: Collection[str] | None = None) -> Curren
         price_overrides.c.model_id,
         *(price_overrides.c[n].is_not(None).label(n) for n in LIST_PRICE_FIELDS),
     )
-    if scope is not None:
-        p_query = p_query.where(providers.c.id.in_(scope))
-        m_query = m_query.where(models.c.provider_id.in_(scope))
-        o_query = o_query.where(price_overrides.c.provider_id.in_(scope))
+    p_query = p_query.where(providers.c.id.in_(scope))
+    m_query = m_query.where(models.c.provider_id.in_(scope))
+    o_query = o_query.where(price_overrides.c.provider_id.in_(scope))
     for row in fetch_all(conn, p_query):
         state.providers[row.id] = {n: row._mapping[n] for n in PROVIDER_FIELDS}
         if row.retired_at is not None:

@@ -131,7 +131,8 @@ providers = Table(
     Column("auth_type", String(32), nullable=False),
     Column("auth_header", String(200)),
     Column("auth_prefix", String(200)),
-    # sha256 of the provider file at the last sync that wrote it; lets a re-sync skip it.
+    # The content key (sha256 of the rules version, the vocabulary and the file's bytes) of
+    # the file the last sync applied in full; lets a re-sync skip the file.
     Column("file_sha256", String(64)),
     Column("retired_at", Timestamp),
     Column("created_at", Timestamp, nullable=False),
