@@ -339,13 +339,13 @@ def _create(
         return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
 
     converters = {name: converter(name) for name in (*fields, "created_at")}
-    as_is = [name for name in fields if converters[name] is None]
-    converted = [name for name in fields if converters[name] is not None]
-    convert = [converters[name] for name in converted]
+    converted = {name: to for name in fields if (to := converters[name]) is not None}
+    as_is = [name for name in fields if name not in converted]
+    convert = list(converted.values())
     created = converters["created_at"]
     stamped = stamp if created is None else created(stamp)
     columns = [*keys, *as_is, *converted, "created_at", "updated_at"]
-    take_as_is, take_converted = _getter(as_is), _getter(converted)
+    take_as_is, take_converted = _getter(as_is), _getter(list(converted))
 
     def row(change: Change) -> list[Any]:
         assert change.values is not None  # a create always carries its row
@@ -365,6 +365,7 @@ def _create(
     else:
         statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
     driver = conn.connection.driver_connection  # the same connection and transaction
+    assert driver is not None  # the connection is open
     try:
         with closing(driver.cursor()) as cursor:
             if dialect.name == "postgresql":

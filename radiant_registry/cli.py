@@ -38,7 +38,9 @@ if TYPE_CHECKING:  # at run time, imported by the commands that need them
 try:  # typer >= 0.20 vendors click
     from typer._click.exceptions import UsageError as _ClickUsageError
 except ImportError:  # pragma: no cover
-    from click.exceptions import UsageError as _ClickUsageError
+    from click.exceptions import (  # type: ignore[import-not-found, no-redef]
+        UsageError as _ClickUsageError,
+    )
 
 
 @contextmanager
@@ -694,4 +696,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -141,8 +141,8 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         raise ConfigError(f"the database URL from {source} holds a NUL character (%00)")
     if "password" in url.query:  # libpq accepts ?password=; keep it where it is hidden
         query = dict(url.query)
-        secret = query.pop("password")
-        url = url.set(query=query, password=secret if isinstance(secret, str) else secret[0])
+        given = query.pop("password")
+        url = url.set(query=query, password=given if isinstance(given, str) else given[0])
     return DatabaseUrl(url, source)
 
 
@@ -311,7 +311,9 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     return DatabaseFailure(f"database error on {db.display}: {detail}")
 
 
-def fetch_all(conn: Connection, query: Executable) -> Sequence[Row[Any]]:
+# Bare `Row`: its parameters differ between SQLAlchemy 2.0 (a tuple type) and 2.1 (a
+# TypeVarTuple); either way, rows of any length.
+def fetch_all(conn: Connection, query: Executable) -> Sequence[Row]:
     """Every row, fetched before any is used: an error leaves no cursor open (on SQLite,
     a read lock held as long as the error is).
 
@@ -329,7 +331,7 @@ def fetch_all(conn: Connection, query: Executable) -> Sequence[Row[Any]]:
     return rows
 
 
-def _check_plain_types(query: Executable, rows: Sequence[Row[Any]]) -> None:
+def _check_plain_types(query: Executable, rows: Sequence[Row]) -> None:
     """SQLite keeps whatever a hand edit wrote, text in an integer column, bytes in a text
     one, and returns it as it is; no type of ours converts integers or text on the way."""
     from sqlalchemy import Integer, String
@@ -347,12 +349,13 @@ def _check_plain_types(query: Executable, rows: Sequence[Row[Any]]) -> None:
                 raise DatabaseFailure(f"{UNREADABLE}: {name} holds {shown}, not {kind.__name__}")
 
 
-def first_line(orig: BaseException) -> str:
+def first_line(orig: BaseException | None) -> str:
     """A driver error's first line (PostgreSQL adds DETAIL and HINT lines), or its type."""
-    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    text = "" if orig is None else str(orig).strip()
+    return (text.splitlines() or [type(orig).__name__])[0]
 
 
-def is_lock_refused(orig: BaseException) -> bool:
+def is_lock_refused(orig: BaseException | None) -> bool:
     """A driver error for a lock not granted in time (--lock-timeout)."""
     # PostgreSQL's lock_not_available; SQLite's busy timeout has no code of its own.
     return getattr(orig, "sqlstate", None) == "55P03" or "database is locked" in str(orig)

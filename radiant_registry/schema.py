@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -65,15 +65,15 @@ def _check_price(value: Decimal) -> Decimal:
             "Multiply by 1,000,000",
             {"value": str(value), "minimum": str(MIN_PRICE)},
         )
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -PRICE_PLACES:
+    exponent = cast(int, value.as_tuple().exponent)  # an int: the value is finite
+    if exponent < -PRICE_PLACES:
         raise PydanticCustomError(
             "price", "price {value} has more than {places} decimal places",
             {"value": str(value), "places": PRICE_PLACES},
         )
     if value.is_zero():
         # -0 is 0, never -0.00; and 0e999999999999 is 0, which PostgreSQL can store.
-        return value.copy_abs() if value.as_tuple().exponent <= 0 else Decimal(0)
+        return value.copy_abs() if exponent <= 0 else Decimal(0)
     return value
 
 

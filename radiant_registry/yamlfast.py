@@ -99,7 +99,8 @@ def _read(text: str) -> Any:
     root: dict[str, Any] = {}
     # The innermost open block collection, with the column of its keys or dashes, and
     # the ones that enclose it.
-    top_column, top = 0, root
+    top_column = 0
+    top: Any = root  # a mapping or a list
     enclosing: list[tuple[int, Any]] = []
     # A key whose value is not on its line: (its mapping, the key, its column).
     pending: tuple[dict[str, Any], str, int] | None = None
@@ -123,7 +124,8 @@ def _read(text: str) -> Any:
             mapping, parent_key, parent_column = pending
             pending = None
             if column > parent_column:  # the value is the block that starts here
-                mapping[parent_key] = nested = [] if dash else {}
+                nested: list[Any] | dict[str, Any] = [] if dash else {}
+                mapping[parent_key] = nested
                 enclosing.append((top_column, top))
                 top_column, top = column, nested
             elif dash and column == parent_column:

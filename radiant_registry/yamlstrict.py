@@ -18,7 +18,6 @@ valid files pay nothing for them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -44,7 +43,7 @@ _Parser: Any
 try:  # libyaml's parser is several times faster; the pure-Python one gives the same events
     # for nearly all text (it ends a plain scalar in a flow collection at '?'; libyaml does not)
     # `yaml.CParser` does not exist (yaml/__init__ re-exports only cyaml's loaders).
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = PurePythonParser
 
@@ -64,12 +63,6 @@ class YamlProblem(Exception):
         self.line = line
         self.column = column
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    line: int
-    column: int
 
 
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
@@ -215,6 +208,7 @@ def _at_end(text: str, mark: yaml.Mark | None) -> bool:
 
 def _mark(event: yaml.Event) -> tuple[int, int]:
     mark = event.start_mark
+    assert mark is not None  # both parsers mark every event; the stubs allow None
     return mark.line + 1, mark.column + 1
 
 
