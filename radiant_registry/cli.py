@@ -50,7 +50,11 @@ def _mapped_errors() -> Iterator[None]:
         yield
     except _ClickUsageError as exc:
         exc.exit_code = ExitCode.USAGE  # 2 is reserved for "changes pending"
-        raise
+        if not render.errors_as_json():
+            raise  # click prints it, with the usage line
+        where = f"; see `{exc.ctx.command_path} --help`" if exc.ctx else ""
+        render.error(exc.format_message() + where)
+        raise typer.Exit(ExitCode.USAGE) from None
     except InvalidRegistry as exc:
         render.problems(exc.problems, render.current_format())
         raise typer.Exit(exc.exit_code) from None
@@ -63,13 +67,28 @@ def _mapped_errors() -> Iterator[None]:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
+def _json_asked(argv: list[str]) -> None:
+    """Usage errors are found before a command sets up its output: when the command line
+    asks for JSON logs or JSON output, they are said in JSON too (cron parses its log)."""
+    from radiant_registry.log import EventLog
+
+    for option, value in zip(argv, [*argv[1:], None], strict=True):
+        if option == "--log-format=json" or (option == "--log-format" and value == "json"):
+            render.set_log(EventLog("json"))
+        elif option == "--format=json" or (option == "--format" and value == "json"):
+            render.set_format("json")
+
+
 class _Group(TyperGroup):
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+    def make_context(
+        self, info_name: str | None, args: list[str], *rest: Any, **kwargs: Any
+    ) -> Any:
         # Each invocation starts with plain output, also when several run in one process.
         render.set_format("table")
         render.set_log(None)
+        _json_asked(args)
         with _mapped_errors():
-            return super().make_context(*args, **kwargs)
+            return super().make_context(info_name, args, *rest, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         with _mapped_errors():

@@ -37,6 +37,11 @@ def current_format() -> str:
     return _state["format"]
 
 
+def errors_as_json() -> bool:
+    log = _state["log"]
+    return (log is not None and log.machine) or current_format() == "json"
+
+
 def _console(file: Any) -> Console:
     # Made per call so that test runners that swap sys.stdout see the output. Piped output
     # gets a wide line, so that tables in logs and files are not wrapped at 80 columns.

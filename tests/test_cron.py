@@ -323,3 +323,42 @@ def test_ctrl_c_during_the_progress_display_says_so_and_gives_the_cursor_back(bi
     assert shown.rfind(b"\x1b[?25h") > shown.rfind(b"\x1b[?25l") >= 0
     assert shown.rstrip().endswith(b"interrupted (Ctrl-C)"), shown[-300:]
     assert b"Traceback" not in shown
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sync", "--yes", "--log-format", "json", "--bogus"],
+        ["sync", "--bogus", "--log-format=json"],  # found before the option it follows
+        ["sync", "--yes", "--log-format", "json", "--lock-timeout", "soon"],
+    ],
+)
+def test_a_usage_error_under_json_logs_is_a_json_line(argv: list[str]) -> None:
+    """A cron job's log stays parseable even when its command line is wrong."""
+    from typer.testing import CliRunner
+
+    from radiant_registry.cli import app
+
+    result = CliRunner().invoke(app, argv, prog_name="registry")
+    assert result.exit_code == 64
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    record = json.loads(line)
+    assert (record["level"], record["event"]) == ("error", "error")
+    assert record["message"].endswith("; see `registry sync --help`")
+
+
+def test_a_usage_error_under_json_output_is_json() -> None:
+    from typer.testing import CliRunner
+
+    from radiant_registry.cli import app
+
+    argv = ["list", "--format", "json", "--limit", "3"]
+    result = CliRunner().invoke(app, argv, prog_name="registry")
+    assert result.exit_code == 64
+    assert json.loads(result.stderr) == {
+        "error": "No such option: --limit; see `registry list --help`"
+    }
+    plain = CliRunner().invoke(app, ["list", "--limit", "3"], prog_name="registry")
+    assert plain.exit_code == 64
+    assert "Usage: registry list [OPTIONS]" in plain.stderr  # people get click's usage line
