@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
+from radiant_registry.loader import problem_message
 from radiant_registry.queries import find_model
 from radiant_registry.schema import CONTROL_CHARACTERS, Price
 from radiant_registry.tables import models, price_overrides
@@ -58,7 +59,7 @@ def parse_price(text: str, option: str) -> Decimal:
     try:
         return _price.validate_python(value)
     except ValidationError as exc:
-        raise UsageError(f"{option}: {exc.errors()[0]['msg']}") from None
+        raise UsageError(f"{option}: {problem_message(exc.errors()[0])}") from None
 
 
 def set_price(

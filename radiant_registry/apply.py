@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
 from radiant_registry.db import DatabaseUrl, first_line, is_lock_refused, scrub, write_begin
-from radiant_registry.errors import InvalidRegistry, LockTimeout, RegistryError
+from radiant_registry.errors import ExitCode, InvalidRegistry, LockTimeout, RegistryError
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
 from radiant_registry.plan import (
@@ -44,6 +44,12 @@ class ConcurrentChange(RegistryError):
     """Another sync applied other files between our reading them and taking the lock."""
 
     exit_code = LockTimeout.exit_code
+
+
+class InterruptedAfterCommit(RegistryError):
+    """Ctrl-C once the sync had committed: said so, since its changes are in the database."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class UnsafePrune(RegistryError):
@@ -88,9 +94,10 @@ def write_transaction(conn: Connection) -> Iterator[None]:
             yield
     except sa_exc.OperationalError as exc:
         if is_lock_refused(exc.orig):
-            waited = conn.get_execution_options()["lock_timeout_s"]  # set by make_engine
+            waited = conn.get_execution_options().get("lock_timeout_s")  # from make_engine
+            after = "" if waited is None else f" after {waited:g}s"
             raise LockTimeout(
-                f"another sync holds the registry lock; gave up after {waited:g}s "
+                f"another sync or admin command holds the registry lock; gave up{after} "
                 "(--lock-timeout)"
             ) from None
         raise
@@ -153,16 +160,22 @@ def sync(
     except (RegistryError, sa_exc.SQLAlchemyError, KeyboardInterrupt) as exc:
         _record_failure(conn, started, registry, scope, exc)
         raise
-    # Committed: from here on, an interrupt must not record the run as failed.
+    # Committed: from here on, an interrupt must neither record the run as failed nor
+    # read as "nothing written".
     pending = 0 if options.prune else plan.summary["retire"]
-    log.event(
-        "sync.summary",
-        _summary_text(counts, pending, log.elapsed()),
-        **counts,
-        retire_pending=pending,
-        duration_s=log.elapsed(),
-        run_id=run_id,
-    )
+    try:
+        log.event(
+            "sync.summary",
+            _summary_text(counts, pending, log.elapsed()),
+            **counts,
+            retire_pending=pending,
+            duration_s=log.elapsed(),
+            run_id=run_id,
+        )
+    except KeyboardInterrupt:
+        raise InterruptedAfterCommit(
+            f"interrupted (Ctrl-C) after the sync committed: its changes are applied (run {run_id})"
+        ) from None
     return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
 
 

@@ -7,6 +7,7 @@ Database modules are imported inside the commands that need them, so that `--hel
 from __future__ import annotations
 
 import gc
+import importlib
 import io
 import sys
 from collections.abc import Iterator
@@ -19,8 +20,8 @@ import typer
 from typer.core import TyperGroup
 
 from radiant_registry import render
+from radiant_registry.config import LOCK_TIMEOUT_S
 from radiant_registry.errors import (
-    LOCK_TIMEOUT_S,
     ConfigError,
     ExitCode,
     InvalidRegistry,
@@ -35,12 +36,18 @@ if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from radiant_registry.log import EventLog
     from radiant_registry.plan import Plan
 
-try:  # typer >= 0.20 vendors click
-    from typer._click.exceptions import UsageError as _ClickUsageError
-except ImportError:  # pragma: no cover
-    from click.exceptions import (  # type: ignore[import-not-found, no-redef]
-        UsageError as _ClickUsageError,
-    )
+
+
+def _click_usage_error() -> Any:
+    """Click's UsageError: typer >= 0.26 vendors click, older typers depend on it. (Found
+    by name, so the type check does not depend on which of the two is installed.)"""
+    try:
+        return importlib.import_module("typer._click.exceptions").UsageError
+    except ImportError:  # pragma: no cover - typer < 0.26
+        return importlib.import_module("click.exceptions").UsageError
+
+
+_ClickUsageError = _click_usage_error()
 
 
 @contextmanager
@@ -53,7 +60,7 @@ def _mapped_errors() -> Iterator[None]:
         if not render.errors_as_json():
             raise  # click prints it, with the usage line
         where = f"; see `{exc.ctx.command_path} --help`" if exc.ctx else ""
-        render.error(exc.format_message() + where)
+        render.error(exc.format_message().rstrip(".") + where)
         raise typer.Exit(ExitCode.USAGE) from None
     except InvalidRegistry as exc:
         render.problems(exc.problems, render.current_format())
@@ -67,7 +74,7 @@ def _mapped_errors() -> Iterator[None]:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
 
 
-def _json_asked(argv: list[str]) -> None:
+def _preset_error_format(argv: list[str]) -> None:
     """Usage errors are found before a command sets up its output: when the command line
     asks for JSON logs or JSON output, they are said in JSON too (cron parses its log)."""
     from radiant_registry.log import EventLog
@@ -86,7 +93,7 @@ class _Group(TyperGroup):
         # Each invocation starts with plain output, also when several run in one process.
         render.set_format("table")
         render.set_log(None)
-        _json_asked(args)
+        _preset_error_format(args)
         with _mapped_errors():
             return super().make_context(info_name, args, *rest, **kwargs)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from radiant_registry.errors import ConfigError
 
 DATA_DIR_ENV = "REGISTRY_DATA_DIR"
+LOCK_TIMEOUT_S = 5.0  # how long a writer waits for another's lock (--lock-timeout)
 _PACKAGE = Path(__file__).resolve().parent
 
 

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
+from radiant_registry.config import LOCK_TIMEOUT_S
 from radiant_registry.errors import (
-    LOCK_TIMEOUT_S,
     ConfigError,
     DatabaseFailure,
     DatabaseUnavailable,

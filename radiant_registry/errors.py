@@ -15,7 +15,7 @@ class ExitCode(IntEnum):
     DATA_INVALID = 65
     UNAVAILABLE = 69  # database unreachable
     DATABASE = 74  # a statement failed; the transaction was rolled back
-    TEMPFAIL = 75  # another sync holds the lock, or a timeout
+    TEMPFAIL = 75  # another writer holds the lock, or a timeout
     CONFIG = 78  # schema not at head, bad configuration
     INTERRUPTED = 130  # Ctrl-C while working: 128 + SIGINT, as shells report it
 
@@ -68,9 +68,6 @@ class DatabaseFailure(RegistryError):
 
 class LockTimeout(RegistryError):
     exit_code = ExitCode.TEMPFAIL
-
-
-LOCK_TIMEOUT_S = 5.0  # how long a writer waits for another's lock (--lock-timeout)
 
 
 class SchemaOutOfDate(RegistryError):

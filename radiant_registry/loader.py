@@ -250,16 +250,6 @@ def check_file(path: Path, raw: bytes, key: str, capabilities: Vocabulary) -> Ch
     return LoadedFile(path, key, content.provider.id, desired_provider(content), models), []
 
 
-def parse_provider_file(path: Path, capabilities: dict[str, str]) -> ProviderFile:
-    """One provider file as the schema's objects, exactly as written; or InvalidRegistry."""
-    raw, problems = _read_bytes(path)
-    if raw is not None:
-        content, problems = _validate(path, raw, capabilities)
-        if content is not None:
-            return content
-    raise InvalidRegistry(problems)
-
-
 def _validate(
     path: Path, raw: bytes, capabilities: Vocabulary
 ) -> tuple[ProviderFile | None, list[Problem]]:
@@ -271,7 +261,7 @@ def _validate(
     except ValidationError as exc:
         # The rules across fields still apply to every part that is well typed: one run
         # reports every problem, not the type errors first and the rest after their fix.
-        found = [(tuple(err["loc"]), _message(err)) for err in exc.errors()]
+        found = [(tuple(err["loc"]), problem_message(err)) for err in exc.errors()]
         found += rule_problems(*_well_typed_parts(data), path.stem, capabilities)
         located = _Locator(path, raw)
         return None, sorted(located.problem(loc, message) for loc, message in found)
@@ -357,7 +347,8 @@ _FIELDS_BY_PARENT: dict[str | None, type[BaseModel]] = {
 }
 
 
-def _message(err: Any) -> str:
+def problem_message(err: Any) -> str:
+    """A pydantic error in the words of a problem report: the files' and the CLI's."""
     kind, loc, value = err["type"], err["loc"], err.get("input")
     if kind == "missing":
         return f"missing required key {loc[-1]!r}"

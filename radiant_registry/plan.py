@@ -109,17 +109,6 @@ def normalize_model(row: Mapping[str, Any]) -> Row:
     return out
 
 
-def desired_state(files: Iterable[ProviderFile]) -> tuple[dict[str, Row], dict[ModelKey, Row]]:
-    providers: dict[str, Row] = {}
-    models: dict[ModelKey, Row] = {}
-    for file in files:
-        pid = file.provider.id
-        providers[pid] = desired_provider(file)
-        for model in file.models:
-            models[(pid, model.id)] = desired_model(model)
-    return providers, models
-
-
 @dataclass
 class CurrentState:
     """What the database holds for the providers in scope."""
@@ -284,9 +273,13 @@ class PruneRefusal:
 MAX_PRUNE_FRACTION = 0.25
 
 
+def _models(count: int) -> str:
+    return f"{count} model" if count == 1 else f"{count} models"
+
+
 def prune_refusals(plan: Plan, current: CurrentState) -> list[PruneRefusal]:
     """Retires too large to apply without --force: a whole provider, or over a quarter of
-    one. One refusal per provider, in provider order."""
+    its models not yet retired (enabled or not). One refusal per provider, in id order."""
     whole = {c.key for c in plan.changes if c.action == "retire" and c.kind == "provider"}
     retiring = Counter(
         c.key.split("/", 1)[0] for c in plan.changes if c.action == "retire" and c.kind == "model"
@@ -296,8 +289,10 @@ def prune_refusals(plan: Plan, current: CurrentState) -> list[PruneRefusal]:
     for pid in sorted(whole | retiring.keys()):
         count, total = retiring[pid], active[pid]
         if pid in whole:
-            models = f" and its {count} active models" if count else ""
+            models = f", with its {_models(count)}" if count else ""
             refusals.append(PruneRefusal(pid, f"retires the whole provider{models}"))
         elif total and count / total > MAX_PRUNE_FRACTION:
-            refusals.append(PruneRefusal(pid, f"retires {count} of its {total} active models"))
+            refusals.append(
+                PruneRefusal(pid, f"retires {count} of its {_models(total)} not yet retired")
+            )
     return refusals

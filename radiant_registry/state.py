@@ -56,19 +56,24 @@ def read_state(conn: Connection, scope: Collection[str]) -> CurrentState:
             state.retired_providers.add(row.id)
     # text -> list of strings, one cache per column (the same text may be right in one
     # column and wrong in another); shared lists, as nothing mutates them. Tiers (dicts)
-    # are decoded per row: their cache stays empty.
-    decoded: dict[str, dict[str, Any]] = {name: {} for name in _JSON_FIELDS}
-    json_at = [(i, n, decoded[n]) for i, n in enumerate(MODEL_FIELDS) if n in _JSON_FIELDS]
+    # are decoded per row, without a cache.
+    json_at: list[tuple[int, str, dict[str, Any] | None]] = [
+        (i, n, None if n == "price_tiers" else {})
+        for i, n in enumerate(MODEL_FIELDS)
+        if n in _JSON_FIELDS
+    ]
     for provider_id, model_id, retired_at, *values in fetch_all(conn, m_query):
         for i, name, cache in json_at:
             text = values[i]
-            if text is not None:
-                value = cache.get(text)
-                if value is None:
-                    value = _decode(text, provider_id, model_id, name)
-                    if name != "price_tiers":
-                        cache[text] = value
-                values[i] = value
+            if text is None:
+                continue
+            if cache is None:
+                values[i] = _decode(text, provider_id, model_id, name)
+                continue
+            value = cache.get(text)
+            if value is None:
+                value = cache[text] = _decode(text, provider_id, model_id, name)
+            values[i] = value
         key = (provider_id, model_id)
         state.models[key] = normalize_model(dict(zip(MODEL_FIELDS, values, strict=True)))
         if retired_at is not None:
@@ -94,7 +99,8 @@ def _decode(text: str, provider_id: str, model_id: str, name: str) -> list[Any]:
 
 def read_file_keys(conn: Connection) -> dict[str, str | None]:
     """Every provider id in the database, with the content key of the file last applied."""
-    return dict(conn.execute(select(providers.c.id, providers.c.file_sha256)).all())
+    rows = conn.execute(select(providers.c.id, providers.c.file_sha256))
+    return {pid: key for pid, key in rows}
 
 
 def count_active_models(conn: Connection, provider_ids: Collection[str]) -> int:

@@ -425,7 +425,7 @@ BAD_PRICES = [
     ("abc", "'abc' is not a number"),
     ("1e-9", "per-token price"),
     ("NaN", "'NaN' is not a number"),
-    (".nan", "finite"),
+    (".nan", "expected a finite number, got the number NaN"),  # as the files say it
     ("", "is not a number"),
     ("1_000", "is not a number"),  # Python's Decimal takes these; the files do not
     ("\u0661\u0662", "is not a number"),  # Arabic-Indic digits

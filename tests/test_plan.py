@@ -13,7 +13,8 @@ from radiant_registry.plan import (
     Plan,
     PruneRefusal,
     compute_plan,
-    desired_state,
+    desired_model,
+    desired_provider,
     normalize_model,
     prune_refusals,
 )
@@ -46,7 +47,14 @@ def provider_file(pid: str, models: list[dict[str, Any]], **overrides: Any) -> P
 
 
 def desired(*files: ProviderFile) -> tuple[dict[str, Any], dict[tuple[str, str], Any]]:
-    return desired_state(files)
+    """The rows a sync wants for `files`, as `Registry.desired` returns them."""
+    providers = {file.provider.id: desired_provider(file) for file in files}
+    models = {
+        (file.provider.id, model.id): desired_model(model)
+        for file in files
+        for model in file.models
+    }
+    return providers, models
 
 
 def synced(*files: ProviderFile) -> CurrentState:
@@ -380,7 +388,9 @@ def test_prune_of_exactly_a_quarter_is_allowed():
 
 
 def test_prune_of_over_a_quarter_is_refused():
-    assert eight_models("m0", "m1", "m2") == [PruneRefusal("p", "retires 3 of its 8 active models")]
+    assert eight_models("m0", "m1", "m2") == [
+        PruneRefusal("p", "retires 3 of its 8 models not yet retired")
+    ]
 
 
 def test_prune_guard_counts_only_active_models():
@@ -388,7 +398,7 @@ def test_prune_guard_counts_only_active_models():
     retired = ("m4", "m5", "m6", "m7")
     assert eight_models("m0", *retired, retired=retired) == []
     assert eight_models("m0", "m1", *retired, retired=retired) == [
-        PruneRefusal("p", "retires 2 of its 4 active models")
+        PruneRefusal("p", "retires 2 of its 4 models not yet retired")
     ]
 
 
@@ -406,7 +416,13 @@ def test_prune_of_a_whole_provider_with_models_is_one_refusal():
     current = synced(kept, gone)
     plan = compute_plan(*desired(kept), current)
     assert prune_refusals(plan, current) == [
-        PruneRefusal("gone", "retires the whole provider and its 2 active models")
+        PruneRefusal("gone", "retires the whole provider, with its 2 models")
+    ]
+    one = provider_file("one", [model_data("a")])
+    current = synced(kept, one)
+    plan = compute_plan(*desired(kept), current)
+    assert prune_refusals(plan, current) == [
+        PruneRefusal("one", "retires the whole provider, with its 1 model")
     ]
 
 
@@ -417,7 +433,9 @@ def test_prune_guard_judges_each_provider_on_its_own():
     after_a = provider_file("a", [model_data(f"m{i}") for i in range(1, 4)])  # 1 of 4
     after_b = provider_file("b", [model_data("m0")])  # 1 of 2
     plan = compute_plan(*desired(after_a, after_b), current)
-    assert prune_refusals(plan, current) == [PruneRefusal("b", "retires 1 of its 2 active models")]
+    assert prune_refusals(plan, current) == [
+        PruneRefusal("b", "retires 1 of its 2 models not yet retired")
+    ]
 
 
 def test_no_refusals_without_retires():

@@ -207,7 +207,7 @@ def test_dry_run_predicts_a_prune_refusal_and_writes_nothing(cli):
     before = dump_tables(cli.database_url)
     result = cli("sync", "--dry-run", "--prune", data=True)
     assert result.exit_code == 65, result.output
-    assert ("refusing to prune: xai retires 3 of its 10 active models. "
+    assert ("refusing to prune: xai retires 3 of its 10 models not yet retired. "
             "Re-run with --force if intended") in result.stderr
     forced = ok(cli("sync", "--dry-run", "--prune", "--force", data=True))
     assert forced.stdout.splitlines()[-1] == (
@@ -353,7 +353,7 @@ def test_pruning_over_a_quarter_of_a_provider_needs_force(cli):
     before = catalogue(cli.database_url)
     result = cli.sync("--prune")
     assert result.exit_code == 65
-    assert ("refusing to prune: xai retires 3 of its 10 active models. "
+    assert ("refusing to prune: xai retires 3 of its 10 models not yet retired. "
             "Re-run with --force if intended") in result.stderr
     assert catalogue(cli.database_url) == before
     ok(cli.sync())  # without --prune the retires are left alone, and that is allowed
@@ -376,7 +376,7 @@ def test_pruning_a_whole_provider_file_needs_force(cli):
     before = catalogue(cli.database_url)
     result = cli.sync("--prune")
     assert result.exit_code == 65
-    assert ("refusing to prune: deepseek retires the whole provider and its 2 active models. "
+    assert ("refusing to prune: deepseek retires the whole provider, with its 2 models. "
             "Re-run with --force if intended") in result.stderr
     assert catalogue(cli.database_url) == before
     ok(cli.sync("--prune", "--force"))
@@ -474,7 +474,8 @@ def test_history_records_successful_and_failed_runs(cli):
     counts = [(r["created"], r["updated"], r["retired"], r["unchanged"]) for r in runs]
     assert counts == [(0, 0, 3, 44), (0, 0, 0, 0), (47, 0, 0, 0)]
     assert runs[1]["error"] == (
-        "refusing to prune: xai retires 3 of its 10 active models. Re-run with --force if intended"
+        "refusing to prune: xai retires 3 of its 10 models not yet retired. "
+        "Re-run with --force if intended"
     )
     assert runs[0]["error"] is None and runs[2]["error"] is None
     assert runs[0]["files_sha256"] == runs[1]["files_sha256"] != runs[2]["files_sha256"]
@@ -618,6 +619,9 @@ def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(cli, monkeypatch):
     monkeypatch.setattr(radiant_registry.apply, "_summary_text", interrupted_summary)
     result = cli.sync()
     assert result.exit_code == 130, result.output
+    assert "interrupted (Ctrl-C) after the sync committed: its changes are applied (run 2)" in (
+        result.stderr
+    )
     assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
     assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
