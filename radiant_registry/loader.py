@@ -10,9 +10,10 @@ import multiprocessing
 import os
 import signal
 import stat
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -184,12 +185,13 @@ def _check_all(
         workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     )
     try:
-        checked = pool.map(
-            check_file,
-            [p for p, _, _ in files], [r for _, r, _ in files], [k for _, _, k in files],
-            itertools.repeat(capabilities),
-            chunksize=max(1, len(files) // (workers * 8)),
-        )
+        with _ctrl_c_held_back():  # the workers are forked here, at the first task queued
+            checked = pool.map(
+                check_file,
+                [p for p, _, _ in files], [r for _, r, _ in files], [k for _, _, k in files],
+                itertools.repeat(capabilities),
+                chunksize=max(1, len(files) // (workers * 8)),
+            )
         for result in checked:
             yield result
             on_file()
@@ -199,6 +201,27 @@ def _check_all(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+@contextmanager
+def _ctrl_c_held_back() -> Iterator[None]:
+    """Ctrl-C deferred to the end of the block, in which worker processes are forked.
+
+    A worker starts with its parent's handler until `_start_worker` ignores Ctrl-C: forked
+    with Python's own, one that got Ctrl-C in between would die of it, and the pool would
+    be broken (a traceback, not "interrupted"). Forked with this one, it records it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (and only it gets signals)
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:  # None: a handler not set from Python, which cannot be put back
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>

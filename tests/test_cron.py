@@ -321,6 +321,33 @@ def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
 
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: files are read in-process")
+def test_ctrl_c_while_the_workers_start_is_an_interrupt_not_a_broken_pool(big_registry):
+    """A worker has its parent's Ctrl-C handler until it sets its own: here that moment is
+    made long, and Ctrl-C reaches the whole process group within it."""
+    script = (
+        "import sys, time; from radiant_registry import cli, loader; "
+        "start = loader._start_worker; "
+        "loader._start_worker = lambda parent: (time.sleep(0.5), start(parent)); "
+        "sys.argv[0] = 'registry'; cli.main()"
+    )
+    argv = [sys.executable, "-c", script, "validate", "--data-dir", str(big_registry)]
+    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while len(_children(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(run.pid, signal.SIGINT)
+    try:
+        _, err = run.communicate(timeout=30)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 130, err[-2000:]
+    assert b"Traceback" not in err and err.rstrip().endswith(b"interrupted (Ctrl-C)"), err[-2000:]
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
 def test_ctrl_c_during_the_progress_display_says_so_and_gives_the_cursor_back(big_registry):
     # The real command on a real terminal, with the display shown at once rather than after
