@@ -448,11 +448,21 @@ def show(
 
     render.set_format(output.value)
     with _database(database_url) as conn:
-        record = show_model(conn, find_model(conn, model))
+        key = find_model(conn, model)
+        record = show_model(conn, key)
+        _note_other_models_named(conn, model, key)
     if output is Format.json:
         render.write_json(render.to_json(record))
     else:
         render.model_detail(record)
+
+
+def _note_other_models_named(conn: Connection, text: str, key: tuple[str, str]) -> None:
+    """Say so when the name given is also another model's own id: `provider/model` won."""
+    from radiant_registry.queries import also_named
+
+    for pid, mid in also_named(conn, text, key):
+        render.info(f"note: {text!r} is also the id of a {pid} model; name it {pid}/{mid}")
 
 
 @app.command(name="providers")
@@ -539,6 +549,7 @@ def price_set(
     new_output = None if output_price is None else parse_price(output_price, "--output")
     with _database(database_url) as conn:
         row = set_price(conn, model, new_input, new_output, reason, by)
+        _note_other_models_named(conn, model, (row["provider_id"], row["model_id"]))
     render.info(f"Price override set on {row['provider_id']}/{row['model_id']} by {row['set_by']}")
 
 
@@ -552,6 +563,7 @@ def price_clear(model: ModelArgument, database_url: DatabaseUrlOption = None) ->
 
     with _database(database_url) as conn:
         provider_id, model_id = clear_price(conn, model)
+        _note_other_models_named(conn, model, (provider_id, model_id))
     render.info(f"Price override cleared on {provider_id}/{model_id}")
 
 
@@ -601,6 +613,7 @@ def disable(
 
     with _database(database_url) as conn:
         key = set_enabled(conn, model, False, reason, by)
+        _note_other_models_named(conn, model, key)
     render.info(f"Disabled {key[0]}/{key[1]}")
 
 
@@ -619,6 +632,7 @@ def enable(
 
     with _database(database_url) as conn:
         key = set_enabled(conn, model, True, reason, by)
+        _note_other_models_named(conn, model, key)
     render.info(f"Enabled {key[0]}/{key[1]}")
 
 

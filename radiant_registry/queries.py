@@ -138,7 +138,11 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
 
 
 def find_model(conn: Connection, text: str) -> tuple[str, str]:
-    """`provider/model`, or a bare model id that only one provider has."""
+    """`provider/model`, or a bare model id that only one provider has.
+
+    `provider/model` comes first: it is the only name some models have. A text that is
+    also another model's own id (Groq sells `openai/gpt-oss-120b`) names the first; see
+    `also_named`."""
     key = select(models.c.provider_id, models.c.model_id)
     head, sep, tail = text.partition("/")
     if sep:
@@ -157,6 +161,12 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
     keys = conn.execute(key).all()
     hint = did_you_mean(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
     raise NotFound(f"no model {text!r} in the database{hint}")
+
+
+def also_named(conn: Connection, text: str, key: tuple[str, str]) -> list[tuple[str, str]]:
+    """Models other than `key` whose own id is `text`: the ones `find_model` did not pick."""
+    query = select(models.c.provider_id, models.c.model_id).where(models.c.model_id == text)
+    return sorted((pid, mid) for pid, mid in conn.execute(query) if (pid, mid) != key)
 
 
 def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:

@@ -279,6 +279,33 @@ def test_show_by_key_and_by_bare_model_id(synced):
     assert "override" not in rows
 
 
+def test_provider_slash_model_wins_over_another_models_own_id_and_says_so(cli, data_dir):
+    """Groq sells models whose own id has a slash (openai/gpt-oss-120b): such an id may
+    read as another provider's key. The key wins, as it is the only name some models have,
+    and the command says how to name the other one."""
+    mistral = provider_path(data_dir, "mistral")
+    block = model_block(provider_path(data_dir, "xai").read_text(), "grok-3")
+    mistral.write_text(
+        mistral.read_text() + block.replace("id: grok-3", "id: xai/grok-3").replace(
+            "Grok 3", "Grok 3 on Mistral"
+        )
+    )
+    assert cli.sync().exit_code == 0
+    note = "note: 'xai/grok-3' is also the id of a mistral model; name it mistral/xai/grok-3"
+
+    disabled = cli("disable", "xai/grok-3", "--reason", "r", "--by", "ops")
+    assert disabled.exit_code == 0, disabled.output
+    assert note in disabled.stderr and "Disabled xai/grok-3" in disabled.stderr
+    shown = cli("show", "xai/grok-3", "--format", "json")
+    assert json.loads(shown.stdout)["display_name"] == "Grok 3"
+    assert note in shown.stderr
+    other = cli("show", "mistral/xai/grok-3", "--format", "json")
+    assert json.loads(other.stdout)["display_name"] == "Grok 3 on Mistral"
+    assert "note:" not in other.stderr
+    states = {(r["provider"], r["id"]): r["enabled"] for r in list_json(cli, "--all")}
+    assert (states[("xai", "grok-3")], states[("mistral", "xai/grok-3")]) == (False, True)
+
+
 def test_a_model_id_two_providers_sell_must_be_named_with_its_provider(cli, data_dir):
     mistral = provider_path(data_dir, "mistral")
     grok_3 = model_block(provider_path(data_dir, "xai").read_text(), "grok-3")
