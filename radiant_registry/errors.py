@@ -30,10 +30,20 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        return f"{printable(self.file)}:{self.line}:{self.column}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def printable(text: str) -> str:
+    """`text` on one line with no terminal escapes: other characters as Python escapes.
+
+    A file name may hold a line break or ESC; printed as it is, it would split a problem
+    report in two, or clear the screen."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class RegistryError(Exception):

@@ -46,7 +46,10 @@ def _console(file: Any) -> Console:
     # Made per call so that test runners that swap sys.stdout see the output. Piped output
     # gets a wide line, so that tables in logs and files are not wrapped at 80 columns.
     wide = None if file.isatty() else 240
-    return Console(file=file, highlight=False, soft_wrap=True, markup=False, width=wide)
+    # emoji=False: ":new:" in a fine-tuned model id (ft:grok:acme:new:x) is text, not an emoji.
+    return Console(
+        file=file, highlight=False, soft_wrap=True, markup=False, emoji=False, width=wide
+    )
 
 
 def stdout() -> Console:

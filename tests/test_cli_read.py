@@ -384,6 +384,21 @@ def test_providers_count_only_enabled_models(synced):
     assert rows["xai"]["models"] == 9
 
 
+def test_tables_print_emoji_codes_as_text(cli, data_dir):
+    """Fine-tuned model ids look like ft:base:org:name:id: ":new:" is not an emoji."""
+    xai = provider_path(data_dir, "xai")
+    xai.write_text(xai.read_text().replace("id: grok-2-mini\n", "id: ft:grok-2-mini:acme:new:x\n"))
+    assert cli.sync().exit_code == 0
+    model = "xai/ft:grok-2-mini:acme:new:x"
+    listed = cli("list", "--provider", "xai")
+    assert "ft:grok-2-mini:acme:new:x" in listed.stdout
+    result = cli("price", "set", model, "--input", "0.1", "--reason", "per :x: ticket")
+    assert result.exit_code == 0, result.output
+    assert f"Price override set on {model}" in result.stderr
+    assert "per :x: ticket" in cli("price", "list").stdout
+    assert "\N{CROSS MARK}" not in cli("price", "list").stdout
+
+
 # --- price set / clear / list ------------------------------------------------------------------
 
 

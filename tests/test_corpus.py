@@ -394,6 +394,19 @@ def test_a_folder_named_like_a_provider_file(empty_registry: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_a_file_name_with_a_line_break_and_an_escape_is_printed_escaped(
+    empty_registry: Path,
+) -> None:
+    path = empty_registry / "providers" / "gr\noq\x1b[2J.yaml"
+    path.mkdir()
+    result = validate(empty_registry)
+    assert result.exit_code == 65
+    shown = str(path).replace("\n", "\\n").replace("\x1b", "\\x1b")
+    assert result.stdout == f"{shown}:1:1: cannot read file: not a regular file\n"
+    listed = json.loads(validate(empty_registry, "--format", "json").stdout)
+    assert [entry["file"] for entry in listed] == [str(path)]  # JSON escapes it itself
+
+
 def test_a_broken_link_as_a_provider_file(empty_registry: Path) -> None:
     path = empty_registry / "providers" / "acme.yaml"
     path.symlink_to(empty_registry / "nowhere.yaml")
