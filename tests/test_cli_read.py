@@ -559,6 +559,8 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     ("--reason", "evil\x1b[2J\x1b[31mRED", "control characters"),
     ("--reason", "two\nlines", "control characters"),
     ("--by", "x\x1b[0m", "control characters"),
+    ("--reason", "ok\u2028second line", "control characters"),
+    ("--by", "x\u202ey", "control characters"),  # a right-to-left override
     ("--reason", "r" * 1001, "at most 1000 characters"),
     ("--by", "b" * 201, "at most 200 characters"),
 ])

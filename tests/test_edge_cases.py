@@ -103,7 +103,8 @@ def test_values_too_long_for_their_columns_are_refused_by_validate(cli):
     assert "invalid provider id" in result.stdout
 
 
-@pytest.mark.parametrize("escape", ["\\e[31m", "\\x9b31m", "\\N", "\\0"])  # ESC, CSI, NEL, NUL
+# ESC, CSI, NEL, NUL, line separator, right-to-left override
+@pytest.mark.parametrize("escape", ["\\e[31m", "\\x9b31m", "\\N", "\\0", "\\L", "\\u202e"])
 @pytest.mark.parametrize(("key", "old", "new"), [
     ("display_name", "display_name: Grok 3\n", 'display_name: "Grok {escape}3"\n'),
     ("auth_prefix", 'auth_prefix: "Bearer "\n', 'auth_prefix: "Bearer {escape}"\n'),
@@ -119,8 +120,8 @@ def test_control_characters_in_text_that_is_shown_are_refused(cli, escape, key, 
     [problem] = result.stdout.splitlines()
     line = int(problem.split(":")[1])
     assert path.read_text().splitlines()[line - 1].strip().startswith(f"{key}:")
-    # NEL is a space too, which no URL holds.
-    url_space = key == "source_url" and escape == "\\N"
+    # NEL and the line separator are spaces too, which no URL holds.
+    url_space = key == "source_url" and escape in ("\\N", "\\L")
     expected = "invalid source_url" if url_space else "control characters are not allowed"
     assert expected in problem
 
