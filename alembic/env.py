@@ -26,16 +26,25 @@ def run_migrations(connection: Connection) -> None:
 
 
 def run_from_command_line() -> None:
-    from radiant_registry.db import make_engine, resolve_url, translated_errors
+    """As `registry` does: the URL from the environment, errors as a message and an exit
+    code (README), never a traceback."""
+    import sys
 
-    db = resolve_url(None)
-    engine = make_engine(db)
+    from radiant_registry.db import make_engine, resolve_url, translated_errors
+    from radiant_registry.errors import RegistryError
+
     try:
-        with translated_errors(db), engine.connect() as connection:
-            run_migrations(connection)
-            connection.commit()
-    finally:
-        engine.dispose()
+        db = resolve_url(None)
+        engine = make_engine(db)
+        try:
+            with translated_errors(db), engine.connect() as connection:
+                run_migrations(connection)
+                connection.commit()
+        finally:
+            engine.dispose()
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
 
 
 if context.is_offline_mode():

@@ -47,7 +47,14 @@ def head_revision() -> str:
 def current_revision(connection: Connection) -> str | None:
     if not inspect(connection).has_table("alembic_version"):
         return None
-    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    revisions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    found = sorted(revisions.all())
+    if len(found) > 1:  # branches, which these migrations never make: a hand edit
+        raise ConfigError(
+            f"the database's alembic_version holds several revisions ({', '.join(found)}); "
+            "radiant-registry's migrations keep one: was it edited by hand?"
+        )
+    return found[0] if found else None
 
 
 @contextmanager

@@ -236,6 +236,16 @@ def test_unreachable_database_exits_69_without_the_password(secret_role, data_di
     for form in SECRET_FORMS:
         assert form not in proc.stderr
     assert "Traceback" not in proc.stderr
+    # The README's other way to migrate, Alembic's own command, says it the same way.
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 69, proc.stderr
+    assert "error: cannot use database postgresql+psycopg://" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    for form in SECRET_FORMS:
+        assert form not in proc.stderr
 
 
 def test_sqlite_file_that_cannot_be_opened_exits_69(tmp_path, data_dir):
@@ -411,6 +421,17 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
     assert current.stdout == (
         f"ffff0000 (unknown to this version, whose head is {HEAD}: upgrade radiant-registry)\n"
     )
+
+
+def test_database_with_several_revisions_is_refused(database_url, engine, data_dir):
+    synced_database(database_url, data_dir)
+    execute(engine, f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD}x')")
+    message = f"alembic_version holds several revisions ({HEAD}, {HEAD}x)"
+    refused_everywhere(database_url, data_dir, message)
+    for argv in (("db", "current"), ("db", "upgrade")):
+        result = registry(*argv, "--database-url", database_url)
+        assert result.exit_code == 78, (argv, result.output)
+        assert message in result.stderr
 
 
 @pytest.mark.parametrize("synced", [False, True], ids=["empty", "at head"])
