@@ -204,11 +204,16 @@ def compute_plan(
             changes.append(Change("update", "provider", pid, fields, new))
         else:
             unchanged += 1
+    folded: dict[ModelKey, str] | None = None  # built at the first model created
     for key in sorted(desired_models):
         new = desired_models[key]
         old = current.models.get(key)
         if old is None:
-            changes.append(Change("create", "model", model_key(key), {}, new))
+            if folded is None:
+                folded = {(pid, mid.casefold()): mid for pid, mid in current.models}
+            twin = folded.get((key[0], key[1].casefold()))
+            note = None if twin is None else _case_twin_note(model_key((key[0], twin)))
+            changes.append(Change("create", "model", model_key(key), {}, new, note))
             continue
         fields = _changed(old, new, MODEL_FIELDS)
         if key in current.retired_models:
@@ -226,6 +231,15 @@ def compute_plan(
     for pid in sorted(set(current.providers) - set(desired_providers) - current.retired_providers):
         changes.append(Change("retire", "provider", pid, {}))
     return Plan(changes, unchanged)
+
+
+def _case_twin_note(twin: str) -> str:
+    # Ids are case-sensitive, as the providers' APIs are: a change of case is a new model,
+    # and the admin's state stays with the row it was set on.
+    return (
+        f"differs from {twin} only in case: a new model, enabled and at list price; "
+        f"a price override or disable on {twin} stays with it"
+    )
 
 
 def _changed(old: Row, new: Row, names: Iterable[str]) -> dict[str, tuple[Any, Any]]:

@@ -370,6 +370,20 @@ def test_the_note_names_only_a_change_of_an_overridden_price():
     ]
 
 
+def test_a_model_renamed_only_in_case_is_a_new_model_and_the_plan_says_so():
+    before = provider_file("xai", [model_data("grok-3-fast"), model_data("grok-3")])
+    after = provider_file("xai", [model_data("Grok-3-Fast"), model_data("grok-3"),
+                                  model_data("grok-4")])
+    changes = compute_plan(*desired(after), synced(before)).changes
+    assert [(c.action, c.key, c.note) for c in changes] == [
+        ("create", "xai/Grok-3-Fast",
+         "differs from xai/grok-3-fast only in case: a new model, enabled and at list price; "
+         "a price override or disable on xai/grok-3-fast stays with it"),
+        ("create", "xai/grok-4", None),
+        ("retire", "xai/grok-3-fast", None),
+    ]
+
+
 # --- prune guard ---------------------------------------------------------------------------
 
 
