@@ -125,14 +125,14 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
     query = _model_query()
     if flt.providers:
         query = query.where(models.c.provider_id.in_(flt.providers))
-    if flt.category:
+    if flt.category is not None:
         query = query.where(models.c.category == flt.category)
     if flt.novel is not None:
         query = query.where(models.c.is_novel == flt.novel)
     if not flt.include_all:
         query = query.where(models.c.enabled.is_(True), models.c.retired_at.is_(None))
     records = [_record(row) for row in fetch_all(conn, query)]
-    if flt.capability:
+    if flt.capability is not None:
         records = [r for r in records if flt.capability in r["capabilities"]]
     return sorted(records, key=SORT_FIELDS[flt.sort])
 

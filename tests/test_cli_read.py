@@ -114,6 +114,18 @@ def test_list_filters_by_provider_repeatable(synced):
     assert list_json(synced, "--provider", "bedrock") == []  # a provider without models
 
 
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--category", "flagshp", "--category: no category 'flagshp'; did you mean 'flagship'? "
+                              "(one of flagship, balanced, economy, specialized, novel, general)"),
+    ("--capability", "", "--capability must not be empty"),
+    ("--capability", "  ", "--capability must not be empty"),
+])
+def test_list_refuses_a_filter_that_could_only_match_nothing(synced, option, value, message):
+    result = synced("list", option, value)
+    assert result.exit_code == 64
+    assert message in result.stderr
+
+
 def test_list_filters_by_capability_category_and_novelty(synced):
     assert keys(list_json(synced, "--capability", "vision")) == VISION
     assert keys(list_json(synced, "--category", "novel")) == CATEGORY_NOVEL
