@@ -166,6 +166,12 @@ ProvidersOption = Annotated[
     list[str] | None,
     typer.Option("--provider", "-p", help="Only this provider (repeatable).", show_default=False),
 ]
+ModelArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="MODEL", help="provider/model, or a model id only one provider has."
+    ),
+]
 LockTimeoutOption = Annotated[
     float,
     typer.Option(
@@ -444,9 +450,7 @@ def list_command(
 
 @app.command()
 def show(
-    model: Annotated[
-        str, typer.Argument(help="provider/model, or a model id only one provider has.")
-    ],
+    model: ModelArgument,
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -530,9 +534,6 @@ price_app = typer.Typer(
 app.add_typer(price_app, name="price")
 ByOption = Annotated[
     str | None, typer.Option("--by", help="Who makes the change (default: the OS user).")
-]
-ModelArgument = Annotated[
-    str, typer.Argument(help="provider/model, or a model id only one provider has.")
 ]
 
 
@@ -656,7 +657,9 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[
+        str, typer.Argument(metavar="REVISION", help="Target revision.")
+    ] = "head",
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Migrate the schema up to REVISION (default: head).
@@ -676,24 +679,26 @@ def db_downgrade(
     revision: Annotated[
         str,
         typer.Argument(
-            help="Target revision; 'base' drops every table. A relative one goes after --: "
-            "registry db downgrade -- -1"
+            metavar="REVISION",
+            help="Target revision; 'base' drops every table. A relative one goes after --, "
+            "and the options before it: registry db downgrade --yes -- -1"
         ),
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Migrate the schema down to REVISION. Dropped tables take their data with them,
-    admin price overrides and switches included: asks first, unless --yes.
+    """Migrate the schema down to REVISION; asks first, unless --yes.
+
+    Dropped tables take their data with them, admin price overrides and switches included.
 
     Example: registry db downgrade base --yes
     """
     from radiant_registry import migrations
 
-    if not yes and not sys.stdin.isatty():
-        raise UsageError("no terminal to confirm on: pass --yes to downgrade")
     with _database(database_url, create=True) as conn:
-        # Asked once the database is named (above), before anything is changed in it.
+        if not yes and not sys.stdin.isatty():  # refused once the database is named (above)
+            raise UsageError("no terminal to confirm on: pass --yes to downgrade")
+        # Asked once the database is named, before anything is changed in it.
         question = f"Downgrade it to {revision}? Data in dropped tables is lost"
         if not (yes or typer.confirm(question, default=False)):
             render.info("Nothing changed.")

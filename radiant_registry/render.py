@@ -119,10 +119,15 @@ def validation_summary(registry: Registry) -> None:
     console.print(
         Text.assemble(
             ("OK", "bold green"),
-            f": {len(registry.files)} providers, {registry.model_count} models, "
-            f"{len(registry.capabilities)} capabilities",
+            f": {_count(len(registry.files), 'provider')}, "
+            f"{_count(registry.model_count, 'model')}, "
+            f"{_count(len(registry.capabilities), 'capability', 'capabilities')}",
         )
     )
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def price(value: Decimal | None) -> str:

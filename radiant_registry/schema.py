@@ -47,29 +47,35 @@ def _to_decimal(value: Any) -> Any:
     return value
 
 
+def _shown(value: Decimal) -> str:
+    """A price in a message: in plain digits (0.00000001, not 1E-8) unless it is huge or
+    tiny beyond any price, where plain digits would run to hundreds (1E+400)."""
+    return format(value, "f") if -20 < value.adjusted() < 20 else str(value)
+
+
 def _check_price(value: Decimal) -> Decimal:
     # Not finite (NaN, Infinity) never gets here: pydantic's Decimal refuses it first.
     if value < 0:
         raise PydanticCustomError(
-            "price", "price must not be negative, got {value}", {"value": str(value)}
+            "price", "price must not be negative, got {value}", {"value": _shown(value)}
         )
     if value > MAX_PRICE:
         raise PydanticCustomError(
             "price", "price {value} is above the limit of {limit} per 1M tokens",
-            {"value": str(value), "limit": str(MAX_PRICE)},
+            {"value": _shown(value), "limit": str(MAX_PRICE)},
         )
     if 0 < value < MIN_PRICE:
         raise PydanticCustomError(
             "price",
             "price {value} per 1M tokens is below {minimum}: is it a per-token price? "
             "Multiply by 1,000,000",
-            {"value": str(value), "minimum": str(MIN_PRICE)},
+            {"value": _shown(value), "minimum": str(MIN_PRICE)},
         )
     exponent = cast(int, value.as_tuple().exponent)  # an int: the value is finite
     if exponent < -PRICE_PLACES:
         raise PydanticCustomError(
             "price", "price {value} has more than {places} decimal places",
-            {"value": str(value), "places": PRICE_PLACES},
+            {"value": _shown(value), "places": PRICE_PLACES},
         )
     if value.is_zero():
         # -0 is 0, never -0.00; and 0e999999999999 is 0, which PostgreSQL can store.

@@ -477,7 +477,7 @@ def test_price_set_refuses_an_unknown_model_with_did_you_mean(synced):
 BAD_PRICES = [
     ("-1", "must not be negative"),
     ("abc", "'abc' is not a number"),
-    ("1e-9", "per-token price"),
+    ("1e-9", "price 0.000000001 per 1M tokens is below 0.0001: is it a per-token price?"),
     ("NaN", "'NaN' is not a number"),
     (".nan", "expected a finite number, got the number NaN"),  # as the files say it
     ("", "is not a number"),

@@ -509,6 +509,16 @@ def good_registry(tmp_path: Path) -> Path:
     )
 
 
+def test_validate_counts_in_the_singular_too(tmp_path: Path) -> None:
+    vertex = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()  # one model
+    vertex = re.sub(rb"capabilities: \[.*\]", b"capabilities: [chat]", vertex)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": vertex})
+    (data_dir / "capabilities.yaml").write_text("capabilities:\n  chat: Conversation.\n")
+    result = validate(data_dir)
+    assert result.exit_code == 0, result.output
+    assert "OK: 1 provider, 1 model, 1 capability" in result.stdout
+
+
 def test_validate_accepts_the_good_files(parser: Any, good_registry: Path) -> None:
     result = validate(good_registry)
     assert result.exit_code == 0, result.output
