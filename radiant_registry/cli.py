@@ -172,13 +172,23 @@ ModelArgument = Annotated[
         metavar="MODEL", help="provider/model, or a model id only one provider has."
     ),
 ]
+MAX_LOCK_TIMEOUT_S = 3600
+
+
+def _lock_timeout(seconds: float) -> float:
+    # A range check alone lets nan through to a message about its upper bound.
+    if not 0 <= seconds <= MAX_LOCK_TIMEOUT_S:
+        raise typer.BadParameter(f"seconds from 0 to {MAX_LOCK_TIMEOUT_S}, not {seconds:g}")
+    return seconds
+
+
 LockTimeoutOption = Annotated[
     float,
     typer.Option(
         "--lock-timeout",
-        min=0,
-        max=3600,
-        help="Seconds to wait for another sync's lock before exiting 75.",
+        callback=_lock_timeout,
+        help=f"Seconds to wait for another sync's lock before exiting 75 "
+        f"(0 to {MAX_LOCK_TIMEOUT_S}).",
     ),
 ]
 

@@ -129,7 +129,10 @@ def test_control_characters_in_text_that_is_shown_are_refused(cli, escape, key, 
 def test_out_of_range_options_are_usage_errors(cli):
     assert cli.sync().exit_code == 0
     assert cli("history", "--limit", "99999999999999999999").exit_code == 64
-    assert cli("sync", "--yes", "--lock-timeout", "inf", data=True).exit_code == 64
+    for seconds in ("inf", "nan", "-0.5", "3600.5"):
+        result = cli("sync", "--yes", "--lock-timeout", seconds, data=True)
+        assert result.exit_code == 64, seconds
+        assert "seconds from 0 to 3600, not" in " ".join(result.stderr.split()), seconds
 
 
 def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
