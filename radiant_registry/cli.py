@@ -231,33 +231,48 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
     render.validation_summary(registry)
 
 
+class Absent(StrEnum):
+    """What a command does with a database that does not exist yet."""
+
+    create = "create"  # sync and db upgrade initialise it
+    read_as_empty = "read_as_empty"  # diff and db current report on it, creating nothing
+    refuse = "refuse"  # the read and admin commands have nothing to work on
+
+
 @contextmanager
 def _database(
     url: str | None,
     lock_timeout: float = LOCK_TIMEOUT_S,
     *,
-    create: bool = False,
+    absent: Absent = Absent.refuse,
     log: EventLog | None = None,
 ) -> Iterator[Connection]:
-    """An open connection to the chosen database, its schema checked, errors translated.
-
-    `create` allows a brand-new database (sync initialises it); read commands refuse one.
-    """
+    """An open connection to the chosen database, its schema checked, errors translated."""
     from radiant_registry import db as dbmod
     from radiant_registry import migrations
 
     database = dbmod.resolve_url(url)
-    if log is not None:
-        log.event("database", f"Database: {database}", database=database.display)
-    else:
-        render.info(f"Database: {database}")
+
+    def say(text: str, **fields: str) -> None:
+        if log is None:
+            render.info(text)
+        else:
+            log.event("database", text, **fields)
+
+    say(f"Database: {database}", database=database.display)
+    opened = database
     path = dbmod.sqlite_path(database)
-    if path is not None and not create and not path.exists():
-        raise ConfigError(f"no database at {path}: run `registry sync` to create it")
-    engine = dbmod.make_engine(database, lock_timeout)
+    if path is not None and not path.exists():
+        if absent is Absent.refuse:
+            raise ConfigError(f"no database at {path}: run `registry sync` to create it")
+        # Without its folder, the file could not be created: opening it says so (exit 69).
+        if absent is Absent.read_as_empty and path.parent.is_dir():
+            say(f"No file at {path} yet: read as an empty database")
+            opened = dbmod.in_memory()
+    engine = dbmod.make_engine(opened, lock_timeout)
     try:
         with dbmod.translated_errors(database), engine.connect() as conn:
-            if not create:
+            if absent is Absent.refuse:
                 with conn.begin():
                     if migrations.schema_state(conn) == "empty":
                         raise ConfigError(
@@ -320,7 +335,7 @@ def diff(
     log = EventLog()
     render.set_log(log)
     options = SyncOptions(providers=tuple(providers) if providers else None, dry_run=True)
-    with _database(database_url, create=True, log=log) as conn:
+    with _database(database_url, absent=Absent.read_as_empty, log=log) as conn:
         registry = _load(data_dir, providers, log, conn=conn, full=full)
         result = sync(conn, registry, options, log)
     log.stop_progress()
@@ -390,7 +405,7 @@ def sync_command(
             return True  # nothing to ask: pending retires alone are only reported
         return typer.confirm("Apply these changes?", default=False)
 
-    with _database(database_url, lock_timeout, create=True, log=log) as conn:
+    with _database(database_url, lock_timeout, absent=Absent.create, log=log) as conn:
         registry = _load(data_dir, providers, log, conn=conn, full=full)
         result = sync(conn, registry, options, log, confirm)
     log.stop_progress()
@@ -678,7 +693,7 @@ def db_upgrade(
     """
     from radiant_registry import migrations
 
-    with _database(database_url, create=True) as conn, conn.begin():
+    with _database(database_url, absent=Absent.create) as conn, conn.begin():
         migrations.upgrade(conn, revision)
         current = migrations.current_revision(conn)
     render.info(f"Schema at revision {current}")
@@ -705,7 +720,7 @@ def db_downgrade(
     """
     from radiant_registry import migrations
 
-    with _database(database_url, create=True) as conn:
+    with _database(database_url, absent=Absent.read_as_empty) as conn:
         if not yes and not sys.stdin.isatty():  # refused once the database is named (above)
             raise UsageError("no terminal to confirm on: pass --yes to downgrade")
         # Asked once the database is named, before anything is changed in it.
@@ -727,7 +742,7 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
     """
     from radiant_registry import migrations
 
-    with _database(database_url, create=True) as conn, conn.begin():
+    with _database(database_url, absent=Absent.read_as_empty) as conn, conn.begin():
         current = migrations.current_revision(conn)
         if current is None:
             migrations.schema_state(conn)  # refuses tables that carry no version (exit 78)

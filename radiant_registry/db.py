@@ -157,6 +157,11 @@ def sqlite_path(db: DatabaseUrl) -> Path | None:
     return Path(db.url.database) if db.is_sqlite and db.url.database else None
 
 
+def in_memory() -> DatabaseUrl:
+    """An empty SQLite database in memory: what a file not created yet reads as."""
+    return DatabaseUrl(make_url("sqlite://"), "in memory")
+
+
 _IGNORED = logging.NullHandler()  # one instance: adding it again is then a no-op
 
 

@@ -630,6 +630,29 @@ def test_read_commands_on_a_missing_sqlite_file_exit_78_and_create_nothing(tmp_p
     assert not (tmp_path / "registry.db").exists()
 
 
+def test_diff_and_db_commands_read_a_missing_sqlite_file_as_empty_and_create_nothing(
+    tmp_path, data_dir
+):
+    path = tmp_path / "absent.db"
+    url = ("--database-url", f"sqlite:///{path}")
+    result = registry("diff", "--exit-code", "--format", "json", "--data-dir", str(data_dir), *url)
+    assert result.exit_code == 2, result.output
+    plan = json.loads(result.stdout)
+    assert plan["changes"] and {c["action"] for c in plan["changes"]} == {"create"}
+    assert f"No file at {path} yet: read as an empty database" in result.stderr
+    result = registry("db", "current", *url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("base (empty) (head is ")
+    result = registry("db", "downgrade", "base", "--yes", *url)
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        0, "Schema at revision base (empty)"
+    )
+    assert not path.exists()
+    # The commands that initialise a database do create the file.
+    assert registry("db", "upgrade", *url).exit_code == 0
+    assert path.exists()
+
+
 def test_read_commands_on_a_database_without_schema_exit_78(cli, database_url):
     if database_url.startswith("sqlite"):
         sqlite3.connect(database_url.removeprefix("sqlite:///")).close()  # an empty file
