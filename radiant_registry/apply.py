@@ -60,7 +60,6 @@ class UnsafePrune(RegistryError):
 
 @dataclass(frozen=True)
 class SyncOptions:
-    providers: tuple[str, ...] | None = None
     prune: bool = False
     force: bool = False
     dry_run: bool = False
@@ -136,16 +135,15 @@ def sync(
     if options.dry_run:
         with conn.begin():
             empty = migrations.schema_state(conn) == "empty"
-            planned = CurrentPlan.empty(registry) if empty else _plan(conn, registry, options)
+            planned = CurrentPlan.empty(registry) if empty else _plan(conn, registry)
         _refuse_unsafe_prune(planned, options)  # a dry run predicts the real one
         plan = planned.plan
         return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
     started = now()
-    scope = options.providers
     try:
         with write_transaction(conn):
             _ensure_schema(conn)
-            planned = _plan(conn, registry, options)
+            planned = _plan(conn, registry)
             log.progress("models planned", registry.model_count, registry.model_count)
             plan = planned.plan
             _refuse_unsafe_prune(planned, options)
@@ -156,9 +154,9 @@ def sync(
             _apply(conn, to_apply, log)
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
-            run_id = _record_run(conn, started, "success", counts, registry, scope, None)
+            run_id = _record_run(conn, started, "success", counts, registry, None)
     except (RegistryError, sa_exc.SQLAlchemyError, KeyboardInterrupt) as exc:
-        _record_failure(conn, started, registry, scope, exc)
+        _record_failure(conn, started, registry, exc)
         raise
     # Committed: from here on, an interrupt must neither record the run as failed nor
     # read as "nothing written".
@@ -201,7 +199,7 @@ class CurrentPlan:
         return cls(compute_plan(*registry.desired(), CurrentState()), CurrentState(), {})
 
 
-def _plan(conn: Connection, registry: Registry, options: SyncOptions) -> CurrentPlan:
+def _plan(conn: Connection, registry: Registry) -> CurrentPlan:
     """Plan against the database, reading only what the skipped files leave to compare."""
     stored = read_file_keys(conn)
     for pid, key in registry.skipped.items():
@@ -211,8 +209,8 @@ def _plan(conn: Connection, registry: Registry, options: SyncOptions) -> Current
             )
     in_files = set(registry.keys)
     scope = set(registry.files) | (set(stored) - in_files)  # parsed files, and retire candidates
-    if options.providers is not None:
-        scope &= set(options.providers)
+    if registry.providers is not None:
+        scope &= set(registry.providers)
     current = read_state(conn, scope)
     plan = compute_plan(*registry.desired(), current)
     # A skipped file's provider and active models are, by its key, unchanged.
@@ -450,7 +448,6 @@ def _record_run(
     outcome: str,
     counts: dict[str, int],
     registry: Registry,
-    scope: tuple[str, ...] | None,
     error: str | None,
 ) -> int:
     result = conn.execute(
@@ -459,7 +456,7 @@ def _record_run(
             "started_at": started,
             "finished_at": now(),
             "outcome": outcome,
-            "providers": list(scope) if scope else None,
+            "providers": list(registry.providers) if registry.providers else None,
             **counts,
             "files_sha256": registry.digest,
             "tool_version": __version__,
@@ -473,7 +470,6 @@ def _record_failure(
     conn: Connection,
     started: datetime,
     registry: Registry,
-    scope: tuple[str, ...] | None,
     exc: BaseException,
 ) -> None:
     """Best effort, in a transaction of its own: the sync's own was rolled back."""
@@ -492,6 +488,6 @@ def _record_failure(
         # would autobegin one, and conn.begin() would then refuse to start.
         with conn.begin():
             if migrations.schema_state(conn) == "current":
-                _record_run(conn, started, "failed", counts, registry, scope, message)
+                _record_run(conn, started, "failed", counts, registry, message)
     except (RegistryError, sa_exc.SQLAlchemyError):
         pass  # the database is gone or locked; the error itself is what the user sees

@@ -334,7 +334,7 @@ def diff(
     render.set_format(output.value)
     log = EventLog()
     render.set_log(log)
-    options = SyncOptions(providers=tuple(providers) if providers else None, dry_run=True)
+    options = SyncOptions(dry_run=True)
     with _database(database_url, absent=Absent.read_as_empty, log=log) as conn:
         registry = _load(data_dir, providers, log, conn=conn, full=full)
         result = sync(conn, registry, options, log)
@@ -389,12 +389,7 @@ def sync_command(
     log.event(
         "sync.start", "Starting sync", providers=providers or None, dry_run=dry_run, prune=prune
     )
-    options = SyncOptions(
-        providers=tuple(providers) if providers else None,
-        prune=prune,
-        force=force,
-        dry_run=dry_run,
-    )
+    options = SyncOptions(prune=prune, force=force, dry_run=dry_run)
 
     def confirm(plan: Plan) -> bool:
         """Called under the lock with every non-empty plan, before anything is written."""

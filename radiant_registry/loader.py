@@ -75,6 +75,9 @@ class Registry:
     capabilities: dict[str, str]
     files: dict[str, LoadedFile] = field(default_factory=dict)  # by provider id
     skipped: dict[str, str] = field(default_factory=dict)  # provider id -> content key
+    # The providers it was limited to (--provider), or None for all: a sync plans, retires
+    # and records within this scope only.
+    providers: tuple[str, ...] | None = None
 
     @property
     def model_count(self) -> int:
@@ -123,8 +126,12 @@ def load_registry(
     problems: list[Problem] = []
     capabilities = _load_capabilities(data_dir / CAPABILITIES_FILE, problems)
     vocabulary = hashlib.sha256(repr(sorted((capabilities or {}).items())).encode()).hexdigest()
-    registry = Registry(data_dir=data_dir, capabilities=capabilities or {})
     wanted = set(providers) if providers is not None else None
+    registry = Registry(
+        data_dir=data_dir,
+        capabilities=capabilities or {},
+        providers=tuple(sorted(wanted)) if wanted is not None else None,
+    )
     paths = _provider_paths(data_dir / PROVIDERS_DIR, problems)
     if wanted is not None:
         present = {path.stem for path in paths}

@@ -16,6 +16,7 @@ from conftest import (
     Cli,
     create_postgres_database,
     drop_postgres_database,
+    dump_tables,
     model_block,
     replace_once,
 )
@@ -133,6 +134,29 @@ def test_out_of_range_options_are_usage_errors(cli):
         result = cli("sync", "--yes", "--lock-timeout", seconds, data=True)
         assert result.exit_code == 64, seconds
         assert "seconds from 0 to 3600, not" in " ".join(result.stderr.split()), seconds
+
+
+def test_a_registry_loaded_for_some_providers_syncs_and_prunes_only_those(cli, data_dir):
+    """The scope travels with the registry: a library caller cannot retire the others."""
+    from radiant_registry import apply, db, loader
+    from radiant_registry.log import EventLog
+
+    assert cli.sync().exit_code == 0
+    before = dump_tables(cli.database_url)
+    registry = loader.load_registry(data_dir, providers=["xai"])
+    assert registry.providers == ("xai",)
+    engine = db.make_engine(db.resolve_url(cli.database_url))
+    try:
+        with engine.connect() as conn:
+            options = apply.SyncOptions(prune=True, force=True)
+            result = apply.sync(conn, registry, options, EventLog(quiet=True))
+    finally:
+        engine.dispose()
+    assert result.applied and result.plan.summary["retire"] == 0
+    after = dump_tables(cli.database_url)
+    assert after["models"] == before["models"] and after["providers"] == before["providers"]
+    [last, _] = json.loads(cli("history", "--format", "json").stdout)
+    assert last["providers"] == ["xai"]
 
 
 def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
