@@ -290,6 +290,7 @@ def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:
     wrote(len(by_kind[("model", "update")]))
     _retire(conn, models, by_kind[("model", "retire")], stamp)
     _retire(conn, providers, by_kind[("provider", "retire")], stamp)
+    wrote(len(by_kind[("model", "retire")]) + len(by_kind[("provider", "retire")]))
 
 
 def _key_values(table: Table, key: str) -> dict[str, str]:

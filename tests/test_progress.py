@@ -43,3 +43,36 @@ def test_sync_without_a_terminal_shows_no_progress(cli):
     assert result.exit_code == 0
     for step in ("files read", "models planned", "rows written"):
         assert step not in result.stderr
+
+
+class RecordedProgress(EventLog):
+    """Keeps the last report of each step instead of showing it."""
+
+    def __init__(self) -> None:
+        super().__init__(quiet=True)
+        self.steps: dict[str, tuple[int, int]] = {}
+
+    def progress(self, step: str, done: int, total: int) -> None:
+        self.steps[step] = (done, total)
+
+
+def test_rows_written_reaches_its_total_with_retires(cli):
+    from conftest import model_block, provider_path
+
+    from radiant_registry import apply, db, loader
+
+    assert cli.sync().exit_code == 0
+    path = provider_path(cli.data_dir, "xai")
+    content = path.read_text()
+    path.write_text(content.replace(model_block(content, "grok-2"), ""))
+    log = RecordedProgress()
+    engine = db.make_engine(db.resolve_url(cli.database_url))
+    try:
+        with engine.connect() as conn:
+            registry = loader.load_registry(cli.data_dir)
+            result = apply.sync(conn, registry, apply.SyncOptions(prune=True), log)
+    finally:
+        engine.dispose()
+    assert result.plan.summary["retire"] == 1
+    changes = len(result.plan.changes)
+    assert log.steps["rows written"] == (changes, changes)
