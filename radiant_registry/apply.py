@@ -21,7 +21,13 @@ from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
 from radiant_registry.db import DatabaseUrl, first_line, is_lock_refused, scrub, write_begin
-from radiant_registry.errors import ExitCode, InvalidRegistry, LockTimeout, RegistryError
+from radiant_registry.errors import (
+    ConcurrentChange,
+    InterruptedAfterCommit,
+    LockTimeout,
+    RegistryError,
+    UnsafePrune,
+)
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
 from radiant_registry.plan import (
@@ -38,24 +44,6 @@ from radiant_registry.tables import json_columns, models, providers, sync_runs
 
 # pg_advisory_xact_lock key shared by every radiant-registry process ("RRsy").
 LOCK_KEY = 0x52527379
-
-
-class ConcurrentChange(RegistryError):
-    """Another sync applied other files between our reading them and taking the lock."""
-
-    exit_code = LockTimeout.exit_code
-
-
-class InterruptedAfterCommit(RegistryError):
-    """Ctrl-C once the sync had committed: said so, since its changes are in the database."""
-
-    exit_code = ExitCode.INTERRUPTED
-
-
-class UnsafePrune(RegistryError):
-    """A prune that would retire a whole provider or over a quarter of one, without --force."""
-
-    exit_code = InvalidRegistry.exit_code
 
 
 @dataclass(frozen=True)

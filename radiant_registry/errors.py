@@ -57,7 +57,8 @@ class InvalidRegistry(RegistryError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the registry files")
+        counted = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        super().__init__(f"{counted} in the registry files")
 
 
 class UsageError(RegistryError):
@@ -78,6 +79,24 @@ class DatabaseFailure(RegistryError):
 
 class LockTimeout(RegistryError):
     exit_code = ExitCode.TEMPFAIL
+
+
+class ConcurrentChange(RegistryError):
+    """Another sync applied other files between our reading them and taking the lock."""
+
+    exit_code = ExitCode.TEMPFAIL
+
+
+class InterruptedAfterCommit(RegistryError):
+    """Ctrl-C once the sync had committed: said so, since its changes are in the database."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+class UnsafePrune(RegistryError):
+    """A prune that would retire a whole provider or over a quarter of one, without --force."""
+
+    exit_code = ExitCode.DATA_INVALID
 
 
 class SchemaOutOfDate(RegistryError):

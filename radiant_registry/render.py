@@ -102,7 +102,8 @@ def problems(found: Sequence[Problem], fmt: str) -> None:
     for problem in found:
         print(problem)
     files = len({p.file for p in found})
-    stderr().print(Text.assemble((f"{len(found)} problem(s)", "bold red"), f" in {files} file(s)"))
+    counted = _count(len(found), "problem")
+    stderr().print(Text.assemble((counted, "bold red"), f" in {_count(files, 'file')}"))
 
 
 def validation_summary(registry: Registry) -> None:
@@ -221,7 +222,7 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     console.print(table)
     overridden = sum(1 for r in records if r["override"])
     note = f" (* = admin price override, {overridden})" if overridden else ""
-    console.print(f"{len(records)} models{note}")
+    console.print(f"{_count(len(records), 'model')}{note}")
 
 
 def _effective_price(record: dict[str, Any], name: str) -> str:

@@ -112,6 +112,8 @@ def test_list_filters_by_provider_repeatable(synced):
     both = keys(list_json(synced, "--provider", "xai", "-p", "deepseek"))
     assert both == XAI | {"deepseek/deepseek-r1", "deepseek/deepseek-v3"}
     assert list_json(synced, "--provider", "bedrock") == []  # a provider without models
+    table = synced("list", "--provider", "azure_openai")  # a provider with one model
+    assert table.stdout.rstrip().endswith("\n1 model"), table.stdout
 
 
 @pytest.mark.parametrize(("option", "value", "message"), [
