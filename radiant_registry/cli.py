@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from radiant_registry import render
-from radiant_registry.config import LOCK_TIMEOUT_S
+from radiant_registry.config import LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S
 from radiant_registry.errors import (
     ConfigError,
     ExitCode,
@@ -172,11 +172,9 @@ ModelArgument = Annotated[
         metavar="MODEL", help="provider/model, or a model id only one provider has."
     ),
 ]
-MAX_LOCK_TIMEOUT_S = 3600
-
-
 def _lock_timeout(seconds: float) -> float:
-    # A range check alone lets nan through to a message about its upper bound.
+    # Not typer's min=/max=: they told nan that it exceeded the maximum. This comparison is
+    # False for nan, so nan gets the same message as any other value out of range.
     if not 0 <= seconds <= MAX_LOCK_TIMEOUT_S:
         raise typer.BadParameter(f"seconds from 0 to {MAX_LOCK_TIMEOUT_S}, not {seconds:g}")
     return seconds

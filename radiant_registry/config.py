@@ -10,6 +10,7 @@ from radiant_registry.errors import ConfigError
 
 DATA_DIR_ENV = "REGISTRY_DATA_DIR"
 LOCK_TIMEOUT_S = 5.0  # how long a writer waits for another's lock (--lock-timeout)
+MAX_LOCK_TIMEOUT_S = 3600
 _PACKAGE = Path(__file__).resolve().parent
 
 

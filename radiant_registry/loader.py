@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from radiant_registry import yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem, UsageError
-from radiant_registry.plan import desired_model, desired_provider
+from radiant_registry.plan import Row, desired_model, desired_provider
 from radiant_registry.schema import (
     Modalities,
     Model,
@@ -46,7 +46,6 @@ RULES_VERSION = "5"
 # Below this many bytes to check, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
-Row = dict[str, Any]
 # Capability names and descriptions; None when capabilities.yaml cannot be read as a
 # vocabulary: that is reported once, not again at every capability a model lists.
 Vocabulary = dict[str, str] | None
@@ -354,7 +353,7 @@ class _Locator:
         self.positions: yamlstrict.Positions = {}
         yamlstrict.read(raw, self.positions)
 
-    def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
+    def problem(self, loc: yamlstrict.Loc, message: str) -> Problem:
         # pydantic adds type names to some locations; keep the longest prefix the file has
         # (at least the empty one: the document itself).
         for end in range(len(loc), -1, -1):

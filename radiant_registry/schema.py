@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from radiant_registry.yamlstrict import Loc
 
 PROVIDER_ID = re.compile(r"[a-z0-9_]{1,64}\Z")  # fits providers.id, String(64)
 # A model id is exactly what the provider's API expects: real ones carry / . : @
@@ -199,9 +202,6 @@ class ProviderFile(_Strict):
     schema_version: Literal[1]
     provider: Provider
     models: list[Model] = Field(default_factory=list)
-
-
-Loc = tuple[str | int, ...]
 
 
 def semantic_problems(

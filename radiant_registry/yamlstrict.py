@@ -51,8 +51,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 16  # a provider file needs 6 levels; libyaml has crashed on deep nesting
 
-Path = tuple[str | int, ...]
-Positions = dict[Path, tuple[int, int]]
+Loc = tuple[str | int, ...]  # keys and list indexes from the root to a value
+Positions = dict[Loc, tuple[int, int]]
 
 
 class YamlProblem(Exception):
@@ -285,7 +285,7 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
                 raise YamlProblem(*_mark(event), f"nested deeper than {MAX_DEPTH} levels")
             else:
                 value = {} if kind is mapping_start else []
-            path: Path = ()
+            path: Loc = ()
             if not stack:
                 root = value
                 if positions is not None:
