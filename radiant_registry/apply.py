@@ -28,7 +28,7 @@ from radiant_registry.errors import (
     RegistryError,
     UnsafePrune,
 )
-from radiant_registry.loader import Registry
+from radiant_registry.loader import Registry, Skip
 from radiant_registry.log import EventLog
 from radiant_registry.plan import (
     MODEL_FIELDS,
@@ -101,15 +101,14 @@ def _ensure_schema(conn: Connection) -> None:
         migrations.upgrade(conn)
 
 
-def known_file_keys(conn: Connection) -> dict[str, str]:
-    """Content keys of the files the last syncs applied in full; empty for a new database.
-
-    A loader may skip a file whose key is here: its rows are in the database already.
-    """
+def skip_applied(conn: Connection) -> Skip:
+    """A loader's `skip` for the files the last syncs applied in full (none in a new
+    database): their rows are in the database already, so they need no reading."""
     with conn.begin():
         if migrations.schema_state(conn) == "empty":
-            return {}
-        return {pid: key for pid, key in read_file_keys(conn).items() if key is not None}
+            return lambda pid, key: False
+        known = {pid: key for pid, key in read_file_keys(conn).items() if key is not None}
+    return lambda pid, key: known.get(pid) == key
 
 
 def sync(

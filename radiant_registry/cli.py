@@ -295,16 +295,16 @@ def _load(
 
     chosen = resolve_data_dir(data_dir)
     log.event("registry", f"Registry files: {chosen}", data_dir=str(chosen.path))
-    known: dict[str, str] = {}
+    skip = None
     if conn is not None and not full:
-        from radiant_registry.apply import known_file_keys
+        from radiant_registry.apply import skip_applied
 
-        known = known_file_keys(conn)
+        skip = skip_applied(conn)
     return load_registry(
         chosen.path,
         providers=providers,
         progress=lambda done, total: log.progress("files read", done, total),
-        skip=lambda pid, key: known.get(pid) == key,
+        skip=skip,
     )
 
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 
 from radiant_registry import loader, migrations, yamlstrict
-from radiant_registry.apply import known_file_keys
+from radiant_registry.apply import skip_applied
 from radiant_registry.db import make_engine, resolve_url
 from radiant_registry.loader import Registry, load_registry
 
@@ -119,8 +119,7 @@ def load_skipping(
     monkeypatch.setattr(loader, "check_file", recording_check)
     monkeypatch.setattr(yamlstrict, "read", recording_read)
     with connection(url) as conn:
-        known = known_file_keys(conn)
-    registry = load_registry(data_dir, skip=lambda pid, key: known.get(pid) == key)
+        registry = load_registry(data_dir, skip=skip_applied(conn))
     monkeypatch.setattr(loader, "check_file", check_file)
     monkeypatch.setattr(yamlstrict, "read", read)
     assert len(reads) == 1 + len(parsed)
