@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -28,7 +28,6 @@ from radiant_registry.errors import (
     RegistryError,
     UsageError,
 )
-from radiant_registry.suggest import did_you_mean
 
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
@@ -440,21 +439,10 @@ def list_command(
 
     Example: registry list --provider xai --sort input_price
     """
-    from radiant_registry.queries import SORT_FIELDS, ModelFilter, list_models
+    from radiant_registry.queries import ModelFilter, list_models
 
     fmt = output.value
     render.set_format(fmt)
-    if sort not in SORT_FIELDS:
-        raise UsageError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_FIELDS)}")
-    if category is not None:
-        from radiant_registry.schema import Category
-
-        if category not in get_args(Category):
-            choices = ", ".join(get_args(Category))
-            hint = did_you_mean(category, get_args(Category))
-            raise UsageError(f"--category: no category {category!r}{hint} (one of {choices})")
-    if capability is not None and not capability.strip():
-        raise UsageError("--capability must not be empty")
     flt = ModelFilter(tuple(providers or ()), capability, category, novel, include_all, sort)
     with _database(database_url) as conn:
         records = list_models(conn, flt)

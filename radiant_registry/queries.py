@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import Connection, func, select
 
 from radiant_registry.db import fetch_all
-from radiant_registry.errors import DatabaseFailure, NotFound
+from radiant_registry.errors import DatabaseFailure, NotFound, UsageError
+from radiant_registry.schema import Category
 from radiant_registry.suggest import did_you_mean
 from radiant_registry.tables import (
     json_columns,
@@ -40,6 +41,18 @@ class ModelFilter:
     novel: bool | None = None
     include_all: bool = False  # retired and disabled models too
     sort: str = "provider"
+
+    def __post_init__(self) -> None:
+        """Refuse a filter that could only match nothing, or everything, by mistake."""
+        if self.sort not in SORT_FIELDS:
+            choices = ", ".join(SORT_FIELDS)
+            raise UsageError(f"cannot sort by {self.sort!r}; choose one of {choices}")
+        if self.category is not None and self.category not in get_args(Category):
+            choices = ", ".join(get_args(Category))
+            hint = did_you_mean(self.category, get_args(Category))
+            raise UsageError(f"--category: no category {self.category!r}{hint} (one of {choices})")
+        if self.capability is not None and not self.capability.strip():
+            raise UsageError("--capability must not be empty")
 
 
 _JSON_FIELDS = sorted(json_columns(models))
