@@ -501,9 +501,7 @@ def providers_command(
     if output is Format.json:
         render.write_json(rows)
     else:
-        table = [{**row, "state": "retired" if row["retired"] else "active"} for row in rows]
-        columns = ["id", "display_name", "auth_type", "api_base", "models", "state"]
-        render.rows_table(table, columns, "no providers")
+        render.providers_table(rows)
 
 
 @app.command()
@@ -524,11 +522,7 @@ def history(
     if output is Format.json:
         render.write_json(render.to_json(runs))
     else:
-        render.rows_table(
-            runs,
-            ["id", "started_at", "outcome", "created", "updated", "retired", "unchanged", "error"],
-            "no sync runs yet",
-        )
+        render.history_table(runs)
 
 
 price_app = typer.Typer(
@@ -598,21 +592,7 @@ def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOpt
     if output is Format.json:
         render.write_json(render.to_json(rows))
     else:
-        render.rows_table(
-            rows,
-            [
-                "provider_id",
-                "model_id",
-                "input_per_1m",
-                "output_per_1m",
-                "list_input_per_1m",
-                "list_output_per_1m",
-                "reason",
-                "set_by",
-                "set_at",
-            ],
-            "no price overrides",
-        )
+        render.overrides_table(rows)
 
 
 @app.command()

@@ -314,3 +314,20 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: st
     for row in rows:
         table.add_row(*(value_text(row[name]) for name in columns))
     stdout().print(table)
+
+
+def providers_table(rows: Sequence[dict[str, Any]]) -> None:
+    shown = [{**row, "state": "retired" if row["retired"] else "active"} for row in rows]
+    columns = ["id", "display_name", "auth_type", "api_base", "models", "state"]
+    rows_table(shown, columns, "no providers")
+
+
+def history_table(runs: Sequence[dict[str, Any]]) -> None:
+    columns = ["id", "started_at", "outcome", "created", "updated", "retired", "unchanged"]
+    rows_table(runs, [*columns, "error"], "no sync runs yet")
+
+
+def overrides_table(rows: Sequence[dict[str, Any]]) -> None:
+    prices = ["input_per_1m", "output_per_1m", "list_input_per_1m", "list_output_per_1m"]
+    rows_table(rows, ["provider_id", "model_id", *prices, "reason", "set_by", "set_at"],
+               "no price overrides")
