@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
-from radiant_registry.loader import problem_message
+from radiant_registry.messages import problem_message
 from radiant_registry.queries import find_model
 from radiant_registry.schema import CONTROL_CHARACTERS, Price
 from radiant_registry.tables import models, price_overrides

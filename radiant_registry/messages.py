@@ -1,0 +1,101 @@
+"""Problems in the words of a problem report: pydantic's errors, and YAML values described.
+
+Shared by the loader (a file's problems) and the admin commands (a price on the command
+line), so that both say the same thing of the same mistake.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from radiant_registry.schema import Modalities, Model, PriceTier, Pricing, Provider, ProviderFile
+from radiant_registry.suggest import did_you_mean
+from radiant_registry.yamlscalars import Ambiguous, Unreadable
+
+# The keys each mapping allows, by the key that holds it, for "did you mean" hints.
+_FIELDS_BY_PARENT: dict[str | None, type[BaseModel]] = {
+    None: ProviderFile,
+    "provider": Provider,
+    "models": Model,
+    "pricing": Pricing,
+    "tiers": PriceTier,
+    "modalities": Modalities,
+}
+
+
+def problem_message(err: Any) -> str:
+    """A pydantic error in the words of a problem report: the files' and the CLI's."""
+    kind, loc, value = err["type"], err["loc"], err.get("input")
+    if kind == "missing":
+        return f"missing required key {loc[-1]!r}"
+    if kind == "extra_forbidden":
+        parent = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), None)
+        allowed = _FIELDS_BY_PARENT.get(parent, ProviderFile).model_fields
+        return f"unknown key {loc[-1]!r}{did_you_mean(str(loc[-1]), allowed)}"
+    expected = _EXPECTED.get(kind)
+    if expected:
+        # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
+        typed = value is not None and _is_scalar(value)
+        hint = "; quote it" if kind == "string_type" and typed else ""
+        return f"expected {expected}, got {describe(value)}{hint}"
+    if kind == "literal_error":
+        choices = err["ctx"]["expected"].replace("'", "")
+        return f"expected one of {choices}, got {describe(value)}"
+    if kind == "too_short":  # a list (pydantic's words say "after validation")
+        least = err["ctx"]["min_length"]
+        items = "item" if least == 1 else "items"
+        return f"must have at least {least} {items}, got {err['ctx']['actual_length']}"
+    if kind in _BOUNDS:
+        return f"{err['msg'].replace('Input should', 'must')}, got {describe(value)}"
+    return err["msg"].removeprefix("Value error, ")
+
+
+# pydantic's error types that the schema can raise (tests/corpus/bad reaches each one).
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "date_type": "a date (YYYY-MM-DD)",
+    "model_type": "a mapping",
+    "list_type": "a list",
+    "is_instance_of": "a number",  # a Decimal in strict mode
+    "finite_number": "a finite number",
+}
+_BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_short",
+           "string_too_long"}
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """`text` quoted, cut short: a message must not repeat a 5000-digit value."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
+
+
+def describe(value: Any) -> str:
+    """Say what a typed YAML value is, in the words of an error message."""
+    if isinstance(value, Ambiguous):
+        return f"{_clip(value.text)}, which YAML 1.1 parsers read as {value.reading}"
+    if isinstance(value, Unreadable):
+        return f"{_clip(value.text)}, {value.reason}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | Decimal):
+        return f"the number {value}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, str):
+        return f"the string {_clip(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
