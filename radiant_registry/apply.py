@@ -217,8 +217,8 @@ def _record_file_keys(
     otherwise it is cleared, or restoring that old file would hide this sync's changes.
     """
     changes = planned.plan.changes
-    pending = set() if pruned else {c.key.split("/", 1)[0] for c in changes if c.action == "retire"}
-    touched = {c.key.split("/", 1)[0] for c in changes if c.action != "retire"}
+    pending = set() if pruned else {c.provider_id for c in changes if c.action == "retire"}
+    touched = {c.provider_id for c in changes if c.action != "retire"}
     rows = []
     for pid, loaded in registry.files.items():
         stored = planned.stored_keys.get(pid)

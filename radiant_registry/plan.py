@@ -131,6 +131,12 @@ class Change:
     note: str | None = None
 
     @property
+    def provider_id(self) -> str:
+        """The provider of the change: its key, or the key's part before the first "/" (a
+        model id may hold "/" itself; a provider id never does)."""
+        return self.key.split("/", 1)[0]
+
+    @property
     def fields(self) -> dict[str, tuple[Any, Any]]:
         """name -> (old, new): every set field of a create, the changed ones of an update.
 
@@ -296,7 +302,7 @@ def prune_refusals(plan: Plan, current: CurrentState) -> list[PruneRefusal]:
     its models not yet retired (enabled or not). One refusal per provider, in id order."""
     whole = {c.key for c in plan.changes if c.action == "retire" and c.kind == "provider"}
     retiring = Counter(
-        c.key.split("/", 1)[0] for c in plan.changes if c.action == "retire" and c.kind == "model"
+        c.provider_id for c in plan.changes if c.action == "retire" and c.kind == "model"
     )
     active = Counter(pid for pid, _ in current.models.keys() - current.retired_models)
     refusals = []
