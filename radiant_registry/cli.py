@@ -704,17 +704,7 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
     from radiant_registry import migrations
 
     with _database(database_url, absent=Absent.read_as_empty) as conn, conn.begin():
-        current = migrations.current_revision(conn)
-        if current is None:
-            migrations.schema_state(conn)  # refuses tables that carry no version (exit 78)
-    head = migrations.head_revision()
-    if current == head:
-        status = "at head"
-    elif current and not migrations.is_known(current):
-        status = f"unknown to this version, whose head is {head}: upgrade radiant-registry"
-    else:
-        status = f"head is {head}: run `registry db upgrade`"
-    typer.echo(f"{current or 'base (empty)'} ({status})")
+        typer.echo(migrations.status(conn))
 
 
 def main() -> None:

@@ -115,6 +115,21 @@ def is_known(revision: str) -> bool:
         return False
 
 
+def status(connection: Connection) -> str:
+    """The schema's revision and how it stands against the tool's head, for people."""
+    current = current_revision(connection)
+    if current is None:
+        _refuse_unversioned_tables(connection)
+    head = head_revision()
+    if current == head:
+        state = "at head"
+    elif current and not is_known(current):
+        state = f"unknown to this version, whose head is {head}: upgrade radiant-registry"
+    else:
+        state = f"head is {head}: run `registry db upgrade`"
+    return f"{current or 'base (empty)'} ({state})"
+
+
 def schema_state(connection: Connection) -> State:
     """'empty' for a brand-new database, 'current' at head; otherwise refuse (exit 78)."""
     revision = current_revision(connection)
