@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, text, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
@@ -127,6 +127,7 @@ def sync(
         plan = planned.plan
         return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
     started = now()
+    run_id: int | None = None
     try:
         with write_transaction(conn):
             _ensure_schema(conn)
@@ -142,7 +143,14 @@ def sync(
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
             run_id = _record_run(conn, started, "success", counts, registry, None)
-    except (RegistryError, sa_exc.SQLAlchemyError, KeyboardInterrupt) as exc:
+    except KeyboardInterrupt as exc:
+        # Ctrl-C may land during the commit or just after it, before the block is left:
+        # the database says whether this run's own row, and so its changes, are there.
+        if run_id is not None and _committed(conn, run_id, started):
+            raise _interrupted_after_commit(run_id) from None
+        _record_failure(conn, started, registry, exc)
+        raise
+    except (RegistryError, sa_exc.SQLAlchemyError) as exc:
         _record_failure(conn, started, registry, exc)
         raise
     # Committed: from here on, an interrupt must neither record the run as failed nor
@@ -158,10 +166,30 @@ def sync(
             run_id=run_id,
         )
     except KeyboardInterrupt:
-        raise InterruptedAfterCommit(
-            f"interrupted (Ctrl-C) after the sync committed: its changes are applied (run {run_id})"
-        ) from None
+        raise _interrupted_after_commit(run_id) from None
     return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
+
+
+def _interrupted_after_commit(run_id: int) -> InterruptedAfterCommit:
+    return InterruptedAfterCommit(
+        f"interrupted (Ctrl-C) after the sync committed: its changes are applied (run {run_id})"
+    )
+
+
+def _committed(conn: Connection, run_id: int, started: datetime) -> bool:
+    """Whether the run recorded as `run_id` is in the database: its transaction committed.
+
+    Its start time too, since SQLite may give a rolled-back run's id to the next run."""
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        with conn.begin():
+            query = select(sync_runs.c.id).where(
+                sync_runs.c.id == run_id, sync_runs.c.started_at == started
+            )
+            return conn.execute(query).first() is not None
+    except sa_exc.SQLAlchemyError:
+        return False  # gone: the error the user sees is the interrupt's
 
 
 def _refuse_unsafe_prune(planned: CurrentPlan, options: SyncOptions) -> None:

@@ -626,6 +626,33 @@ def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(cli, monkeypatch):
     assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
 
+def test_ctrl_c_in_the_instant_after_the_commit_does_not_record_a_failed_run(cli, monkeypatch):
+    """The interrupt lands once COMMIT has returned, before the sync has left its
+    transaction block: the run's own row shows that its changes are in."""
+    from contextlib import contextmanager
+
+    import radiant_registry.apply
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    committing = radiant_registry.apply.write_transaction
+
+    @contextmanager
+    def interrupted_after_commit(conn: Any) -> Any:
+        with committing(conn):
+            yield
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(radiant_registry.apply, "write_transaction", interrupted_after_commit)
+    result = cli.sync()
+    assert result.exit_code == 130, result.output
+    assert "interrupted (Ctrl-C) after the sync committed: its changes are applied (run 2)" in (
+        result.stderr
+    )
+    assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
+    assert [run["outcome"] for run in history(cli)] == ["success", "success"]
+
+
 def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
     """When a statement fails inside psycopg's pipeline (an executemany), psycopg may log a
     second error it ignores while it cleans up ("error ignored terminating <Pipeline>"):
