@@ -233,10 +233,18 @@ def compute_plan(
             note = "list price changes, but an admin price override still masks it"
         changes.append(Change("update", "model", model_key(key), fields, new, note))
     for key in sorted(set(current.models) - set(desired_models) - current.retired_models):
-        changes.append(Change("retire", "model", model_key(key), {}))
+        # A renamed model is a create and a retire: its admin's override stays behind.
+        note = OVERRIDE_STAYS if key in current.overridden else None
+        changes.append(Change("retire", "model", model_key(key), {}, note=note))
     for pid in sorted(set(current.providers) - set(desired_providers) - current.retired_providers):
         changes.append(Change("retire", "provider", pid, {}))
     return Plan(changes, unchanged)
+
+
+OVERRIDE_STAYS = (
+    "has an admin price override, which stays with it: a model that replaces it starts "
+    "at list price"
+)
 
 
 def _case_twin_note(twin: str) -> str:

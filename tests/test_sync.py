@@ -326,6 +326,22 @@ def test_a_model_removed_from_its_file_is_retired_only_with_prune_and_never_dele
     assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is True
 
 
+def test_retiring_an_overridden_model_notes_that_its_override_stays_with_it(cli):
+    """A rename is a create and a retire: the plan says where the admin's override is."""
+    ok(cli.sync())
+    ok(cli("price", "set", "xai/grok-2", "--input", "1.50", "--reason", "deal"))
+    edit(cli.data_dir, "xai", "- id: grok-2\n", "- id: grok-2-renamed\n")
+    result = ok(cli("diff", data=True))
+    lines = result.stdout.splitlines()
+    retire = lines.index("- retire model xai/grok-2")
+    assert lines[retire + 1] == (
+        "    note: has an admin price override, which stays with it: a model that replaces "
+        "it starts at list price"
+    )
+    assert "+ create model xai/grok-2-renamed" in lines
+    assert lines.count("    note: " + lines[retire + 1].removeprefix("    note: ")) == 1
+
+
 def test_a_retired_model_put_back_in_its_file_is_unretired(cli):
     ok(cli.sync())
     original = provider_path(cli.data_dir, "xai").read_text()
