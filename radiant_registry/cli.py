@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import importlib
 import io
+import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,7 +80,7 @@ def _preset_error_format(argv: list[str]) -> None:
     asks for JSON logs or JSON output, they are said in JSON too (cron parses its log)."""
     from radiant_registry.log import EventLog
 
-    for option, value in zip(argv, [*argv[1:], None], strict=True):
+    for option, value in itertools.pairwise([*argv, None]):
         if option == "--log-format=json" or (option == "--log-format" and value == "json"):
             render.set_log(EventLog("json"))
         elif option == "--format=json" or (option == "--format" and value == "json"):

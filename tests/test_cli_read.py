@@ -676,6 +676,14 @@ USAGE_ERRORS = [
 ]
 
 
+@pytest.mark.parametrize("argv", [(), ("price",), ("db",)])
+def test_a_group_without_its_command_shows_its_help_and_exits_64(argv):
+    result = registry(*argv)
+    assert result.exit_code == 64, result.output
+    usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+    assert usage.split()[2:] == [*argv, "[OPTIONS]", "COMMAND", "[ARGS]..."], usage
+
+
 def test_usage_errors_exit_64_not_2(tmp_path):
     for argv in USAGE_ERRORS:
         result = registry(*argv)
