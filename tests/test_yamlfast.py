@@ -347,3 +347,54 @@ def test_random_block_documents_are_often_read_fast() -> None:
     count()
     print(f"{read_fast} of 300 read fast")
     assert read_fast >= 15
+
+
+# --- Pythons whose regular expressions the fast reader cannot trust ------------------------
+
+OLD_PYTHON = Path("/usr/bin/python3.11")  # Debian 12's, 3.11.2, where present
+
+
+def _version(python: Path) -> tuple[int, ...] | None:
+    import subprocess
+
+    if not python.exists():
+        return None
+    out = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:3])"],
+                         capture_output=True, text=True, check=False).stdout.split()
+    return tuple(map(int, out)) if len(out) == 3 else None
+
+
+_OLD_VERSION = _version(OLD_PYTHON)
+
+
+def test_the_fast_reader_steps_aside_where_disabled(monkeypatch):
+    text = (REPO / "registry_data" / "providers" / "xai.yaml").read_text()
+    assert yamlfast.read(text) is not None
+    monkeypatch.setattr(yamlfast, "ENABLED", False)
+    assert yamlfast.read(text) is None
+
+
+@pytest.mark.skipif(_OLD_VERSION is None or _OLD_VERSION >= (3, 11, 5),
+                    reason=f"needs a Python 3.11 before 3.11.5 at {OLD_PYTHON}")
+def test_a_python_with_the_possessive_repeat_bug_loads_the_same_registry():
+    """Python 3.11.2's `re` reads `4096  # note` as "4096  " with the fast reader's pattern
+    (python/cpython#106052); there the loader must still give this Python's rows."""
+    import subprocess
+    import sysconfig
+
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from radiant_registry import yamlfast\n"
+        "from radiant_registry.loader import load_registry\n"
+        "assert not yamlfast.ENABLED\n"
+        "print(repr(load_registry(Path(sys.argv[1])).desired()))\n"
+    )
+    # This environment's packages, pure Python or built for CPython 3.11's stable ABI.
+    paths = [str(REPO), sysconfig.get_paths()["purelib"]]
+    result = subprocess.run(
+        [OLD_PYTHON, "-c", script, str(REPO / "registry_data")],
+        capture_output=True, text=True, check=False,
+        env={"PYTHONPATH": ":".join(paths), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr(load_registry(REPO / "registry_data").desired())
