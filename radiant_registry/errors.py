@@ -46,6 +46,11 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """`text` quoted, cut short: a message must not repeat a 5000-digit value or key."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
+
+
 class RegistryError(Exception):
     """Base of every error the CLI turns into a message and an exit code."""
 

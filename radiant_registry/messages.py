@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from radiant_registry.errors import quoted
 from radiant_registry.schema import Modalities, Model, PriceTier, Pricing, Provider, ProviderFile
 from radiant_registry.suggest import did_you_mean
 from radiant_registry.yamlscalars import Ambiguous, Unreadable
@@ -31,11 +32,11 @@ def problem_message(err: Any) -> str:
     """A pydantic error in the words of a problem report: the files' and the CLI's."""
     kind, loc, value = err["type"], err["loc"], err.get("input")
     if kind == "missing":
-        return f"missing required key {loc[-1]!r}"
+        return f"missing required key {quoted(str(loc[-1]))}"
     if kind == "extra_forbidden":
         parent = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), None)
         allowed = _FIELDS_BY_PARENT.get(parent, ProviderFile).model_fields
-        return f"unknown key {loc[-1]!r}{did_you_mean(str(loc[-1]), allowed)}"
+        return f"unknown key {quoted(str(loc[-1]))}{did_you_mean(str(loc[-1]), allowed)}"
     expected = _EXPECTED.get(kind)
     if expected:
         # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
@@ -73,17 +74,12 @@ def _is_scalar(value: Any) -> bool:
     return not isinstance(value, dict | list)
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    """`text` quoted, cut short: a message must not repeat a 5000-digit value."""
-    return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
-
-
 def describe(value: Any) -> str:
     """Say what a typed YAML value is, in the words of an error message."""
     if isinstance(value, Ambiguous):
-        return f"{_clip(value.text)}, which YAML 1.1 parsers read as {value.reading}"
+        return f"{quoted(value.text)}, which YAML 1.1 parsers read as {value.reading}"
     if isinstance(value, Unreadable):
-        return f"{_clip(value.text)}, {value.reason}"
+        return f"{quoted(value.text)}, {value.reason}"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -93,7 +89,7 @@ def describe(value: Any) -> str:
     if isinstance(value, date):
         return f"the date {value.isoformat()}"
     if isinstance(value, str):
-        return f"the string {_clip(value)}"
+        return f"the string {quoted(value)}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -122,9 +122,18 @@ def _yaml11_tag(text: str) -> str:
     return str(_yaml11.resolve(yaml.ScalarNode, text, (True, False)))
 
 
+MAX_TYPED_KEY = 1024
+
+
 @lru_cache(maxsize=1024)
 def yaml11_key(text: str) -> object:
-    """The value YAML 1.1 reads a plain key as: two keys with equal values collide."""
+    """The value YAML 1.1 reads a plain key as: two keys with equal values collide.
+
+    A key longer than libyaml allows a simple key (1024 characters) can only be an explicit
+    `? key`, and no key of the format: it compares by its text. Reading it as YAML 1.1
+    would cost time in the square of its length (1:1:1:... is a base-60 number)."""
+    if len(text) > MAX_TYPED_KEY:
+        return text
     tag = _yaml11_tag(text)
     if tag == "tag:yaml.org,2002:str":
         return text

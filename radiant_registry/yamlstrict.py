@@ -27,6 +27,7 @@ from yaml.reader import Reader as _Reader
 from yaml.scanner import Scanner as _Scanner
 
 from radiant_registry import yamlfast
+from radiant_registry.errors import quoted
 from radiant_registry.yamlscalars import resolve_plain, yaml11_key
 
 
@@ -345,7 +346,7 @@ def _take_key(frame: list[Any], event: yaml.ScalarEvent, problems: list[YamlProb
     first = seen.get(by_value) or seen.get(by_text)
     if first is not None:
         problems.append(YamlProblem(
-            *_mark(event), f"duplicate key {text!r} (first defined on line {first.line + 1})"
+            *_mark(event), f"duplicate key {quoted(text)} (first defined on line {first.line + 1})"
         ))
         # Keep the first value: the duplicate's value is read into a throwaway slot.
         frame[2] = _Discard(text)

@@ -460,3 +460,15 @@ def test_a_column_dropped_by_hand_is_a_database_error_on_sqlite_as_on_postgresql
         result = cli(*args, data=args[0] == "sync")
         assert result.exit_code == 74, (args, result.output)
         assert "verified_at" in result.stderr
+
+
+def test_a_huge_explicit_key_is_reported_cut_short(cli):
+    key = "1:" * 50_000 + "1"
+    replace_once(cli.data_dir / "providers" / "xai.yaml", "provider:\n",
+                 f"provider:\n  ? {key}\n  : x\n")
+    result = cli("validate", data=True, db=False)
+    assert result.exit_code == 65, result.output
+    [problem] = result.stdout.splitlines()
+    line = 1 + (cli.data_dir / "providers" / "xai.yaml").read_text().splitlines().index(
+        f"  ? {key}")
+    assert problem.endswith(f"xai.yaml:{line}:5: unknown key {key[:40]!r}..."), problem

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from radiant_registry import yamlstrict
-from radiant_registry.yamlscalars import Ambiguous, Unreadable, resolve_plain
+from radiant_registry.yamlscalars import Ambiguous, Unreadable, resolve_plain, yaml11_key
 from radiant_registry.yamlstrict import YamlProblem, YamlProblems, read
 
 PARSERS = [pytest.param(yamlstrict.PurePythonParser, id="pure-python")]
@@ -188,6 +188,19 @@ def test_read_collects_every_duplicate_key(parser: Any) -> None:
         (7, 1, "duplicate key 'true' (first defined on line 6)"),
         (9, 1, "duplicate key '7' (first defined on line 8)"),
     ]
+
+
+def test_a_key_beyond_the_simple_key_limit_compares_by_its_text(parser: Any) -> None:
+    """Only an explicit `? key` can be that long; read as YAML 1.1 (a base-60 number) it
+    would take time in the square of its length. Messages quote it cut short."""
+    short, long = "1:" * 10 + "1", "1:" * 600 + "1"
+    assert yaml11_key(short) != short  # an integer
+    assert yaml11_key(long) == long
+    key = "1:" * 20_000 + "1"
+    with pytest.raises(YamlProblems) as raised:
+        read(f"? {key}\n: a\n? {key}\n: b\n".encode())
+    [problem] = raised.value.problems
+    assert problem.message == f"duplicate key {key[:40]!r}... (first defined on line 1)"
 
 
 def test_read_allows_keys_that_only_look_alike(parser: Any) -> None:
