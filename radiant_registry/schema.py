@@ -134,6 +134,13 @@ SourceUrl = Annotated[
 ]
 
 
+def _exactly_one(value: Any) -> Any:
+    # A Literal compares by ==, which takes true and 1.0 for 1.
+    if value == 1 and type(value) is not int:
+        raise PydanticCustomError("literal_error", "Input should be 1", {"expected": "1"})
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -199,7 +206,7 @@ class Provider(_Strict):
 
 
 class ProviderFile(_Strict):
-    schema_version: Literal[1]
+    schema_version: Annotated[Literal[1], BeforeValidator(_exactly_one)]
     provider: Provider
     models: list[Model] = Field(default_factory=list)
 
