@@ -58,40 +58,53 @@ def current_revision(connection: Connection) -> str | None:
 
 
 @contextmanager
-def _alembic_errors(current: str | None, revision: str) -> Iterator[None]:
-    """Alembic's own errors: about the revision asked for when the database's own is one we
-    know (a usage error, 64), otherwise about the database (78)."""
+def _alembic_errors(revision: str) -> Iterator[None]:
+    """Alembic's own errors, about the revision asked for (the database's own is checked
+    before): usage errors, 64."""
     from alembic.util import CommandError
 
     try:
         yield
     except CommandError as exc:
-        if current is None or is_known(current):
-            raise UsageError(f"migration refused: {exc}") from None
-        raise ConfigError(f"migration refused: {exc}") from None
+        raise UsageError(f"migration refused: {exc}") from None
     except AssertionError:
         # Alembic's revision parser asserts on some malformed ones ('', '@', 'head+1').
         raise UsageError(f"migration refused: {revision!r} is not a revision") from None
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    current = current_revision(connection)
-    if current is None:
-        _refuse_unversioned_tables(connection)
+    _known_revision(connection)
     from alembic import command
 
-    with _alembic_errors(current, revision):
+    with _alembic_errors(revision):
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(connection: Connection, revision: str) -> None:
-    current = current_revision(connection)
-    if current is None:
-        _refuse_unversioned_tables(connection)  # nothing of ours to take down
+    _known_revision(connection)
     from alembic import command
 
-    with _alembic_errors(current, revision):
+    with _alembic_errors(revision):
         command.downgrade(alembic_config(connection), revision)
+
+
+def _known_revision(connection: Connection) -> str | None:
+    """The database's revision, one this version's migrations can start from (exit 78
+    otherwise): None for an empty database, never for tables without a version."""
+    current = current_revision(connection)
+    if current is None:
+        _refuse_unversioned_tables(connection)
+    elif not is_known(current):
+        raise ConfigError(_unknown(current))
+    return current
+
+
+def _unknown(revision: str) -> str:
+    return (
+        f"the database schema is at revision {revision!r}, which this version of "
+        f"radiant-registry does not know (its head is {SCHEMA_HEAD}): was it migrated by a "
+        "newer version? Upgrade radiant-registry"
+    )
 
 
 def _refuse_unversioned_tables(connection: Connection) -> None:
@@ -105,14 +118,12 @@ def _refuse_unversioned_tables(connection: Connection) -> None:
 
 
 def is_known(revision: str) -> bool:
-    """Whether this version's migrations have `revision` (a newer tool's may not)."""
+    """Whether `revision` is the id of one of this version's migrations (a newer tool's
+    may not be; a hand edit may be anything: '', "head", "@")."""
     from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
 
-    try:
-        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
-    except CommandError:
-        return False
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return revision in {script.revision for script in scripts.walk_revisions()}
 
 
 def status(connection: Connection) -> str:
@@ -123,11 +134,12 @@ def status(connection: Connection) -> str:
     head = head_revision()
     if current == head:
         state = "at head"
-    elif current and not is_known(current):
+    elif current is not None and not is_known(current):
         state = f"unknown to this version, whose head is {head}: upgrade radiant-registry"
     else:
         state = f"head is {head}: run `registry db upgrade`"
-    return f"{current or 'base (empty)'} ({state})"
+    shown = "base (empty)" if current is None else current or repr(current)
+    return f"{shown} ({state})"
 
 
 def schema_state(connection: Connection) -> State:
@@ -138,11 +150,7 @@ def schema_state(connection: Connection) -> State:
         return "empty"
     head = SCHEMA_HEAD
     if revision != head and not is_known(revision):
-        raise ConfigError(
-            f"the database schema is at revision {revision}, which this version of "
-            f"radiant-registry does not know (its head is {head}): was it migrated by a "
-            "newer version? Upgrade radiant-registry"
-        )
+        raise ConfigError(_unknown(revision))
     if revision != head:
         raise SchemaOutOfDate(
             f"the database schema is at revision {revision}, this tool needs {head}: "
