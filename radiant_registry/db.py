@@ -132,7 +132,7 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         raise ConfigError(
             f"the SQLite URL from {source} names no file: use sqlite:///path/to/registry.db"
         )
-    if username is not None:
+    if username is not None or password is not None:  # ":secret@host": libpq's user
         url = url.set(username=username, password=password)
     params = [text for name, value in url.query.items() for text in (name, *_as_list(value))]
     parts = [url.database, url.host, url.username, url.password, *params]

@@ -53,6 +53,12 @@ def test_a_sqlite_path_with_an_at_sign(tmp_path, data_dir):
     assert (tmp_path / "a@b.db").exists()
 
 
+def test_a_password_without_a_user_name_is_kept_and_hidden():
+    db = parse_url("postgresql://:s3cr3t@db.internal/registry", "test")
+    assert (db.url.username, db.url.password) == (None, "s3cr3t")
+    assert "s3cr3t" not in db.display and "s3cr3t" not in str(db)
+
+
 def test_a_password_in_the_query_string_is_hidden():
     db = parse_url("postgresql://u@h/db?password=s3cr3t&sslmode=require", "test")
     assert "s3cr3t" not in db.display
