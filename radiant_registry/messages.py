@@ -6,6 +6,7 @@ line), so that both say the same thing of the same mistake.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,8 @@ def problem_message(err: Any) -> str:
         # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
         typed = value is not None and _is_scalar(value)
         hint = "; quote it" if kind == "string_type" and typed else ""
+        if kind == "date_type" and isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            hint = "; write it without quotes"
         return f"expected {expected}, got {describe(value)}{hint}"
     if kind == "literal_error":
         choices = err["ctx"]["expected"].replace("'", "")
@@ -72,6 +75,9 @@ _BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_
 
 def _is_scalar(value: Any) -> bool:
     return not isinstance(value, dict | list)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def describe(value: Any) -> str:

@@ -20,13 +20,17 @@ if TYPE_CHECKING:
     from radiant_registry.yamlstrict import Loc
 
 PROVIDER_ID = re.compile(r"[a-z0-9_]{1,64}\Z")  # fits providers.id, String(64)
-# A model id is exactly what the provider's API expects: real ones carry / . : @
-MODEL_ID = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9._\-:/@~+]{1,200}\Z")
+# A model id is exactly what the provider's API expects: real ones carry / . : @ (a "/"
+# inside only: `provider/model` must name it back, as typed in the admin commands).
+MODEL_ID = re.compile(r"(?!/)(?!.*//)(?!.*/\Z)[A-Za-z0-9._\-:/@~+]{1,200}\Z")
 # An https URL of at most 500 characters (providers.api_base), with {placeholders} such as
 # {region} where a deployment fills in its own part.
 _PLACEHOLDER = r"\{[a-z_]+\}"
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+# An HTTP header's name is a token (RFC 9110, 5.1): no spaces, no separators.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\-]{1,200}\Z")
 API_BASE = re.compile(
-    rf"(?=.{{1,500}}\Z)https://(?:[A-Za-z0-9.\-_]|{_PLACEHOLDER})+(?::[0-9]+)?"
+    rf"(?=.{{1,500}}\Z)https://(?:[A-Za-z0-9.\-_]|{_PLACEHOLDER})+(?::{_PORT})?"
     rf"(?:/(?:[A-Za-z0-9._~\-/]|{_PLACEHOLDER})*)?\Z"
 )
 
@@ -124,6 +128,7 @@ def _printable(value: str) -> str:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+HeaderName = Annotated[str, _matches(HEADER_NAME, "auth_header (an HTTP header name)")]
 SOURCE_URL = re.compile(r"https?://\S+\Z")
 # \S alone would take NUL and escapes, which PostgreSQL refuses and terminals obey.
 SourceUrl = Annotated[
@@ -201,7 +206,7 @@ class Provider(_Strict):
     display_name: Name
     api_base: Annotated[str, _matches(API_BASE, "api_base (an https URL)")]
     auth_type: AuthType
-    auth_header: Name | None = None
+    auth_header: HeaderName | None = None
     auth_prefix: Annotated[str, Field(max_length=200), AfterValidator(_printable)] | None = None
 
 

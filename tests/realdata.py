@@ -121,6 +121,7 @@ def _model_id(value: Any) -> bool:
         and 0 < len(value) <= 200
         and set(value) <= _MODEL_ID_CHARACTERS
         and not value.startswith("/")
+        and not value.endswith("/")
         and "//" not in value
     )
 
