@@ -276,6 +276,8 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
 _BAD_CONNINFO = re.compile(
     r'\binvalid (?:connection option "|"?\w+"? value: "|integer value "|port number: )'
     r'|\bbad value for \w+: |\bcould not parse network address "'
+    # The server refusing a setting of `options` (the URL's or $PGOPTIONS) as it connects.
+    r'|\binvalid value for parameter "|\bunrecognized configuration parameter "'
 )
 
 

@@ -300,6 +300,28 @@ def test_bad_or_unsupported_url_exits_78_without_the_password(tmp_path, data_dir
     assert list(tmp_path.glob("*.db")) == []
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize(("options", "message"), [
+    ("-c statement_timeout=abc", 'invalid value for parameter "statement_timeout"'),
+    ("-c no_such_setting=1", 'unrecognized configuration parameter "no_such_setting"'),
+])
+def test_a_setting_the_server_refuses_as_it_connects_exits_78(
+    postgres_admin, data_dir, monkeypatch, options, message
+):
+    """The URL's `options` are wrong, not the server down: 78, as for libpq's own refusals.
+    $PGOPTIONS too: the tool passes it on with its own timeouts. (Read commands only: the
+    URL is the admin database's.)"""
+    url = f"{postgres_admin}?options={quote(options)}"
+    for argv in (("diff", "--data-dir", str(data_dir)), ("list",), ("db", "current")):
+        result = registry(*argv, "--database-url", url)
+        assert result.exit_code == 78, (argv, result.output)
+        assert "the database URL is not usable: " in result.stderr, argv
+        assert message in result.stderr, argv
+    monkeypatch.setenv("PGOPTIONS", options)
+    result = registry("list", "--database-url", postgres_admin)
+    assert (result.exit_code, message in result.stderr) == (78, True), result.output
+
+
 # --- migrations ---------------------------------------------------------------------------------
 
 
