@@ -36,8 +36,6 @@ DEFAULT_URL = "sqlite:///registry.db"
 CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_S = 300
 UNREADABLE = "the database holds a value its column cannot hold (edited by hand?)"
-# Query parameters of a PostgreSQL URL that hold secrets (?password= becomes the password).
-SECRET_PARAMETERS = ("sslpassword",)
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -53,7 +51,7 @@ class DatabaseUrl:
 
     @property
     def display(self) -> str:
-        hidden = {name: "***" for name in SECRET_PARAMETERS if name in self.url.query}
+        hidden = dict.fromkeys(self._secret_parameters, "***")
         shown = self.url.update_query_dict(hidden).render_as_string(hide_password=True)
         return shown.replace("=%2A%2A%2A", "=***")  # as the password is shown
 
@@ -67,12 +65,17 @@ class DatabaseUrl:
         from urllib.parse import quote
 
         values = [self.url.password]
-        for name in SECRET_PARAMETERS:
+        for name in self._secret_parameters:
             values += _as_list(self.url.query.get(name))
         forms: set[str] = set()
         for value in filter(None, values):
             forms |= {str(value), quote(str(value), safe=""), quote(str(value))}
         return tuple(forms)
+
+    @property
+    def _secret_parameters(self) -> list[str]:
+        # sslpassword, and any spelling libpq refuses (PASSWORD=): its value is still one.
+        return [name for name in self.url.query if "password" in name.lower()]
 
     def __str__(self) -> str:
         return f"{self.display} ({self.source})"

@@ -59,6 +59,14 @@ def test_a_password_without_a_user_name_is_kept_and_hidden():
     assert "s3cr3t" not in db.display and "s3cr3t" not in str(db)
 
 
+def test_any_spelling_of_a_password_parameter_is_hidden():
+    """libpq refuses ?PASSWORD= (its names are lower case), and says so; its value is a
+    secret all the same."""
+    db = parse_url("postgresql://u@h/db?PASSWORD=s3cr3t&sslpassword=k3y&sslmode=require", "t")
+    assert "s3cr3t" not in str(db) and "k3y" not in str(db)
+    assert {"s3cr3t", "k3y"} <= set(db.secrets)
+
+
 def test_a_password_in_the_query_string_is_hidden():
     db = parse_url("postgresql://u@h/db?password=s3cr3t&sslmode=require", "test")
     assert "s3cr3t" not in db.display
