@@ -472,7 +472,7 @@ def _record_run(
             "started_at": started,
             "finished_at": now(),
             "outcome": outcome,
-            "providers": list(registry.providers) if registry.providers else None,
+            "providers": None if registry.providers is None else list(registry.providers),
             **counts,
             "files_sha256": registry.digest,
             "tool_version": __version__,

@@ -233,7 +233,8 @@ class Absent(StrEnum):
     """What a command does with a database that does not exist yet."""
 
     create = "create"  # sync and db upgrade initialise it
-    read_as_empty = "read_as_empty"  # diff and db current report on it, creating nothing
+    read_as_empty = "read_as_empty"  # diff, sync --dry-run and the other db commands
+    # report on it, creating nothing
     refuse = "refuse"  # the read and admin commands have nothing to work on
 
 
@@ -251,13 +252,13 @@ def _database(
 
     database = dbmod.resolve_url(url)
 
-    def say(text: str, **fields: str) -> None:
+    def say(event: str, text: str, **fields: str) -> None:
         if log is None:
             render.info(text)
         else:
-            log.event("database", text, **fields)
+            log.event(event, text, **fields)
 
-    say(f"Database: {database}", database=database.display)
+    say("database", f"Database: {database}", database=database.display)
     opened = database
     path = dbmod.sqlite_path(database)
     if path is not None and not path.exists():
@@ -265,7 +266,7 @@ def _database(
             raise ConfigError(f"no database at {path}: run `registry sync` to create it")
         # Without its folder, the file could not be created: opening it says so (exit 69).
         if absent is Absent.read_as_empty and path.parent.is_dir():
-            say(f"No file at {path} yet: read as an empty database")
+            say("database.absent", f"No file at {path} yet: read as an empty database")
             opened = dbmod.in_memory()
     engine = dbmod.make_engine(opened, lock_timeout)
     try:
@@ -398,7 +399,8 @@ def sync_command(
             return True  # nothing to ask: pending retires alone are only reported
         return typer.confirm("Apply these changes?", default=False)
 
-    with _database(database_url, lock_timeout, absent=Absent.create, log=log) as conn:
+    absent = Absent.read_as_empty if dry_run else Absent.create
+    with _database(database_url, lock_timeout, absent=absent, log=log) as conn:
         registry = _load(data_dir, providers, log, conn=conn, full=full)
         result = sync(conn, registry, options, log, confirm)
     log.stop_progress()

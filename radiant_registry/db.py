@@ -279,8 +279,10 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
 _BAD_CONNINFO = re.compile(
     r'\binvalid (?:connection option "|"?\w+"? value: "|integer value "|port number: )'
     r'|\bbad value for \w+: |\bcould not parse network address "'
-    # The server refusing a setting of `options` (the URL's or $PGOPTIONS) as it connects.
-    r'|\binvalid value for parameter "|\bunrecognized configuration parameter "'
+)
+# The server refusing a setting of `options` (the URL's, or else $PGOPTIONS) as it connects.
+_BAD_SETTING = re.compile(
+    r'\binvalid value for parameter "|\bunrecognized configuration parameter "'
 )
 
 
@@ -299,6 +301,9 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     if sqlstate is None and _BAD_CONNINFO.search(detail):
         # libpq refusing a parameter of the URL: the URL is wrong, not the server down.
         return ConfigError(f"the database URL is not usable: {detail}")
+    if sqlstate is None and _BAD_SETTING.search(detail):
+        given = "the database URL" if "options" in db.url.query else "$PGOPTIONS"
+        return ConfigError(f"{given} is not usable: {detail}")
     if sqlstate == "57014":  # query_canceled: a statement timeout
         return LockTimeout(f"timed out on {db.display}: {detail}")
     if is_lock_refused(orig):

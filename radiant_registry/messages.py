@@ -43,7 +43,7 @@ def problem_message(err: Any) -> str:
         # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
         typed = value is not None and _is_scalar(value)
         hint = "; quote it" if kind == "string_type" and typed else ""
-        if kind == "date_type" and isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        if kind == "date_type" and _is_iso_date(value):
             hint = "; write it without quotes"
         return f"expected {expected}, got {describe(value)}{hint}"
     if kind == "literal_error":
@@ -77,7 +77,15 @@ def _is_scalar(value: Any) -> bool:
     return not isinstance(value, dict | list)
 
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+def _is_iso_date(value: Any) -> bool:
+    """A string that would read as a date unquoted (not "2024-02-30")."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def describe(value: Any) -> str:

@@ -632,7 +632,7 @@ def test_read_commands_on_a_missing_sqlite_file_exit_78_and_create_nothing(tmp_p
     assert not (tmp_path / "registry.db").exists()
 
 
-def test_diff_and_db_commands_read_a_missing_sqlite_file_as_empty_and_create_nothing(
+def test_diff_dry_run_and_db_commands_read_a_missing_sqlite_file_as_empty_and_create_nothing(
     tmp_path, data_dir
 ):
     path = tmp_path / "absent.db"
@@ -642,6 +642,12 @@ def test_diff_and_db_commands_read_a_missing_sqlite_file_as_empty_and_create_not
     plan = json.loads(result.stdout)
     assert plan["changes"] and {c["action"] for c in plan["changes"]} == {"create"}
     assert f"No file at {path} yet: read as an empty database" in result.stderr
+    result = registry("sync", "--dry-run", "--log-format", "json", "--data-dir", str(data_dir),
+                      *url)
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    [absent] = [e for e in events if e["event"] == "database.absent"]
+    assert absent["message"] == f"No file at {path} yet: read as an empty database"
     result = registry("db", "current", *url)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("base (empty) (head is ")

@@ -669,6 +669,37 @@ def test_ctrl_c_in_the_instant_after_the_commit_does_not_record_a_failed_run(cli
     assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
 
+def test_ctrl_c_once_the_run_is_recorded_but_before_the_commit_writes_nothing(cli, monkeypatch):
+    """The body of the sync's transaction is done, its run id known; the commit is next.
+    The interrupt rolls everything back, and the run is recorded as failed."""
+    from contextlib import contextmanager
+
+    import radiant_registry.apply
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    before = dump_tables(cli.database_url)
+    committing = radiant_registry.apply.write_transaction
+
+    @contextmanager
+    def interrupted_before_commit(conn: Any) -> Any:
+        with committing(conn):
+            yield
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(radiant_registry.apply, "write_transaction", interrupted_before_commit)
+    result = cli.sync()
+    assert result.exit_code == 130, result.output
+    assert "changes are applied" not in result.stderr
+    after = dump_tables(cli.database_url)
+    after.pop("sync_runs")
+    assert after == {name: rows for name, rows in before.items() if name != "sync_runs"}
+    [failed, _] = history(cli)
+    assert (failed["outcome"], failed["error"]) == (
+        "failed", "interrupted (Ctrl-C): nothing written"
+    )
+
+
 def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
     """When a statement fails inside psycopg's pipeline (an executemany), psycopg may log a
     second error it ignores while it cleans up ("error ignored terminating <Pipeline>"):
