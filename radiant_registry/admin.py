@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.messages import problem_message
-from radiant_registry.queries import find_model
+from radiant_registry.queries import also_named, find_model
 from radiant_registry.schema import CONTROL_CHARACTERS, Price
 from radiant_registry.tables import models, price_overrides
 from radiant_registry.yamlscalars import Unreadable, resolve_plain
@@ -109,7 +109,12 @@ def clear_price(conn: Connection, model: str) -> tuple[str, str]:
             )
         )
         if result.rowcount == 0:
-            raise NotFound(f"{key[0]}/{key[1]} has no price override")
+            # The note a success prints would come too late: the error names the others.
+            others = "".join(
+                f"; {model!r} is also the id of a {pid} model, named {pid}/{mid}"
+                for pid, mid in also_named(conn, model, key)
+            )
+            raise NotFound(f"{key[0]}/{key[1]} has no price override{others}")
     return key
 
 

@@ -318,6 +318,15 @@ def test_provider_slash_model_wins_over_another_models_own_id_and_says_so(cli, d
     assert "note:" not in other.stderr
     states = {(r["provider"], r["id"]): r["enabled"] for r in list_json(cli, "--all")}
     assert (states[("xai", "grok-3")], states[("mistral", "xai/grok-3")]) == (False, True)
+    # Clearing an override the other model has: the error names it, as no note follows.
+    price = ("--input", "1", "--reason", "deal")
+    assert cli("price", "set", "mistral/xai/grok-3", *price).exit_code == 0
+    cleared = cli("price", "clear", "xai/grok-3")
+    assert cleared.exit_code == 64, cleared.output
+    assert cleared.stderr.splitlines()[-1] == (
+        "error: xai/grok-3 has no price override; 'xai/grok-3' is also the id of a mistral "
+        "model, named mistral/xai/grok-3"
+    )
 
 
 def test_a_model_id_two_providers_sell_must_be_named_with_its_provider(cli, data_dir):
