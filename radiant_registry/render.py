@@ -310,7 +310,7 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: st
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     for name in columns:
-        table.add_column(name)
+        table.add_column(name, overflow="fold")  # a long reason or error wraps, never cut
     for row in rows:
         table.add_row(*(value_text(row[name]) for name in columns))
     stdout().print(table)

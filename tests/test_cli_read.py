@@ -449,6 +449,16 @@ def test_price_set_records_who_when_and_why(synced):
     assert "negotiated rate" in table.stdout and "alice" in table.stdout
 
 
+def test_a_long_reason_is_shown_whole_in_the_table(synced):
+    reason = "see-https://wiki.example.com/" + "a" * 250 + "-END"
+    assert synced("price", "set", "grok-3", "--input", "2", "--reason", reason).exit_code == 0
+    header, *lines = synced("price", "list").stdout.splitlines()
+    assert not any("\N{HORIZONTAL ELLIPSIS}" in line for line in lines)
+    # Folded over several lines within its column: joined, it is all there.
+    start, end = header.index("reason"), header.index("set_by")
+    assert "".join(line[start:end].strip() for line in lines) == reason
+
+
 def test_price_set_defaults_to_the_os_user_and_keeps_the_price_not_given(synced):
     assert synced("price", "set", "grok-3", "--input", "2", "--reason", "first",
                   "--by", "alice").exit_code == 0
