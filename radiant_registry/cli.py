@@ -29,6 +29,7 @@ from radiant_registry.errors import (
     RegistryError,
     UsageError,
 )
+from radiant_registry.suggest import did_you_mean
 
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
@@ -442,13 +443,17 @@ def list_command(
 
     Example: registry list --provider xai --sort input_price
     """
-    from radiant_registry.queries import ModelFilter, list_models
+    from radiant_registry.queries import ModelFilter, list_models, unmatched_filters
 
     fmt = output.value
     render.set_format(fmt)
     flt = ModelFilter(tuple(providers or ()), capability, category, novel, include_all, sort)
     with _database(database_url) as conn:
         records = list_models(conn, flt)
+        unmatched = [] if records else unmatched_filters(conn, flt)
+    for option, value, known in unmatched:  # an empty list may owe to a typo
+        what = "provider" if option == "--provider" else "model with the capability"
+        render.info(f"note: no {what} {value!r} in the database{did_you_mean(value, known)}")
     if fmt == "json":
         render.write_json(render.to_json(records))
     elif fmt == "csv":

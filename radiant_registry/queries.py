@@ -150,6 +150,20 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
     return sorted(records, key=SORT_FIELDS[flt.sort])
 
 
+def unmatched_filters(conn: Connection, flt: ModelFilter) -> list[tuple[str, str, list[str]]]:
+    """(option, value, the values the database has) for each --provider no provider has
+    and a --capability no model has, in any state: what an empty list may owe to a typo."""
+    found: list[tuple[str, str, list[str]]] = []
+    known = sorted(conn.execute(select(providers.c.id)).scalars())
+    found += [("--provider", pid, known) for pid in flt.providers if pid not in known]
+    if flt.capability is not None:
+        everything = list_models(conn, ModelFilter(include_all=True))
+        held = sorted({name for record in everything for name in record["capabilities"]})
+        if flt.capability not in held:
+            found.append(("--capability", flt.capability, held))
+    return found
+
+
 def find_model(conn: Connection, text: str) -> tuple[str, str]:
     """`provider/model`, or a bare model id that only one provider has.
 

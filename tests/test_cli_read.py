@@ -116,6 +116,20 @@ def test_list_filters_by_provider_repeatable(synced):
     assert table.stdout.rstrip().endswith("\n1 model"), table.stdout
 
 
+def test_an_empty_list_names_the_filter_nothing_in_the_database_has(synced):
+    result = synced("list", "--capability", "visoin", "-p", "xia", "-p", "nosuch")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith("0 models")
+    assert [line for line in result.stderr.splitlines() if line.startswith("note:")] == [
+        "note: no provider 'xia' in the database; did you mean 'xai'?",
+        "note: no provider 'nosuch' in the database",
+        "note: no model with the capability 'visoin' in the database; did you mean 'vision'?",
+    ]
+    # Filters the database knows, that match nothing together: no note.
+    quiet = synced("list", "-p", "bedrock", "--capability", "vision")
+    assert (quiet.exit_code, "note:" in quiet.stderr) == (0, False)
+
+
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("--category", "flagshp", "--category: no category 'flagshp'; did you mean 'flagship'? "
                               "(one of flagship, balanced, economy, specialized, novel, general)"),
