@@ -173,6 +173,8 @@ ModelArgument = Annotated[
         metavar="MODEL", help="provider/model, or a model id only one provider has."
     ),
 ]
+
+
 def _lock_timeout(seconds: float) -> float:
     # Not typer's min=/max=: they told nan that it exceeded the maximum. This comparison is
     # False for nan, so nan gets the same message as any other value out of range.
@@ -231,12 +233,16 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
 
 
 class Absent(StrEnum):
-    """What a command does with a database that does not exist yet."""
+    """What a command does with a SQLite file that does not exist yet.
 
-    create = "create"  # sync and db upgrade initialise it
-    read_as_empty = "read_as_empty"  # diff, sync --dry-run and the other db commands
-    # report on it, creating nothing
-    refuse = "refuse"  # the read and admin commands have nothing to work on
+    `create`: sync and db upgrade initialise it. `read_as_empty`: diff, sync --dry-run,
+    db current and db downgrade report on it as an empty database, creating nothing.
+    `refuse`: the read and admin commands have nothing to work on (exit 78).
+    """
+
+    create = "create"
+    read_as_empty = "read_as_empty"
+    refuse = "refuse"
 
 
 @contextmanager
