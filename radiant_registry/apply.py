@@ -27,6 +27,7 @@ from radiant_registry.errors import (
     LockTimeout,
     RegistryError,
     UnsafePrune,
+    interruption,
 )
 from radiant_registry.loader import Registry, Skip
 from radiant_registry.log import EventLog
@@ -147,7 +148,7 @@ def sync(
         # Ctrl-C may land during the commit or just after it, before the block is left:
         # the database says whether this run's own row, and so its changes, are there.
         if run_id is not None and _committed(conn, run_id, started):
-            raise _interrupted_after_commit(run_id) from None
+            raise _interrupted_after_commit(exc, run_id) from None
         _record_failure(conn, started, registry, exc)
         raise
     except (RegistryError, sa_exc.SQLAlchemyError) as exc:
@@ -165,14 +166,15 @@ def sync(
             duration_s=log.elapsed(),
             run_id=run_id,
         )
-    except KeyboardInterrupt:
-        raise _interrupted_after_commit(run_id) from None
+    except KeyboardInterrupt as exc:
+        raise _interrupted_after_commit(exc, run_id) from None
     return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
 
 
-def _interrupted_after_commit(run_id: int) -> InterruptedAfterCommit:
+def _interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> InterruptedAfterCommit:
+    what, exit_code = interruption(exc)
     return InterruptedAfterCommit(
-        f"interrupted (Ctrl-C) after the sync committed: its changes are applied (run {run_id})"
+        f"{what} after the sync committed: its changes are applied (run {run_id})", exit_code
     )
 
 
@@ -493,7 +495,7 @@ def _record_failure(
     if isinstance(exc, sa_exc.DBAPIError):
         message = first_line(exc.orig)
     elif isinstance(exc, KeyboardInterrupt):
-        message = "interrupted (Ctrl-C): nothing written"
+        message = f"{interruption(exc)[0]}: nothing written"
     else:
         message = str(exc) or type(exc).__name__
     message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown

@@ -10,6 +10,7 @@ import gc
 import importlib
 import io
 import itertools
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,9 @@ from radiant_registry.errors import (
     ExitCode,
     InvalidRegistry,
     RegistryError,
+    Stopped,
     UsageError,
+    interruption,
 )
 from radiant_registry.suggest import did_you_mean
 
@@ -70,10 +73,11 @@ def _mapped_errors() -> Iterator[None]:
     except RegistryError as exc:
         render.error(str(exc))
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Stopped)
         # Said once, after the progress display is gone (it hides the cursor while shown).
-        render.error("interrupted (Ctrl-C)")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+        what, exit_code = interruption(exc)
+        render.error(what)
+        raise typer.Exit(exit_code) from None
 
 
 def _preset_error_format(argv: list[str]) -> None:
@@ -721,6 +725,10 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
         typer.echo(migrations.status(conn))
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped
+
+
 def main() -> None:
     """Console-script entry point."""
     # A sync builds millions of small objects and keeps most of them to the end, in trees
@@ -728,6 +736,9 @@ def main() -> None:
     # tenth even at rare thresholds). The process is short-lived, so it runs without one;
     # the benchmark's peak-memory figures are measured so.
     gc.disable()
+    # systemd's stop and timeout(1) send SIGTERM: unwind as Ctrl-C does (roll back, record
+    # the run, end the workers), where the default would end the process on the spot.
+    signal.signal(signal.SIGTERM, _stop)
     # A terminal or a cron mail set to an encoding without some character of a model's name
     # gets an escape (\u65d7), not a traceback: as Python's stderr already does.
     if isinstance(sys.stdout, io.TextIOWrapper):

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     TEMPFAIL = 75  # another writer holds the lock, or a timeout
     CONFIG = 78  # schema not at head, bad configuration
     INTERRUPTED = 130  # Ctrl-C while working: 128 + SIGINT, as shells report it
+    STOPPED = 143  # SIGTERM (systemd stop, timeout(1)) while working: 128 + SIGTERM
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -92,10 +93,27 @@ class ConcurrentChange(RegistryError):
     exit_code = ExitCode.TEMPFAIL
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that it unwinds as Ctrl-C does: the
+    transaction rolled back, the run recorded, the workers ended."""
+
+
+def interruption(exc: KeyboardInterrupt) -> tuple[str, ExitCode]:
+    """What stopped the run, in the words of a message, and the exit code it gets."""
+    if isinstance(exc, Stopped):
+        return "stopped (SIGTERM)", ExitCode.STOPPED
+    return "interrupted (Ctrl-C)", ExitCode.INTERRUPTED
+
+
 class InterruptedAfterCommit(RegistryError):
-    """Ctrl-C once the sync had committed: said so, since its changes are in the database."""
+    """Ctrl-C or SIGTERM once the sync had committed: said so, since its changes are in
+    the database. Its exit code is the interruption's."""
 
     exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class UnsafePrune(RegistryError):

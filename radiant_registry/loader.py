@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from radiant_registry import yamlstrict
-from radiant_registry.errors import InvalidRegistry, Problem, UsageError
+from radiant_registry.errors import InvalidRegistry, Problem, Stopped, UsageError
 from radiant_registry.messages import problem_message
 from radiant_registry.plan import Row, desired_model, desired_provider
 from radiant_registry.schema import (
@@ -206,22 +206,32 @@ def _check_all(
 
 @contextmanager
 def _ctrl_c_held_back() -> Iterator[None]:
-    """Ctrl-C deferred to the end of the block, in which worker processes are forked.
+    """Ctrl-C (and SIGTERM, where the CLI turns it into `Stopped`) deferred to the end of
+    the block, in which worker processes are forked.
 
-    A worker starts with its parent's handler until `_start_worker` ignores Ctrl-C: forked
-    with Python's own, one that got Ctrl-C in between would die of it, and the pool would
-    be broken (a traceback, not "interrupted"). Forked with this one, it records it.
+    A worker starts with its parent's handlers until `_start_worker` ignores both signals:
+    forked with Python's own, one that got the signal in between would die of it, and the
+    pool would be broken (a traceback, not "interrupted"). Forked with these, it records it.
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers (and only it gets signals)
         return
-    pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    held = [signal.SIGINT]
+    if callable(signal.getsignal(signal.SIGTERM)):  # not the default: ending on the spot
+        held.append(signal.SIGTERM)
+    received: list[int] = []
+    previous = {
+        signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+        for signum in held
+    }
     try:
         yield
     finally:  # None: a handler not set from Python, which cannot be put back
-        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
-    if pressed:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+    if signal.SIGTERM in received:
+        raise Stopped
+    if received:
         raise KeyboardInterrupt
 
 
@@ -229,7 +239,8 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def _start_worker(parent: int) -> None:
-    """Set up a worker process: no collector, no Ctrl-C, and no life after its parent's.
+    """Set up a worker process: no collector, no Ctrl-C or SIGTERM, and no life after its
+    parent's.
 
     The collector is off, whatever the caller's: what a worker builds (parsed files, schema
     objects, rows) holds no cycles, and it ends with the load. Ctrl-C reaches the whole
@@ -240,6 +251,7 @@ def _start_worker(parent: int) -> None:
     """
     gc.disable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # systemd stops the whole group too
     with suppress(OSError, AttributeError):  # no prctl: not Linux
         asked = ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0
         if asked and os.getppid() != parent:

@@ -288,13 +288,14 @@ def big_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: files are read in-process")
-@pytest.mark.parametrize("stop", ["kill -9", "Ctrl-C"])
+@pytest.mark.parametrize("stop", ["kill -9", "Ctrl-C", "timeout", "systemctl stop"])
 def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
-    """kill -9 (or a cron timeout's kill) runs no handler of ours; Ctrl-C reaches the whole
-    process group, workers included. Either way the run ends and its workers with it."""
+    """kill -9 runs no handler of ours; Ctrl-C reaches the whole process group, workers
+    included; timeout(1) sends SIGTERM to `registry` alone, systemd's stop to the whole
+    group. Whichever, the run ends and its workers with it."""
     argv = [str(REGISTRY), "validate", "--data-dir", str(big_registry)]
     run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, start_new_session=True)
+                           stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 30
     workers: set[int] = set()
     while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
@@ -302,15 +303,21 @@ def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
         time.sleep(0.01)
     if stop == "kill -9":
         run.kill()
+    elif stop == "timeout":
+        run.terminate()
     else:
-        os.killpg(run.pid, signal.SIGINT)
+        os.killpg(run.pid, signal.SIGINT if stop == "Ctrl-C" else signal.SIGTERM)
     try:
-        code = run.wait(timeout=20)
+        _, err = run.communicate(timeout=20)
     finally:
         with suppress(ProcessLookupError):
             os.killpg(run.pid, signal.SIGKILL)  # a hung run must not outlive the test
     assert len(workers) >= 2, "the run ended before its workers could be seen"
-    assert code == (-signal.SIGKILL if stop == "kill -9" else 130)
+    said = {"kill -9": b"", "Ctrl-C": b"interrupted (Ctrl-C)"}.get(stop, b"stopped (SIGTERM)")
+    assert (run.returncode, err.rstrip()[-len(said):] if said else b"") == (
+        {"kill -9": -signal.SIGKILL, "Ctrl-C": 130}.get(stop, 143), said
+    ), err[-2000:]
+    assert b"Traceback" not in err
     deadline = time.monotonic() + 10
     while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.05)

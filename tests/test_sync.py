@@ -24,6 +24,7 @@ from conftest import (
 from sqlalchemy import text
 
 from radiant_registry.db import make_engine, resolve_url
+from radiant_registry.errors import Stopped
 
 NOTE = "list price changes, but an admin price override still masks it"
 GROK_4 = """\
@@ -598,7 +599,17 @@ def test_a_failed_run_records_its_error_without_the_password(postgres_admin, dat
         drop_postgres_database(postgres_admin, url)
 
 
-def test_a_sync_stopped_by_ctrl_c_writes_nothing_and_is_recorded(cli, monkeypatch):
+# Ctrl-C, and SIGTERM as the CLI turns it into an exception (systemd stop, timeout(1)).
+INTERRUPTIONS = [
+    pytest.param(KeyboardInterrupt, "interrupted (Ctrl-C)", 130, id="ctrl-c"),
+    pytest.param(Stopped, "stopped (SIGTERM)", 143, id="sigterm"),
+]
+
+
+@pytest.mark.parametrize(("interruption", "said", "code"), INTERRUPTIONS)
+def test_a_sync_stopped_by_ctrl_c_writes_nothing_and_is_recorded(
+    cli, monkeypatch, interruption, said, code
+):
     import radiant_registry.apply
 
     ok(cli.sync())
@@ -608,34 +619,36 @@ def test_a_sync_stopped_by_ctrl_c_writes_nothing_and_is_recorded(cli, monkeypatc
 
     def interrupted_update(*args: Any) -> None:
         update(*args)  # the rows are written, then Ctrl-C before the commit
-        raise KeyboardInterrupt
+        raise interruption
 
     monkeypatch.setattr(radiant_registry.apply, "_update", interrupted_update)
     result = cli.sync()
-    assert result.exit_code == 130, result.output  # typer: Ctrl-C is exit 130
+    assert result.exit_code == code, result.output
+    assert result.stderr.rstrip().endswith(f"error: {said}")
     after = dump_tables(cli.database_url)
     runs = after.pop("sync_runs")
     assert after == {name: rows for name, rows in before.items() if name != "sync_runs"}
     assert len(runs) == len(before["sync_runs"]) + 1
     [failed, _] = history(cli)
-    assert (failed["outcome"], failed["error"]) == (
-        "failed", "interrupted (Ctrl-C): nothing written"
-    )
+    assert (failed["outcome"], failed["error"]) == ("failed", f"{said}: nothing written")
 
 
-def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(cli, monkeypatch):
+@pytest.mark.parametrize(("interruption", "said", "code"), INTERRUPTIONS)
+def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(
+    cli, monkeypatch, interruption, said, code
+):
     import radiant_registry.apply
 
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
 
     def interrupted_summary(*args: Any) -> str:
-        raise KeyboardInterrupt  # the transaction has committed; the summary is next
+        raise interruption  # the transaction has committed; the summary is next
 
     monkeypatch.setattr(radiant_registry.apply, "_summary_text", interrupted_summary)
     result = cli.sync()
-    assert result.exit_code == 130, result.output
-    assert "interrupted (Ctrl-C) after the sync committed: its changes are applied (run 2)" in (
+    assert result.exit_code == code, result.output
+    assert f"{said} after the sync committed: its changes are applied (run 2)" in (
         result.stderr
     )
     assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
