@@ -103,7 +103,10 @@ class EventLog:
                 "message": message,
                 **fields,
             }
-            print(json.dumps(record, default=str), file=sys.stderr, flush=True)
+            # One write, line break included: a signal handled between print()'s two writes
+            # would glue the next record (the interruption's) onto this line.
+            sys.stderr.write(json.dumps(record, default=str) + "\n")
+            sys.stderr.flush()
         else:
             from radiant_registry import render
 

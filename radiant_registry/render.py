@@ -72,7 +72,7 @@ def error(message: str) -> None:
     if log is not None and log.machine:
         log.error(message)
     elif current_format() == "json":
-        print(json.dumps({"error": message}), file=sys.stderr)
+        sys.stderr.write(json.dumps({"error": message}) + "\n")  # one write: see log._emit
     else:
         stderr().print(Text.assemble(("error: ", "bold red"), message))
 

@@ -76,3 +76,26 @@ def test_rows_written_reaches_its_total_with_retires(cli):
     assert result.plan.summary["retire"] == 1
     changes = len(result.plan.changes)
     assert log.steps["rows written"] == (changes, changes)
+
+
+def test_each_json_log_record_is_one_write_with_its_line_break(monkeypatch):
+    """A signal is handled between two writes, never within one: a record written in two
+    (print() writes its line break apart) could have the interruption's record glued on."""
+    writes: list[str] = []
+
+    class Recorder:
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr("sys.stderr", Recorder())
+    events = EventLog("json")
+    events.event("sync.start", "Starting sync", providers=None)
+    events.error("stopped (SIGTERM)")
+    assert len(writes) == 2 and all(w.endswith("}\n") and w.count("\n") == 1 for w in writes)
