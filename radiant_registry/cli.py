@@ -53,6 +53,9 @@ def _click_usage_error() -> Any:
 
 
 _ClickUsageError = _click_usage_error()
+# The signals `_stop` turned into `Stopped`: click's prompts make any KeyboardInterrupt an
+# Abort ("Aborted.", exit 1), which must not hide that the scheduler stopped the run.
+_received: set[int] = set()
 
 
 @contextmanager
@@ -76,6 +79,12 @@ def _mapped_errors() -> Iterator[None]:
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Stopped)
         # Said once, after the progress display is gone (it hides the cursor while shown).
         what, exit_code = interruption(exc)
+        render.error(what)
+        raise typer.Exit(exit_code) from None
+    except typer.Abort:  # what a prompt raises (typer's, or click's with older typers)
+        if signal.SIGTERM not in _received:
+            raise  # Ctrl-C or Ctrl-D at a prompt: the user's no ("Aborted.", 1)
+        what, exit_code = interruption(Stopped())
         render.error(what)
         raise typer.Exit(exit_code) from None
 
@@ -726,6 +735,7 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
 
 
 def _stop(signum: int, frame: object) -> None:
+    _received.add(signum)
     raise Stopped
 
 

@@ -231,9 +231,12 @@ def all_expected(registry: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
     }
 
 
-def on_a_terminal(argv: list[str], when: bytes, keys: bytes) -> tuple[int, bytes]:
-    """Run `argv` on a pseudo-terminal and type `keys` once it has shown `when` (b"\\x03" is
-    Ctrl-C: the terminal sends SIGINT). Its exit code and all it wrote."""
+def on_a_terminal(
+    argv: list[str], when: bytes, keys: bytes = b"", signum: int | None = None
+) -> tuple[int, bytes]:
+    """Run `argv` on a pseudo-terminal and type `keys` (or send it `signum`) once it has
+    shown `when` (b"\\x03" is Ctrl-C: the terminal sends SIGINT). Its exit code and all it
+    wrote."""
     import pty
     import select
 
@@ -251,7 +254,10 @@ def on_a_terminal(argv: list[str], when: bytes, keys: bytes) -> tuple[int, bytes
                 break
             shown += chunk
         if not typed and when in shown:
-            os.write(fd, keys)
+            if signum is None:
+                os.write(fd, keys)
+            else:
+                os.kill(pid, signum)
             typed = True
     else:
         os.kill(pid, signal.SIGKILL)

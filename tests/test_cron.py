@@ -255,6 +255,25 @@ def test_quiet_sync_on_a_terminal_needs_yes_rather_than_asking_blind(database_ur
     assert b"Apply these changes?" not in shown
 
 
+@pytest.mark.parametrize(("signum", "code", "said"), [
+    (signal.SIGTERM, 143, b"stopped (SIGTERM)"),
+    (signal.SIGINT, 1, b"Aborted."),  # Ctrl-C at the prompt: the user's no
+])
+def test_a_stop_at_the_confirmation_prompt_is_not_taken_for_a_no(
+    database_url, data_dir, signum, code, said
+):
+    """click turns any KeyboardInterrupt at a prompt into "Aborted." (1): the scheduler
+    stopping the run is told apart. Either way nothing is written."""
+    argv = [str(REGISTRY), "sync", "--data-dir", str(data_dir), "--database-url", database_url]
+    exit_code, shown = on_a_terminal(argv, when=b"[y/N]", signum=signum)
+    shown = re.sub(rb"\x1b\[[0-9;]*m", b"", shown)  # colours
+    assert exit_code == code, shown[-500:]
+    assert shown.rstrip().endswith(said), shown[-500:]
+    assert b"Traceback" not in shown
+    listed = run_registry("list", "--database-url", database_url)
+    assert listed.returncode == 78 and "no registry schema yet" in listed.stderr
+
+
 # --- a killed run ---------------------------------------------------------------------------
 
 
