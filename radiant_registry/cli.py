@@ -10,7 +10,6 @@ import gc
 import importlib
 import io
 import itertools
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from radiant_registry import render
+from radiant_registry import interrupts, render
 from radiant_registry.config import LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S
 from radiant_registry.errors import (
     ConfigError,
@@ -53,9 +52,6 @@ def _click_usage_error() -> Any:
 
 
 _ClickUsageError = _click_usage_error()
-# The signals `_stop` turned into `Stopped`: click's prompts make any KeyboardInterrupt an
-# Abort ("Aborted.", exit 1), which must not hide that the scheduler stopped the run.
-_received: set[int] = set()
 
 
 @contextmanager
@@ -82,8 +78,10 @@ def _mapped_errors() -> Iterator[None]:
         render.error(what)
         raise typer.Exit(exit_code) from None
     except typer.Abort:  # what a prompt raises (typer's, or click's with older typers)
-        if signal.SIGTERM not in _received:
-            raise  # Ctrl-C or Ctrl-D at a prompt: the user's no ("Aborted.", 1)
+        # A prompt makes any KeyboardInterrupt an Abort ("Aborted.", exit 1): fine for the
+        # user's Ctrl-C or Ctrl-D, not for the scheduler stopping the run.
+        if not interrupts.stopped():
+            raise
         what, exit_code = interruption(Stopped())
         render.error(what)
         raise typer.Exit(exit_code) from None
@@ -734,11 +732,6 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
         typer.echo(migrations.status(conn))
 
 
-def _stop(signum: int, frame: object) -> None:
-    _received.add(signum)
-    raise Stopped
-
-
 def main() -> None:
     """Console-script entry point."""
     # A sync builds millions of small objects and keeps most of them to the end, in trees
@@ -748,7 +741,7 @@ def main() -> None:
     gc.disable()
     # systemd's stop and timeout(1) send SIGTERM: unwind as Ctrl-C does (roll back, record
     # the run, end the workers), where the default would end the process on the spot.
-    signal.signal(signal.SIGTERM, _stop)
+    interrupts.install()
     # A terminal or a cron mail set to an encoding without some character of a model's name
     # gets an escape (\u65d7), not a traceback: as Python's stderr already does.
     if isinstance(sys.stdout, io.TextIOWrapper):

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
+from radiant_registry import interrupts
 from radiant_registry.config import LOCK_TIMEOUT_S
 from radiant_registry.errors import (
     ConfigError,
@@ -250,12 +251,17 @@ def write_begin(conn: Connection) -> Iterator[None]:
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
         conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    holding = False
     try:
         with conn.begin():
             yield
+            interrupts.hold()  # the commit is next: Ctrl-C or SIGTERM waits for its end
+            holding = True
     finally:
         if sqlite:
             conn.execution_options(sqlite_begin="BEGIN")
+        if holding:
+            interrupts.release()  # raises what came meanwhile, once committed
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -711,6 +712,43 @@ def test_ctrl_c_once_the_run_is_recorded_but_before_the_commit_writes_nothing(cl
     assert (failed["outcome"], failed["error"]) == (
         "failed", "interrupted (Ctrl-C): nothing written"
     )
+
+
+@pytest.mark.parametrize(("signum", "said", "code"), [
+    (signal.SIGTERM, "stopped (SIGTERM)", 143), (signal.SIGINT, "interrupted (Ctrl-C)", 130),
+])
+def test_a_signal_during_the_commit_waits_for_its_end(cli, monkeypatch, signum, said, code):
+    """Raised inside SQLAlchemy's commit, the interruption would turn a committed sync into
+    a traceback; it is held back until the commit is done, and said as after the commit."""
+    from sqlalchemy.engine import base
+
+    import radiant_registry.apply
+    from radiant_registry import interrupts
+
+    monkeypatch.setattr(interrupts, "_received", set())
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    recording, committing = radiant_registry.apply._record_run, base.RootTransaction._do_commit
+    recorded: list[int] = []
+
+    def record_run(*args: Any) -> int:
+        recorded.append(recording(*args))
+        return recorded[-1]
+
+    def signalled_commit(self: Any) -> None:
+        if recorded:  # the sync's own commit: the signal arrives as it starts
+            recorded.clear()
+            interrupts._on_signal(signum, None)
+        committing(self)
+
+    monkeypatch.setattr(radiant_registry.apply, "_record_run", record_run)
+    monkeypatch.setattr(base.RootTransaction, "_do_commit", signalled_commit)
+    result = cli.sync()
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert f"{said} after the sync committed: its changes are applied (run 2)" in result.stderr
+    assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
+    assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
 
 def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
