@@ -155,7 +155,8 @@ def unmatched_filters(conn: Connection, flt: ModelFilter) -> list[tuple[str, str
     and a --capability no model has, in any state: what an empty list may owe to a typo."""
     found: list[tuple[str, str, list[str]]] = []
     known = sorted(conn.execute(select(providers.c.id)).scalars())
-    found += [("--provider", pid, known) for pid in flt.providers if pid not in known]
+    unknown = [pid for pid in dict.fromkeys(flt.providers) if pid not in known]  # each once
+    found += [("--provider", pid, known) for pid in unknown]
     if flt.capability is not None:
         everything = list_models(conn, ModelFilter(include_all=True))
         held = sorted({name for record in everything for name in record["capabilities"]})

@@ -117,7 +117,7 @@ def test_list_filters_by_provider_repeatable(synced):
 
 
 def test_an_empty_list_names_the_filter_nothing_in_the_database_has(synced):
-    result = synced("list", "--capability", "visoin", "-p", "xia", "-p", "nosuch")
+    result = synced("list", "--capability", "visoin", "-p", "xia", "-p", "nosuch", "-p", "xia")
     assert result.exit_code == 0, result.output
     assert result.stdout.rstrip().endswith("0 models")
     assert [line for line in result.stderr.splitlines() if line.startswith("note:")] == [
