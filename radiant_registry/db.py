@@ -11,7 +11,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,17 +251,14 @@ def write_begin(conn: Connection) -> Iterator[None]:
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
         conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-    holding = False
     try:
-        with conn.begin():
+        with ExitStack() as commit, conn.begin():
             yield
-            interrupts.hold()  # the commit is next: Ctrl-C or SIGTERM waits for its end
-            holding = True
+            # The commit is next, as this block ends: Ctrl-C or SIGTERM waits for it.
+            commit.enter_context(interrupts.held())
     finally:
         if sqlite:
             conn.execution_options(sqlite_begin="BEGIN")
-        if holding:
-            interrupts.release()  # raises what came meanwhile, once committed
 
 
 @contextmanager

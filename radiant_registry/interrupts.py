@@ -1,15 +1,20 @@
-"""Ctrl-C and SIGTERM as exceptions, held back while a transaction commits.
+"""Ctrl-C and SIGTERM as exceptions, and the moments when they must wait.
 
 Python raises KeyboardInterrupt wherever the main thread is when Ctrl-C arrives; the CLI
 makes SIGTERM (systemd's stop, timeout(1)) do the same with `Stopped`, so that both
-unwind alike: the transaction rolled back, the run recorded, the workers ended. Raised
-inside a commit (in SQLAlchemy's `finally` blocks), either would turn a committed
-transaction into a traceback: between `hold` and `release` they wait for the commit.
+unwind alike: the transaction rolled back, the run recorded, the workers ended. Two
+moments must not be cut: a commit (raised inside SQLAlchemy's `finally` blocks, the
+interruption turned a committed transaction into a traceback) and the forking of worker
+processes (a worker forked with Python's own handler died of it, breaking the pool).
+`held` defers them to the end of such a moment.
 """
 
 from __future__ import annotations
 
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 from radiant_registry.errors import Stopped
@@ -39,17 +44,30 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise interruption
 
 
-def hold() -> None:
-    """From now until `release`, an interruption waits (for a commit to finish)."""
+@contextmanager
+def held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait for the end of the block, then are raised; if the block
+    fails, its error is what is raised.
+
+    SIGINT is handled here even where `install` was not called (a library's caller), so
+    that forked workers inherit this handler; SIGTERM only where it has a Python handler
+    (by default it ends the process on the spot, and is left so)."""
     global _holding
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # only it may set handlers
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signum == signal.SIGINT or callable(signal.getsignal(signum)):
+                previous[signum] = signal.signal(signum, _on_signal)
     _holding += 1
-
-
-def release() -> None:
-    """End a `hold`; raise the interruption that came meanwhile, if any."""
-    global _holding
-    _holding -= 1
-    if not _holding and _pending:
-        interruption = _pending[0]
-        _pending.clear()
-        raise interruption
+    try:
+        yield
+    finally:
+        _holding -= 1
+        for signum, handler in previous.items():  # None: set outside Python, not restorable
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        # SIGTERM first: the scheduler's stop outranks a Ctrl-C.
+        waiting = [] if _holding else sorted(_pending, key=lambda i: not isinstance(i, Stopped))
+        if not _holding:
+            _pending.clear()
+    if waiting:
+        raise waiting[0]

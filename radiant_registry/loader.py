@@ -10,18 +10,17 @@ import multiprocessing
 import os
 import signal
 import stat
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from radiant_registry import yamlstrict
-from radiant_registry.errors import InvalidRegistry, Problem, Stopped, UsageError
+from radiant_registry import interrupts, yamlstrict
+from radiant_registry.errors import InvalidRegistry, Problem, UsageError
 from radiant_registry.messages import problem_message
 from radiant_registry.plan import Row, desired_model, desired_provider
 from radiant_registry.schema import (
@@ -186,7 +185,7 @@ def _check_all(
         workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     )
     try:
-        with _ctrl_c_held_back():  # the workers are forked here, at the first task queued
+        with interrupts.held():  # the workers are forked here, at the first task queued
             checked = pool.map(
                 check_file,
                 [p for p, _, _ in files], [r for _, r, _ in files], [k for _, _, k in files],
@@ -202,37 +201,6 @@ def _check_all(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-
-
-@contextmanager
-def _ctrl_c_held_back() -> Iterator[None]:
-    """Ctrl-C (and SIGTERM, where the CLI turns it into `Stopped`) deferred to the end of
-    the block, in which worker processes are forked.
-
-    A worker starts with its parent's handlers until `_start_worker` ignores both signals:
-    forked with Python's own, one that got the signal in between would die of it, and the
-    pool would be broken (a traceback, not "interrupted"). Forked with these, it records it.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers (and only it gets signals)
-        return
-    held = [signal.SIGINT]
-    if callable(signal.getsignal(signal.SIGTERM)):  # not the default: ending on the spot
-        held.append(signal.SIGTERM)
-    received: list[int] = []
-    previous = {
-        signum: signal.signal(signum, lambda signum, frame: received.append(signum))
-        for signum in held
-    }
-    try:
-        yield
-    finally:  # None: a handler not set from Python, which cannot be put back
-        for signum, handler in previous.items():
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-    if signal.SIGTERM in received:
-        raise Stopped
-    if received:
-        raise KeyboardInterrupt
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>

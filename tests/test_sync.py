@@ -656,25 +656,33 @@ def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(
     assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
 
-def test_ctrl_c_in_the_instant_after_the_commit_does_not_record_a_failed_run(cli, monkeypatch):
-    """The interrupt lands once COMMIT has returned, before the sync has left its
-    transaction block: the run's own row shows that its changes are in."""
+def sync_interrupted_at_the_commit(cli: Cli, monkeypatch: Any, *, committed: bool) -> Any:
+    """A sync of grok-3's input price edited, that Ctrl-C stops as its transaction block
+    ends: once COMMIT has returned, or just before it, with the run id known."""
     from contextlib import contextmanager
 
     import radiant_registry.apply
 
-    ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
     committing = radiant_registry.apply.write_transaction
 
     @contextmanager
-    def interrupted_after_commit(conn: Any) -> Any:
+    def interrupted(conn: Any) -> Any:
         with committing(conn):
             yield
+            if not committed:
+                raise KeyboardInterrupt
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(radiant_registry.apply, "write_transaction", interrupted_after_commit)
-    result = cli.sync()
+    monkeypatch.setattr(radiant_registry.apply, "write_transaction", interrupted)
+    return cli.sync()
+
+
+def test_ctrl_c_in_the_instant_after_the_commit_does_not_record_a_failed_run(cli, monkeypatch):
+    """The interrupt lands once COMMIT has returned, before the sync has left its
+    transaction block: the run's own row shows that its changes are in."""
+    ok(cli.sync())
+    result = sync_interrupted_at_the_commit(cli, monkeypatch, committed=True)
     assert result.exit_code == 130, result.output
     assert "interrupted (Ctrl-C) after the sync committed: its changes are applied (run 2)" in (
         result.stderr
@@ -686,23 +694,9 @@ def test_ctrl_c_in_the_instant_after_the_commit_does_not_record_a_failed_run(cli
 def test_ctrl_c_once_the_run_is_recorded_but_before_the_commit_writes_nothing(cli, monkeypatch):
     """The body of the sync's transaction is done, its run id known; the commit is next.
     The interrupt rolls everything back, and the run is recorded as failed."""
-    from contextlib import contextmanager
-
-    import radiant_registry.apply
-
     ok(cli.sync())
-    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
     before = dump_tables(cli.database_url)
-    committing = radiant_registry.apply.write_transaction
-
-    @contextmanager
-    def interrupted_before_commit(conn: Any) -> Any:
-        with committing(conn):
-            yield
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(radiant_registry.apply, "write_transaction", interrupted_before_commit)
-    result = cli.sync()
+    result = sync_interrupted_at_the_commit(cli, monkeypatch, committed=False)
     assert result.exit_code == 130, result.output
     assert "changes are applied" not in result.stderr
     after = dump_tables(cli.database_url)
