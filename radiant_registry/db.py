@@ -143,11 +143,30 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
     if any("\x00" in part for part in parts if part):
         # %00: no file name or connection parameter can hold one (the drivers would raise).
         raise ConfigError(f"the database URL from {source} holds a NUL character (%00)")
+    if url.get_backend_name() != "sqlite":
+        _check_conninfo_keywords(url, source)
     if "password" in url.query:  # libpq accepts ?password=; keep it where it is hidden
         query = dict(url.query)
         given = query.pop("password")
         url = url.set(query=query, password=given if isinstance(given, str) else given[0])
     return DatabaseUrl(url, source)
+
+
+def _check_conninfo_keywords(url: URL, source: str) -> None:
+    """Refuse a URL parameter that is not one of libpq's connection keywords.
+
+    SQLAlchemy hands every parameter to `psycopg.connect()`, which takes a few as its own
+    Python arguments rather than libpq's: `?autocommit=false` (a true string) would commit
+    each statement of a sync on its own, and `?prepare_threshold=0` fail with a traceback."""
+    from psycopg import pq
+
+    known = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
+    for name in url.query:
+        if name not in known:
+            raise ConfigError(
+                f"the database URL from {source} is not usable: invalid connection option "
+                f'"{name}" (not a libpq connection parameter)'
+            )
 
 
 def _query_start(rest: str) -> int:

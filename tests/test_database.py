@@ -281,6 +281,10 @@ def test_a_file_that_is_not_a_sqlite_database_exits_69_and_is_left_alone(tmp_pat
     # Parameters libpq, psycopg or SQLAlchemy refuse: the URL is wrong, not the server down.
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?foo=bar", 'invalid connection option "foo"'),
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?sslmode=bogus", "invalid sslmode value"),
+    # psycopg's own arguments: ?autocommit=false, a true string, would undo the transaction.
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?autocommit=false", 'option "autocommit"'),
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?prepare_threshold=0", "not a libpq"),
+    (f"postgresql://u:{SECRET}@127.0.0.1/registry?row_factory=x", 'option "row_factory"'),
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?connect_timeout=x", "bad value for"),
     (f"postgresql://u:{SECRET}@127.0.0.1/registry?port=abc", "non-integer port"),
     (f"postgresql://u:{SECRET}@127.0.0.1:99999/registry", 'invalid port number: "99999"'),
