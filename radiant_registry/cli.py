@@ -160,7 +160,6 @@ DataDirOption = Annotated[
         "--data-dir",
         help="Folder of registry files (default: $REGISTRY_DATA_DIR, ./registry_data, "
         "or the data bundled with the tool).",
-        file_okay=False,
         show_default=False,
     ),
 ]

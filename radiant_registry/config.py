@@ -35,12 +35,27 @@ def resolve_data_dir(option: Path | None = None) -> DataDir:
         chosen = DataDir(option, "--data-dir")
     elif os.environ.get(DATA_DIR_ENV):
         chosen = DataDir(Path(os.environ[DATA_DIR_ENV]), f"${DATA_DIR_ENV}")
-    elif Path("registry_data").is_dir():
-        # Even an incomplete one (a pull half done, a file moved): falling back to the
-        # bundled copy would sync older data over the database without a word.
+    elif os.path.lexists("registry_data"):
+        # Even an incomplete one (a pull half done, a file moved, a link to a removed
+        # release): falling back to the bundled copy would sync older data over the
+        # database without a word.
         chosen = DataDir(Path("registry_data"), "current directory")
     else:
         chosen = DataDir(bundled_path("registry_data"), "bundled with radiant-registry")
-    if not (chosen.path / "providers").is_dir():
+    if problem := _not_a_folder(chosen.path):
+        raise ConfigError(f"no registry data: {chosen} {problem}")
+    if _not_a_folder(chosen.path / "providers"):
         raise ConfigError(f"no registry data in {chosen}: expected a 'providers' folder there")
     return chosen
+
+
+def _not_a_folder(path: Path) -> str | None:
+    """What keeps `path` from being read as a folder, or None."""
+    try:
+        if path.is_dir():
+            return None
+    except OSError as exc:  # a parent folder that may not be searched
+        return f"cannot be read ({exc.strerror})"
+    if path.is_symlink():
+        return "is a link to nothing"
+    return "is not a folder" if path.exists() else "does not exist"

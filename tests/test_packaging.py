@@ -123,6 +123,37 @@ def test_an_incomplete_registry_data_folder_exits_78_instead_of_using_the_bundle
     assert "bundled" not in result.stderr
 
 
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_a_registry_data_that_is_no_folder_exits_78_instead_of_using_the_bundled_copy(
+    tmp_path, kind
+):
+    """A symlink checked out as a file (core.symlinks=false), or a link to a removed release:
+    no reason to sync the bundled, older, catalogue."""
+    if kind == "file":
+        (tmp_path / "registry_data").write_text("../releases/current/registry_data\n")
+    else:
+        (tmp_path / "registry_data").symlink_to(tmp_path / "releases" / "gone")
+    result = validate()
+    assert result.exit_code == 78
+    problem = "is not a folder" if kind == "file" else "is a link to nothing"
+    assert f"no registry data: registry_data (current directory) {problem}" in result.stderr
+    assert "bundled" not in result.stderr
+
+
+def test_a_data_dir_that_is_a_file_exits_78_from_the_option_as_from_the_variable(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "data.yaml").write_text("schema_version: 1\n")
+    result = validate("--data-dir", str(tmp_path / "data.yaml"))
+    assert result.exit_code == 78, result.output
+    assert f"no registry data: {tmp_path / 'data.yaml'} (--data-dir) is not a folder" in (
+        result.stderr)
+    monkeypatch.setenv("REGISTRY_DATA_DIR", str(tmp_path / "data.yaml"))
+    result = validate()
+    assert result.exit_code == 78, result.output
+    assert "($REGISTRY_DATA_DIR) is not a folder" in result.stderr
+
+
 def command_paths() -> list[tuple[str, ...]]:
     """Every command a user can run, e.g. ('price', 'set'); groups lead to their commands."""
     paths: list[tuple[str, ...]] = []
