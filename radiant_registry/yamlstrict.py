@@ -207,6 +207,16 @@ def _at_end(text: str, mark: yaml.Mark | None) -> bool:
     return not rest.strip()
 
 
+def _inside(text: str, line: int, column: int) -> tuple[int, int]:
+    """A position on a line after the file's last character (where the parser marks the end
+    of the stream) moved back to that character: an editor shows no such line."""
+    last = len(text.rstrip()) - 1
+    if last < 0:
+        return 1, 1
+    end = _position(text, last)
+    return end if line > end[0] else (line, column)
+
+
 def _mark(event: yaml.Event) -> tuple[int, int]:
     mark = event.start_mark
     assert mark is not None  # both parsers mark every event; the stubs allow None
@@ -232,7 +242,10 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
     try:
         # Inside the `try`: the pure-Python parser checks for control characters here.
         parser = _Parser(text)
-        return _build(parser, positions, problems)
+        value = _build(parser, positions, problems)
+        if positions is not None and () in positions:  # the null of a bare `---`, say
+            positions[()] = _inside(text, *positions[()])
+        return value
     except yaml.reader.ReaderError as exc:
         # Its position counts bytes in libyaml and characters in PyYAML; the character
         # itself is unambiguous, and it is the first unacceptable one in the text.
@@ -248,7 +261,7 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
             # A quote or bracket never closed: the end of the file says nothing of where;
             # the place it was opened does.
             mark, message = exc.context_mark, f"{message} {exc.context} that starts here"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, column = _inside(text, mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlProblem(line, column, f"invalid YAML: {message}") from None
     finally:
         if parser is not None:

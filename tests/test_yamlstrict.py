@@ -633,3 +633,27 @@ def test_crlf_line_ends_are_line_ends():
     assert read(b"schema_version: 1\r\nprovider:\r\n  id: xai\r\n") == {
         "schema_version": 1, "provider": {"id": "xai"}
     }
+
+
+def test_every_problem_of_a_file_cut_short_is_on_a_line_the_file_has(parser):
+    """The parser marks an unexpected end of the stream on the line after the last one,
+    which editors do not show: the report names the file's last character instead."""
+    text = (
+        'schema_version: 1\nprovider: {id: xai, display_name: "xAI", api_base: x}\n'
+        "models:\n  - id: grok-3\n    aliases: [grok-3-latest, 'grok 3']\n"
+    )
+    outside = []
+    for end in range(len(text) + 1):
+        cut = text[:end]
+        positions: yamlstrict.Positions = {}
+        try:
+            read(cut.encode(), positions)
+        except YamlProblem as problem:
+            places = [(problem.line, problem.column)]
+        except YamlProblems as problems:
+            places = [(problem.line, problem.column) for problem in problems.problems]
+        else:
+            places = list(positions.values())
+        last_line = cut.rstrip().count("\n") + 1
+        outside += [(cut, place) for place in places if place[0] > last_line]
+    assert outside == []
