@@ -189,7 +189,9 @@ def _lock_timeout(seconds: float) -> float:
     # Not typer's min=/max=: they told nan that it exceeded the maximum. This comparison is
     # False for nan, so nan gets the same message as any other value out of range.
     if not 0 <= seconds <= MAX_LOCK_TIMEOUT_S:
-        raise typer.BadParameter(f"seconds from 0 to {MAX_LOCK_TIMEOUT_S}, not {seconds:g}")
+        # repr, not :g, which rounds 3600.0000001 to the bound it exceeds.
+        given = repr(seconds).removesuffix(".0")
+        raise typer.BadParameter(f"seconds from 0 to {MAX_LOCK_TIMEOUT_S}, not {given}")
     return seconds
 
 

@@ -50,7 +50,8 @@ _YAML11_BOOLS = frozenset(
     for lower in ("y", "yes", "n", "no", "on", "off")
     for word in (lower, lower.capitalize(), lower.upper())
 )
-_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,29})\Z")
+# Its length is bounded before it is tried (_MAX_NUMBER_CHARS).
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
 _SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
     f"{sign}.{word}": Decimal(f"{sign or '+'}Infinity")
