@@ -84,9 +84,11 @@ def write_transaction(conn: Connection) -> Iterator[None]:
         if is_lock_refused(exc.orig):
             waited = conn.get_execution_options().get("lock_timeout_s")  # from make_engine
             after = "" if waited is None else f" after {waited:g}s"
+            # On PostgreSQL only syncs take the advisory lock; SQLite's is any writer's.
+            sqlite = conn.dialect.name == "sqlite"
+            holder = "another sync or admin command" if sqlite else "another sync"
             raise LockTimeout(
-                f"another sync or admin command holds the registry lock; gave up{after} "
-                "(--lock-timeout)"
+                f"{holder} holds the registry lock; gave up{after} (--lock-timeout)"
             ) from None
         raise
 
@@ -221,8 +223,8 @@ def _plan(conn: Connection, registry: Registry) -> CurrentPlan:
     stored = read_file_keys(conn)
     for pid, key in registry.skipped.items():
         if stored.get(pid) != key:  # another sync applied different files meanwhile
-            raise ConcurrentChange(
-                "the database changed while the files were read; run the sync again"
+            raise ConcurrentChange(  # diff and sync --dry-run too: the plan would be stale
+                "another sync applied other files while these were read; run the command again"
             )
     in_files = set(registry.keys)
     scope = set(registry.files) | (set(stored) - in_files)  # parsed files, and retire candidates

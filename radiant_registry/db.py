@@ -213,8 +213,11 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
         )
         _use_explicit_sqlite_transactions(engine)
         return engine
+    # A statement's wait for a lock counts toward its statement_timeout: without the lock
+    # timeout added, a --lock-timeout over 300 s would be cut short with another message.
+    statement_timeout_ms = int((STATEMENT_TIMEOUT_S + lock_timeout_s) * 1000)
     timeouts = (
-        f"-c statement_timeout={STATEMENT_TIMEOUT_S * 1000} "
+        f"-c statement_timeout={statement_timeout_ms} "
         # lock_timeout=0 would mean "wait forever" to PostgreSQL: 1 ms is "do not wait".
         f"-c lock_timeout={max(1, int(lock_timeout_s * 1000))} "
         "-c idle_in_transaction_session_timeout=600000"

@@ -119,6 +119,8 @@ def test_the_users_connection_options_are_kept(database_url, data_dir, engine, m
     assert listed.stdout.count('"provider":') == 31
     with make_engine(resolve_url(url), lock_timeout_s=2).connect() as conn:
         assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "2s"
+        # A lock wait counts toward the statement timeout: it must never cut one short.
+        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "302s"
         name = conn.execute(text("SHOW application_name")).scalar_one()
     assert name == ("nightly" if how == "url" else "radiant-registry")
 
