@@ -188,6 +188,35 @@ def test_only_the_edited_file_is_parsed_and_the_plans_agree(cli, database_url, m
     assert plan_of(cli) == EMPTY_PLAN
 
 
+@pytest.mark.parametrize("dry_run", [True, False], ids=["diff", "sync"])
+def test_files_another_sync_applies_while_these_are_read_stop_the_plan(
+    cli, database_url, monkeypatch, dry_run
+):
+    """A file skipped by its key, whose provider another sync changed before the plan:
+    the rows are no longer what the key promised, so no plan is made from them (75)."""
+    from radiant_registry import apply
+    from radiant_registry.errors import ConcurrentChange, ExitCode
+    from radiant_registry.log import EventLog
+
+    ok(cli.sync())
+    registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
+    assert parsed == [] and "xai" in registry.skipped
+    replace_once(provider_path(cli.data_dir, "xai"), "input_per_1m: 3.00", "input_per_1m: 3.50")
+    ok(cli.sync())  # the other sync, between this one's reading and its plan
+    before = dump_tables(database_url)
+    engine = make_engine(resolve_url(database_url))
+    try:
+        with engine.connect() as conn, pytest.raises(ConcurrentChange) as stale:
+            apply.sync(conn, registry, apply.SyncOptions(dry_run=dry_run), EventLog(quiet=True))
+    finally:
+        engine.dispose()
+    assert stale.value.exit_code == ExitCode.TEMPFAIL == 75
+    assert "run the command again" in str(stale.value)
+    after = dump_tables(database_url)
+    assert {k: v for k, v in after.items() if k != "sync_runs"} == {
+        k: v for k, v in before.items() if k != "sync_runs"}
+
+
 def test_a_file_touched_without_a_change_is_still_skipped(cli, database_url, monkeypatch):
     ok(cli.sync())
     path = provider_path(cli.data_dir, "openai")
