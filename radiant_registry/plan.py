@@ -119,6 +119,7 @@ class CurrentState:
     retired_models: set[ModelKey] = field(default_factory=set)
     # The list prices an admin override masks, by model: input_per_1m, output_per_1m or both.
     overridden: dict[ModelKey, frozenset[str]] = field(default_factory=dict)
+    disabled: set[ModelKey] = field(default_factory=set)  # switched off by an admin
 
 
 @dataclass(frozen=True)
@@ -233,18 +234,27 @@ def compute_plan(
             note = "list price changes, but an admin price override still masks it"
         changes.append(Change("update", "model", model_key(key), fields, new, note))
     for key in sorted(set(current.models) - set(desired_models) - current.retired_models):
-        # A renamed model is a create and a retire: its admin's override stays behind.
-        note = OVERRIDE_STAYS if key in current.overridden else None
+        # A renamed model is a create and a retire: its admin's state stays behind.
+        note = _admin_state_note(key in current.overridden, key in current.disabled)
         changes.append(Change("retire", "model", model_key(key), {}, note=note))
     for pid in sorted(set(current.providers) - set(desired_providers) - current.retired_providers):
         changes.append(Change("retire", "provider", pid, {}))
     return Plan(changes, unchanged)
 
 
-OVERRIDE_STAYS = (
-    "has an admin price override, which stays with it: a model that replaces it starts "
-    "at list price"
-)
+def _admin_state_note(overridden: bool, disabled: bool) -> str | None:
+    """What a retired model keeps of its admin's state, that a model replacing it lacks."""
+    return _ADMIN_STATE_NOTES.get((overridden, disabled))
+
+
+_ADMIN_STATE_NOTES = {
+    (True, False): "has an admin price override, which stays with it: a model that "
+    "replaces it starts at list price",
+    (False, True): "is disabled by an admin, which stays with it: a model that replaces it "
+    "starts enabled",
+    (True, True): "has an admin price override and is disabled, both of which stay with "
+    "it: a model that replaces it starts at list price and enabled",
+}
 
 
 def _case_twin_note(twin: str) -> str:

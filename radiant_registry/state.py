@@ -40,6 +40,7 @@ def read_state(conn: Connection, scope: Collection[str]) -> CurrentState:
         models.c.provider_id,
         models.c.model_id,
         models.c.retired_at,
+        models.c.enabled,
         *(cast(models.c[n], Text) if n in _JSON_FIELDS else models.c[n] for n in MODEL_FIELDS),
     )
     o_query = select(
@@ -62,7 +63,7 @@ def read_state(conn: Connection, scope: Collection[str]) -> CurrentState:
         for i, n in enumerate(MODEL_FIELDS)
         if n in _JSON_FIELDS
     ]
-    for provider_id, model_id, retired_at, *values in fetch_all(conn, m_query):
+    for provider_id, model_id, retired_at, enabled, *values in fetch_all(conn, m_query):
         for i, name, cache in json_at:
             text = values[i]
             if text is None:
@@ -78,6 +79,8 @@ def read_state(conn: Connection, scope: Collection[str]) -> CurrentState:
         state.models[key] = normalize_model(dict(zip(MODEL_FIELDS, values, strict=True)))
         if retired_at is not None:
             state.retired_models.add(key)
+        if not enabled:
+            state.disabled.add(key)
     for pid, mid, *set_ in fetch_all(conn, o_query):
         masked = frozenset(n for n, is_set in zip(LIST_PRICE_FIELDS, set_, strict=True) if is_set)
         state.overridden[(pid, mid)] = masked

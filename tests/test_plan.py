@@ -384,6 +384,24 @@ def test_a_model_renamed_only_in_case_is_a_new_model_and_the_plan_says_so():
     ]
 
 
+def test_a_retire_notes_the_admin_state_its_model_keeps_and_a_replacement_lacks():
+    before = provider_file("xai", [model_data(m) for m in ("a", "b", "c", "d")])
+    current = synced(before)
+    current.overridden = {("xai", "a"): frozenset({"input_per_1m"}),
+                          ("xai", "c"): frozenset({"output_per_1m"})}
+    current.disabled = {("xai", "b"), ("xai", "c")}
+    changes = compute_plan(*desired(provider_file("xai", [])), current).changes
+    assert [(c.action, c.key, c.note) for c in changes] == [
+        ("retire", "xai/a", "has an admin price override, which stays with it: a model that "
+                            "replaces it starts at list price"),
+        ("retire", "xai/b", "is disabled by an admin, which stays with it: a model that "
+                            "replaces it starts enabled"),
+        ("retire", "xai/c", "has an admin price override and is disabled, both of which stay "
+                            "with it: a model that replaces it starts at list price and enabled"),
+        ("retire", "xai/d", None),
+    ]
+
+
 # --- prune guard ---------------------------------------------------------------------------
 
 

@@ -328,7 +328,7 @@ def test_a_model_removed_from_its_file_is_retired_only_with_prune_and_never_dele
     assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is True
 
 
-def test_retiring_an_overridden_model_notes_that_its_override_stays_with_it(cli):
+def test_retiring_an_overridden_or_disabled_model_notes_that_it_keeps_that(cli):
     """A rename is a create and a retire: the plan says where the admin's override is."""
     ok(cli.sync())
     ok(cli("price", "set", "xai/grok-2", "--input", "1.50", "--reason", "deal"))
@@ -342,6 +342,13 @@ def test_retiring_an_overridden_model_notes_that_its_override_stays_with_it(cli)
     )
     assert "+ create model xai/grok-2-renamed" in lines
     assert lines.count("    note: " + lines[retire + 1].removeprefix("    note: ")) == 1
+    # A disable is the admin's too: the database says so, and the plan with it.
+    ok(cli("disable", "xai/grok-2", "--reason", "broken"))
+    lines = ok(cli("diff", data=True)).stdout.splitlines()
+    assert lines[lines.index("- retire model xai/grok-2") + 1] == (
+        "    note: has an admin price override and is disabled, both of which stay with it: "
+        "a model that replaces it starts at list price and enabled"
+    )
 
 
 def test_a_retired_model_put_back_in_its_file_is_unretired(cli):
