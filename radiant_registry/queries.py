@@ -179,11 +179,16 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
         ).first()
         if exact is not None:
             return exact.provider_id, exact.model_id
-    matches = [(pid, mid) for pid, mid in conn.execute(key.where(models.c.model_id == text))]
+    query = key.add_columns(models.c.retired_at).where(models.c.model_id == text)
+    matches = sorted(tuple(row) for row in conn.execute(query))
     if len(matches) == 1:
-        return matches[0]
+        return matches[0][:2]
     if len(matches) > 1:
-        names = ", ".join(f"{pid}/{mid}" for pid, mid in sorted(matches))
+        # A retired row counts (admin commands work on it), but it should not pass for
+        # a provider that sells the model today.
+        names = ", ".join(
+            f"{pid}/{mid}{'' if retired is None else ' (retired)'}" for pid, mid, retired in matches
+        )
         raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
     # Not found: only now read every key, for a "did you mean" hint.
     keys = conn.execute(key).all()

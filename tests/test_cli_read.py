@@ -346,7 +346,8 @@ def test_provider_slash_model_wins_over_another_models_own_id_and_says_so(cli, d
 def test_a_model_id_two_providers_sell_must_be_named_with_its_provider(cli, data_dir):
     mistral = provider_path(data_dir, "mistral")
     grok_3 = model_block(provider_path(data_dir, "xai").read_text(), "grok-3")
-    mistral.write_text(mistral.read_text() + grok_3.replace("Grok 3", "Grok 3 on Mistral"))
+    original = mistral.read_text()
+    mistral.write_text(original + grok_3.replace("Grok 3", "Grok 3 on Mistral"))
     assert cli.sync().exit_code == 0
 
     bare = cli("show", "grok-3")
@@ -356,6 +357,13 @@ def test_a_model_id_two_providers_sell_must_be_named_with_its_provider(cli, data
     )
     assert show_json(cli, "mistral/grok-3")["display_name"] == "Grok 3 on Mistral"
     assert show_json(cli, "xai/grok-3")["display_name"] == "Grok 3"
+
+    # Once one provider no longer sells it, the choice says which.
+    mistral.write_text(original)
+    assert cli.sync("--prune", "--force").exit_code == 0
+    bare = cli("show", "grok-3")
+    assert bare.exit_code == 64
+    assert "name one: mistral/grok-3 (retired), xai/grok-3" in bare.stderr
 
 
 def test_show_with_override_shows_list_and_effective_price_and_reason(synced):
