@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from radiant_registry import interrupts, render
+from radiant_registry import interrupts, prompt, render
 from radiant_registry.config import LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S
 from radiant_registry.errors import (
     ConfigError,
@@ -416,7 +416,7 @@ def sync_command(
             render.plan(plan, pruning=prune)
         if yes or not (plan if prune else plan.without_retires()):
             return True  # nothing to ask: pending retires alone are only reported
-        return typer.confirm("Apply these changes?", default=False)
+        return prompt.confirm("Apply these changes?")
 
     absent = Absent.read_as_empty if dry_run else Absent.create
     with _database(database_url, lock_timeout, absent=absent, log=log) as conn:
@@ -712,7 +712,7 @@ def db_downgrade(
             raise UsageError("no terminal to confirm on: pass --yes to downgrade")
         # Asked once the database is named, before anything is changed in it.
         question = f"Downgrade it to {revision}? Data in dropped tables is lost"
-        if not (yes or typer.confirm(question, default=False)):
+        if not (yes or prompt.confirm(question)):
             render.info("Nothing changed.")
             return
         with conn.begin():
