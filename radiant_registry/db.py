@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,7 +263,37 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        if conn.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+SQLITE_LOCK_POLL_S = 0.1
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for another writer up to the lock timeout in short busy
+    timeouts: SQLite waits in C, where Python cannot act on Ctrl-C or SIGTERM, so one long
+    wait would hold a stop back for as long as --lock-timeout."""
+    lock_timeout_s = conn.get_execution_options().get("lock_timeout_s", LOCK_TIMEOUT_S)
+    deadline = time.monotonic() + lock_timeout_s
+
+    def busy_timeout(seconds: float) -> None:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+    while True:
+        busy_timeout(min(SQLITE_LOCK_POLL_S, max(0.0, deadline - time.monotonic())))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            break
+        except sa_exc.OperationalError as exc:
+            if is_lock_refused(exc.orig) and time.monotonic() < deadline:
+                continue
+            with suppress(sa_exc.DBAPIError):  # the error to report is the BEGIN's
+                busy_timeout(lock_timeout_s)
+            raise
+    busy_timeout(lock_timeout_s)  # the other statements', as the engine was made
 
 
 @contextmanager

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_DATA, dump_tables, on_a_terminal
+from conftest import (
+    SHIPPED_DATA,
+    dump_tables,
+    on_a_terminal,
+    provider_path,
+    replace_once,
+)
 from sqlalchemy import text
 
 from radiant_registry.apply import LOCK_KEY
@@ -203,6 +209,34 @@ def test_sync_gives_up_with_75_while_another_holds_the_lock(cli, database_url, d
     [(price,)] = query(database_url, "SELECT input_per_1m FROM models "
                                      "WHERE provider_id = 'xai' AND model_id = 'grok-3'")
     assert str(price).rstrip("0") == "3.1"
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, signum, code):
+    """SQLite waits for a lock in C, where Python cannot act on a signal: one long wait
+    held a scheduler's stop back for all of --lock-timeout."""
+    assert cli.sync().exit_code == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    argv = [str(REGISTRY), "sync", "--yes", "--lock-timeout", "60", "--data-dir", str(data_dir),
+            "--database-url", database_url]
+    with registry_lock_held(database_url):
+        proc = subprocess.Popen(argv, env={"PATH": os.environ["PATH"]},
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        with proc, proc.stderr:
+            said = [proc.stderr.readline() for _ in range(3)]  # start, database, files
+            assert "Registry files: " in said[-1], said
+            time.sleep(1)  # its 31 models read, it waits for the lock
+            proc.send_signal(signum)
+            try:
+                assert proc.wait(timeout=10) == code
+            finally:
+                proc.kill()
+            said += proc.stderr.readlines()
+    assert said[-1].startswith("error: " + ("stopped (SIGTERM)" if code == 143 else
+                                            "interrupted (Ctrl-C)")), said
+    assert successful_runs(database_url) == [(47, 0, 0, 0)]
 
 
 def test_two_syncs_racing_on_a_fresh_database(database_url, data_dir):
