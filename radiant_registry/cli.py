@@ -418,9 +418,16 @@ def sync_command(
             return True  # nothing to ask: pending retires alone are only reported
         return prompt.confirm("Apply these changes?")
 
+    from radiant_registry import db as dbmod
+
+    # A SQLite file not created yet has no applied files to skip: check the files first,
+    # so that a sync refused for them leaves no empty database file behind.
+    path = dbmod.sqlite_path(dbmod.resolve_url(database_url))
+    registry = None if path is None or path.exists() else _load(data_dir, providers, log)
     absent = Absent.read_as_empty if dry_run else Absent.create
     with _database(database_url, lock_timeout, absent=absent, log=log) as conn:
-        registry = _load(data_dir, providers, log, conn=conn, full=full)
+        if registry is None:
+            registry = _load(data_dir, providers, log, conn=conn, full=full)
         result = sync(conn, registry, options, log, confirm)
     log.stop_progress()
     if dry_run:

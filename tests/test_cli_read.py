@@ -702,6 +702,18 @@ def test_diff_dry_run_and_db_commands_read_a_missing_sqlite_file_as_empty_and_cr
     assert path.exists()
 
 
+def test_a_sync_refused_for_its_files_creates_no_sqlite_file(tmp_path, data_dir):
+    """Nothing written means no empty database file either: the files are checked first."""
+    path = tmp_path / "new.db"
+    url = ("--database-url", f"sqlite:///{path}")
+    result = registry("sync", "--yes", "--data-dir", str(tmp_path / "nowhere"), *url)
+    assert result.exit_code == 78, result.output
+    (data_dir / "providers" / "xai.yaml").write_text("schema_version: 2\n")
+    result = registry("sync", "--yes", "--data-dir", str(data_dir), *url)
+    assert result.exit_code == 65, result.output
+    assert not path.exists()
+
+
 def test_read_commands_on_a_database_without_schema_exit_78(cli, database_url):
     if database_url.startswith("sqlite"):
         sqlite3.connect(database_url.removeprefix("sqlite:///")).close()  # an empty file
