@@ -137,7 +137,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool, _flag("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """Keep the catalogue of AI providers and models."""
@@ -146,6 +146,12 @@ def _root(
 class Format(StrEnum):
     table = "table"
     json = "json"
+
+
+def _flag(*names: str, **settings: Any) -> Any:
+    """An option that takes no value: without a metavar, newer typers show it as `<bool>`,
+    as if it took one (`--exit-code true` is then a usage error)."""
+    return typer.Option(*names, metavar="", **settings)
 
 
 class ListFormat(StrEnum):
@@ -175,7 +181,10 @@ DatabaseUrlOption = Annotated[
 ]
 ProvidersOption = Annotated[
     list[str] | None,
-    typer.Option("--provider", "-p", help="Only this provider (repeatable).", show_default=False),
+    typer.Option(
+        "--provider", "-p", help="Only this provider (repeatable).", show_default=False,
+        metavar="<id>",
+    ),
 ]
 ModelArgument = Annotated[
     str,
@@ -215,10 +224,10 @@ LogFormatOption = Annotated[
     LogFormat,
     typer.Option("--log-format", help="json: one JSON object per line on stderr, for cron."),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+QuietOption = Annotated[bool, _flag("--quiet", "-q", help="Print only errors.")]
 FullOption = Annotated[
     bool,
-    typer.Option(
+    _flag(
         "--full",
         help="Read and compare every file, also those unchanged since the sync that applied "
         "them (finds rows edited in the database behind the tool's back).",
@@ -333,7 +342,7 @@ def diff(
     providers: ProvidersOption = None,
     output: FormatOption = Format.table,
     exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit 2 when there are changes, 0 when none.")
+        bool, _flag("--exit-code", help="Exit 2 when there are changes, 0 when none.")
     ] = False,
     full: FullOption = False,
     data_dir: DataDirOption = None,
@@ -368,16 +377,16 @@ def diff(
 @app.command(name="sync")
 def sync_command(
     providers: ProvidersOption = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    yes: Annotated[bool, _flag("--yes", "-y", help="Apply without asking.")] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the plan, write nothing.")
+        bool, _flag("--dry-run", help="Show the plan, write nothing.")
     ] = False,
     prune: Annotated[
-        bool, typer.Option("--prune", help="Retire models and providers missing from the files.")
+        bool, _flag("--prune", help="Retire models and providers missing from the files.")
     ] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Allow a prune that retires a provider or over 25% of one."),
+        _flag("--force", help="Allow a prune that retires a provider or over 25% of one."),
     ] = False,
     lock_timeout: LockTimeoutOption = LOCK_TIMEOUT_S,
     log_format: LogFormatOption = LogFormat.text,
@@ -447,10 +456,10 @@ def list_command(
     category: Annotated[str | None, typer.Option(help="Only models of this category.")] = None,
     novel: Annotated[
         bool | None,
-        typer.Option("--novel/--not-novel", help="Only novel, or only not novel, models."),
+        _flag("--novel/--not-novel", help="Only novel, or only not novel, models."),
     ] = None,
     include_all: Annotated[
-        bool, typer.Option("--all", help="Include retired and disabled models.")
+        bool, _flag("--all", help="Include retired and disabled models.")
     ] = False,
     sort: Annotated[
         str,
@@ -703,7 +712,7 @@ def db_downgrade(
             "and the options before it: registry db downgrade --yes -- -1"
         ),
     ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[bool, _flag("--yes", "-y", help="Do not ask for confirmation.")] = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Migrate the schema down to REVISION; asks first, unless --yes.

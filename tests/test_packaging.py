@@ -182,3 +182,7 @@ def test_every_command_help_has_an_example(path):
     result = CliRunner().invoke(app, [*path, "--help"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Example" in result.stdout
+    # A flag takes no value: newer typers show one as <bool> unless told otherwise (their
+    # own --help aside).
+    offered = [line for line in result.stdout.splitlines() if "<bool>" in line]
+    assert [line for line in offered if "--help" not in line] == []
