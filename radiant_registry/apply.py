@@ -75,22 +75,31 @@ def write_transaction(conn: Connection) -> Iterator[None]:
 
     SQLite's write lock is the immediate transaction itself; PostgreSQL takes an advisory
     lock, so that admin writes and reads are not blocked by a sync."""
+    locked = False
     try:
-        with write_begin(conn):
+        with write_begin(conn):  # on SQLite, the lock itself
             if conn.dialect.name != "sqlite":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            locked = True
             yield
     except sa_exc.OperationalError as exc:
         if is_lock_refused(exc.orig):
             waited = conn.get_execution_options().get("lock_timeout_s")  # from make_engine
             after = "" if waited is None else f" after {waited:g}s"
-            # On PostgreSQL only syncs take the advisory lock; SQLite's is any writer's.
-            sqlite = conn.dialect.name == "sqlite"
-            holder = "another sync or admin command" if sqlite else "another sync"
             raise LockTimeout(
-                f"{holder} holds the registry lock; gave up{after} (--lock-timeout)"
+                f"{_lock_holder(conn, locked)}; gave up{after} (--lock-timeout)"
             ) from None
         raise
+
+
+def _lock_holder(conn: Connection, locked: bool) -> str:
+    """Who holds the lock a write waited for: the registry's, or a row's or table's once
+    that is held (on PostgreSQL a sync's writes may wait for an admin's, or a psql's)."""
+    if locked:
+        return "a row or table this sync writes is locked by another transaction"
+    # On PostgreSQL only syncs take the advisory lock; SQLite's is any writer's.
+    holder = "another sync or admin command" if conn.dialect.name == "sqlite" else "another sync"
+    return f"{holder} holds the registry lock"
 
 
 def _ensure_schema(conn: Connection) -> None:

@@ -27,7 +27,6 @@ from radiant_registry.errors import (
     ExitCode,
     InvalidRegistry,
     RegistryError,
-    Stopped,
     UsageError,
     interruption,
 )
@@ -75,14 +74,6 @@ def _mapped_errors() -> Iterator[None]:
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Stopped)
         # Said once, after the progress display is gone (it hides the cursor while shown).
         what, exit_code = interruption(exc)
-        render.error(what)
-        raise typer.Exit(exit_code) from None
-    except typer.Abort:  # what a prompt raises (typer's, or click's with older typers)
-        # A prompt makes any KeyboardInterrupt an Abort ("Aborted.", exit 1): fine for the
-        # user's Ctrl-C or Ctrl-D, not for the scheduler stopping the run.
-        if not interrupts.stopped():
-            raise
-        what, exit_code = interruption(Stopped())
         render.error(what)
         raise typer.Exit(exit_code) from None
 
@@ -134,6 +125,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _flag(*names: str, **settings: Any) -> Any:
+    """An option that takes no value: without a metavar, newer typers show it as `<bool>`,
+    as if it took one (`--exit-code true` is then a usage error)."""
+    return typer.Option(*names, metavar="", **settings)
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -146,12 +143,6 @@ def _root(
 class Format(StrEnum):
     table = "table"
     json = "json"
-
-
-def _flag(*names: str, **settings: Any) -> Any:
-    """An option that takes no value: without a metavar, newer typers show it as `<bool>`,
-    as if it took one (`--exit-code true` is then a usage error)."""
-    return typer.Option(*names, metavar="", **settings)
 
 
 class ListFormat(StrEnum):
@@ -288,8 +279,8 @@ def _database(
 
     say("database", f"Database: {database}", database=database.display)
     opened = database
-    path = dbmod.sqlite_path(database)
-    if path is not None and not path.exists():
+    path = dbmod.not_created_yet(database)
+    if path is not None:
         if absent is Absent.refuse:
             raise ConfigError(f"no database at {path}: run `registry sync` to create it")
         # Without its folder, the file could not be created: opening it says so (exit 69).
@@ -427,12 +418,13 @@ def sync_command(
             return True  # nothing to ask: pending retires alone are only reported
         return prompt.confirm("Apply these changes?")
 
+    # A SQLite file not created yet has no applied files to skip: check the files first
+    # (said before the database, then), so that a sync refused for them leaves no empty
+    # database file behind.
     from radiant_registry import db as dbmod
 
-    # A SQLite file not created yet has no applied files to skip: check the files first,
-    # so that a sync refused for them leaves no empty database file behind.
-    path = dbmod.sqlite_path(dbmod.resolve_url(database_url))
-    registry = None if path is None or path.exists() else _load(data_dir, providers, log)
+    new_file = dbmod.not_created_yet(dbmod.resolve_url(database_url))
+    registry = _load(data_dir, providers, log) if new_file else None
     absent = Absent.read_as_empty if dry_run else Absent.create
     with _database(database_url, lock_timeout, absent=absent, log=log) as conn:
         if registry is None:

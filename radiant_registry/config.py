@@ -56,6 +56,6 @@ def _not_a_folder(path: Path) -> str | None:
             return None
     except OSError as exc:  # a parent folder that may not be searched
         return f"cannot be read ({exc.strerror})"
-    if path.is_symlink():
-        return "is a link to nothing"
-    return "is not a folder" if path.exists() else "does not exist"
+    if path.exists():
+        return "is not a folder"
+    return "is a link to nothing" if path.is_symlink() else "does not exist"

@@ -181,6 +181,12 @@ def sqlite_path(db: DatabaseUrl) -> Path | None:
     return Path(db.url.database) if db.is_sqlite and db.url.database else None
 
 
+def not_created_yet(db: DatabaseUrl) -> Path | None:
+    """The SQLite file of `db`, if it does not exist yet."""
+    path = sqlite_path(db)
+    return path if path is not None and not path.exists() else None
+
+
 def in_memory() -> DatabaseUrl:
     """An empty SQLite database in memory: what a file not created yet reads as."""
     return DatabaseUrl(make_url("sqlite://"), "in memory")
@@ -269,9 +275,6 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-SQLITE_LOCK_POLL_S = 0.1
-
-
 def _begin_immediate(conn: Connection) -> None:
     """BEGIN IMMEDIATE, waiting for another writer up to the lock timeout in short busy
     timeouts: SQLite waits in C, where Python cannot act on Ctrl-C or SIGTERM, so one long
@@ -282,17 +285,19 @@ def _begin_immediate(conn: Connection) -> None:
     def busy_timeout(seconds: float) -> None:
         conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
-    while True:
-        busy_timeout(min(SQLITE_LOCK_POLL_S, max(0.0, deadline - time.monotonic())))
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            break
-        except sa_exc.OperationalError as exc:
-            if is_lock_refused(exc.orig) and time.monotonic() < deadline:
-                continue
-            with suppress(sa_exc.DBAPIError):  # the error to report is the BEGIN's
-                busy_timeout(lock_timeout_s)
-            raise
+    try:
+        while True:
+            busy_timeout(min(interrupts.POLL_S, max(0.0, deadline - time.monotonic())))
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                break
+            except sa_exc.OperationalError as exc:
+                if not is_lock_refused(exc.orig) or time.monotonic() >= deadline:
+                    raise
+    except BaseException:  # a refusal, Ctrl-C or SIGTERM: its error is the one to report
+        with suppress(sa_exc.DBAPIError):
+            busy_timeout(lock_timeout_s)
+        raise
     busy_timeout(lock_timeout_s)  # the other statements', as the engine was made
 
 

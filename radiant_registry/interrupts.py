@@ -19,9 +19,12 @@ from types import FrameType
 
 from radiant_registry.errors import Stopped
 
+# How long a wait in C (a terminal's read, SQLite's busy wait) may last before Python gets
+# to act on a Ctrl-C or SIGTERM that arrived meanwhile.
+POLL_S = 0.1
+
 _holding = 0
 _pending: list[KeyboardInterrupt] = []
-_received: set[int] = set()
 
 
 def install() -> None:
@@ -30,13 +33,7 @@ def install() -> None:
     signal.signal(signal.SIGTERM, _on_signal)
 
 
-def stopped() -> bool:
-    """Whether SIGTERM has been received: click's prompts turn it into an Abort."""
-    return signal.SIGTERM in _received
-
-
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    _received.add(signum)
     interruption = Stopped() if signum == signal.SIGTERM else KeyboardInterrupt()
     if _holding:
         _pending.append(interruption)

@@ -1,4 +1,4 @@
-"""A yes/no question on the terminal that Ctrl-C or SIGTERM interrupts at once.
+"""A yes/no question on the terminal that Ctrl-C or SIGTERM interrupts at once (POSIX).
 
 click's prompt waits in `input()`, whose C code starts after the question is shown: a
 signal that arrives in between is noted by Python but acted on only once the read
@@ -14,13 +14,15 @@ import sys
 
 import typer
 
-_POLL_S = 0.1
+from radiant_registry.errors import Stopped
+from radiant_registry.interrupts import POLL_S
 
 
 def confirm(question: str) -> bool:
     """Ask `question` on the terminal (stdin must be one), "no" unless answered y or yes.
 
-    Ctrl-C and Ctrl-D raise `typer.Abort`, as click's prompt does ("Aborted.", exit 1)."""
+    Ctrl-C and Ctrl-D raise `typer.Abort`, as click's prompt does ("Aborted.", exit 1);
+    SIGTERM raises `Stopped`, as anywhere else."""
     fd = sys.stdin.fileno()
     try:
         while True:
@@ -34,13 +36,16 @@ def confirm(question: str) -> bool:
             if answer in ("", "n", "no"):
                 return False
             typer.echo("Error: invalid input")
-    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Stopped): the CLI tells them apart
+    except (KeyboardInterrupt, typer.Abort) as exc:
+        typer.echo()  # what follows starts on a line of its own, not after the question
+        if isinstance(exc, Stopped):
+            raise
         raise typer.Abort() from None
 
 
 def _read_line(fd: int) -> str | None:
     """The line typed (a terminal's read returns one line at a time), None at Ctrl-D."""
-    while not select.select([fd], [], [], _POLL_S)[0]:
+    while not select.select([fd], [], [], POLL_S)[0]:
         pass  # back in Python: a signal's handler runs here
     data = os.read(fd, 4096)
     return data.decode(sys.stdin.encoding or "utf-8", "replace") if data else None

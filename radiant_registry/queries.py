@@ -179,21 +179,24 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
         ).first()
         if exact is not None:
             return exact.provider_id, exact.model_id
-    query = key.add_columns(models.c.retired_at).where(models.c.model_id == text)
-    matches = sorted(tuple(row) for row in conn.execute(query))
+    query = key.add_columns(models.c.retired_at.is_not(None)).where(models.c.model_id == text)
+    # (retired, provider): the providers selling it today first.
+    matches = sorted((retired, pid, mid) for pid, mid, retired in conn.execute(query))
     if len(matches) == 1:
-        return matches[0][:2]
+        return matches[0][1:]
     if len(matches) > 1:
-        # A retired row counts (admin commands work on it), but it should not pass for
-        # a provider that sells the model today.
-        names = ", ".join(
-            f"{pid}/{mid}{'' if retired is None else ' (retired)'}" for pid, mid, retired in matches
-        )
+        # A retired row counts (admin commands work on it), but it must not pass for a
+        # provider that sells the model today.
+        names = ", ".join(_label(pid, mid, retired) for retired, pid, mid in matches)
         raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
     # Not found: only now read every key, for a "did you mean" hint.
     keys = conn.execute(key).all()
     hint = did_you_mean(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
     raise NotFound(f"no model {text!r} in the database{hint}")
+
+
+def _label(pid: str, mid: str, retired: bool) -> str:
+    return f"{pid}/{mid} (retired)" if retired else f"{pid}/{mid}"
 
 
 def also_named(conn: Connection, text: str, key: tuple[str, str]) -> list[tuple[str, str]]:

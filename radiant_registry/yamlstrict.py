@@ -207,7 +207,7 @@ def _at_end(text: str, mark: yaml.Mark | None) -> bool:
     return not rest.strip()
 
 
-def _inside(text: str, line: int, column: int) -> tuple[int, int]:
+def _within_text(text: str, line: int, column: int) -> tuple[int, int]:
     """A position on a line after the file's last character (where the parser marks the end
     of the stream) moved back to that character: an editor shows no such line."""
     last = len(text.rstrip()) - 1
@@ -244,7 +244,7 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
         parser = _Parser(text)
         value = _build(parser, positions, problems)
         if positions is not None and () in positions:  # the null of a bare `---`, say
-            positions[()] = _inside(text, *positions[()])
+            positions[()] = _within_text(text, *positions[()])
         return value
     except yaml.reader.ReaderError as exc:
         # Its position counts bytes in libyaml and characters in PyYAML; the character
@@ -261,7 +261,7 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
             # A quote or bracket never closed: the end of the file says nothing of where;
             # the place it was opened does.
             mark, message = exc.context_mark, f"{message} {exc.context} that starts here"
-        line, column = _inside(text, mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, column = _within_text(text, mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlProblem(line, column, f"invalid YAML: {message}") from None
     finally:
         if parser is not None:

@@ -363,7 +363,7 @@ def test_a_model_id_two_providers_sell_must_be_named_with_its_provider(cli, data
     assert cli.sync("--prune", "--force").exit_code == 0
     bare = cli("show", "grok-3")
     assert bare.exit_code == 64
-    assert "name one: mistral/grok-3 (retired), xai/grok-3" in bare.stderr
+    assert "name one: xai/grok-3, mistral/grok-3 (retired)" in bare.stderr
 
 
 def test_show_with_override_shows_list_and_effective_price_and_reason(synced):
@@ -708,10 +708,12 @@ def test_a_sync_refused_for_its_files_creates_no_sqlite_file(tmp_path, data_dir)
     url = ("--database-url", f"sqlite:///{path}")
     result = registry("sync", "--yes", "--data-dir", str(tmp_path / "nowhere"), *url)
     assert result.exit_code == 78, result.output
-    (data_dir / "providers" / "xai.yaml").write_text("schema_version: 2\n")
-    result = registry("sync", "--yes", "--data-dir", str(data_dir), *url)
-    assert result.exit_code == 65, result.output
     assert not path.exists()
+    (data_dir / "providers" / "xai.yaml").write_text("schema_version: 2\n")
+    for how in (("--yes",), ("--dry-run",)):
+        result = registry("sync", *how, "--data-dir", str(data_dir), *url)
+        assert result.exit_code == 65, result.output
+        assert not path.exists()
 
 
 def test_read_commands_on_a_database_without_schema_exit_78(cli, database_url):

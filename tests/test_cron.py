@@ -211,6 +211,43 @@ def test_sync_gives_up_with_75_while_another_holds_the_lock(cli, database_url, d
     assert str(price).rstrip("0") == "3.1"
 
 
+def waiting_for_the_lock(database_url: str) -> None:
+    """Return once a sync waits for the registry lock: PostgreSQL shows the waiter; SQLite
+    shows nothing, so give its 31 models a second to be read."""
+    if not database_url.startswith("postgresql"):
+        time.sleep(1)
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        waiting = query(database_url, "SELECT count(*) FROM pg_locks "
+                                      "WHERE locktype = 'advisory' AND NOT granted")
+        if waiting == [(1,)]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("no sync came to wait for the lock")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_row_locked_by_another_transaction_is_not_blamed_on_a_sync(cli, database_url, data_dir):
+    """Past the registry lock, a write may wait for a row an admin (or a psql session)
+    holds: the message says so, not that another sync runs."""
+    import psycopg
+
+    assert cli.sync().exit_code == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    with psycopg.connect(database_url) as other:
+        other.execute("UPDATE models SET enabled = enabled WHERE provider_id = 'xai'")
+        blocked = run_registry("sync", "--yes", "--lock-timeout", "1", "--data-dir",
+                               str(data_dir), "--database-url", database_url)
+        other.rollback()
+    assert blocked.returncode == 75, blocked.stderr
+    assert blocked.stderr.splitlines()[-1] == (
+        "error: a row or table this sync writes is locked by another transaction; gave up "
+        "after 1s (--lock-timeout)"
+    )
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, signum, code):
     """SQLite waits for a lock in C, where Python cannot act on a signal: one long wait
@@ -227,7 +264,8 @@ def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, 
         with proc, proc.stderr:
             said = [proc.stderr.readline() for _ in range(3)]  # start, database, files
             assert "Registry files: " in said[-1], said
-            time.sleep(1)  # its 31 models read, it waits for the lock
+            waiting_for_the_lock(database_url)
+            assert proc.poll() is None
             proc.send_signal(signum)
             try:
                 assert proc.wait(timeout=10) == code
@@ -305,6 +343,8 @@ def test_the_confirmation_takes_yes_or_no_and_asks_again_otherwise(
     exit_code, shown = on_a_terminal(argv, when=b"[y/N]", keys=keys)
     shown = re.sub(rb"\x1b\[[0-9;]*m", b"", shown)  # colours
     assert exit_code == (1 if keys == b"\x04" else 0), shown[-500:]
+    said = b"sync done" if applied else b"Aborted." if keys == b"\x04" else b"Nothing written"
+    assert said in shown.splitlines()[-1], shown[-500:]
     asked = shown.count(b"Apply these changes? [y/N]: ")
     assert (asked, shown.count(b"Error: invalid input")) == ((2, 1) if b"maybe" in keys else (1, 0))
     listed = run_registry("list", "--database-url", database_url)

@@ -151,7 +151,7 @@ def test_out_of_range_options_are_usage_errors(cli):
     for seconds in ("inf", "nan", "-0.5", "3600.5", "3600.0000001", "-5"):
         result = cli("sync", "--yes", "--lock-timeout", seconds, data=True)
         assert result.exit_code == 64, seconds
-        # The value as given, not rounded to the bound it exceeds.
+        # The value, not rounded to the bound it exceeds (3600.0000001 is not 3600).
         assert f"seconds from 0 to 3600, not {seconds}" in " ".join(result.stderr.split())
 
 

@@ -123,7 +123,7 @@ def test_an_incomplete_registry_data_folder_exits_78_instead_of_using_the_bundle
     assert "bundled" not in result.stderr
 
 
-@pytest.mark.parametrize("kind", ["file", "dangling link"])
+@pytest.mark.parametrize("kind", ["file", "link to a file", "dangling link"])
 def test_a_registry_data_that_is_no_folder_exits_78_instead_of_using_the_bundled_copy(
     tmp_path, kind
 ):
@@ -131,11 +131,14 @@ def test_a_registry_data_that_is_no_folder_exits_78_instead_of_using_the_bundled
     no reason to sync the bundled, older, catalogue."""
     if kind == "file":
         (tmp_path / "registry_data").write_text("../releases/current/registry_data\n")
+    elif kind == "link to a file":
+        (tmp_path / "data.yaml").write_text("schema_version: 1\n")
+        (tmp_path / "registry_data").symlink_to(tmp_path / "data.yaml")
     else:
         (tmp_path / "registry_data").symlink_to(tmp_path / "releases" / "gone")
     result = validate()
     assert result.exit_code == 78
-    problem = "is not a folder" if kind == "file" else "is a link to nothing"
+    problem = "is a link to nothing" if kind == "dangling link" else "is not a folder"
     assert f"no registry data: registry_data (current directory) {problem}" in result.stderr
     assert "bundled" not in result.stderr
 

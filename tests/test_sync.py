@@ -726,7 +726,6 @@ def test_a_signal_during_the_commit_waits_for_its_end(cli, monkeypatch, signum, 
     import radiant_registry.apply
     from radiant_registry import interrupts
 
-    monkeypatch.setattr(interrupts, "_received", set())
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
     recording, committing = radiant_registry.apply._record_run, base.RootTransaction._do_commit
