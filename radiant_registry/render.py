@@ -188,21 +188,7 @@ def plan(the_plan: Plan, pruning: bool = True) -> None:
 
 
 def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in [
-        ("provider", "left"),
-        ("model", "left"),
-        ("context", "right"),
-        ("max out", "right"),
-        ("in $/1M", "right"),
-        ("out $/1M", "right"),
-        ("category", "left"),
-        ("novel", "left"),
-        ("capabilities", "left"),
-    ]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    if show_state:
-        table.add_column("state")
+    rows = []
     for r in records:
         row = [
             r["provider"],
@@ -216,13 +202,40 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
             ", ".join(r["capabilities"]),
         ]
         if show_state:
-            row.append("retired" if r["retired"] else "disabled" if not r["enabled"] else "active")
+            row.append(_model_state(r))
+        rows.append(row)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for index, (name, numeric) in enumerate(_MODEL_COLUMNS[: 10 if show_state else 9]):
+        # Nothing is ever cut short: text wraps where the terminal is too narrow, a number
+        # (a price, its * mark) is kept whole, and so is a model id of up to 40 characters.
+        widest = max((len(row[index]) for row in rows), default=0)
+        keep = widest if numeric else min(widest, 40) if name == "model" else None
+        table.add_column(
+            name,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            min_width=keep,
+        )
+    for row in rows:
         table.add_row(*row)
     console = stdout()
     console.print(table)
     overridden = sum(1 for r in records if r["override"])
     note = f" (* = admin price override, {overridden})" if overridden else ""
     console.print(f"{_count(len(records), 'model')}{note}")
+
+
+_MODEL_COLUMNS = [  # name, and whether it holds a number
+    ("provider", False), ("model", False), ("context", True), ("max out", True),
+    ("in $/1M", True), ("out $/1M", True), ("category", False), ("novel", False),
+    ("capabilities", False), ("state", False),
+]
+
+
+def _model_state(record: dict[str, Any]) -> str:
+    if record["retired"]:  # the admin's switch still matters should it come back
+        return "retired" if record["enabled"] else "retired, disabled"
+    return "active" if record["enabled"] else "disabled"
 
 
 def _effective_price(record: dict[str, Any], name: str) -> str:
@@ -281,8 +294,8 @@ def models_csv(records: Sequence[dict[str, Any]]) -> None:
 
 def model_detail(record: dict[str, Any]) -> None:
     table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # a long name, URL or reason wraps, never cut
     skip = {"list_pricing", "pricing", "override"}
     for name, value in record.items():
         if name not in skip:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import dump_tables, model_block, provider_path
+from rich.console import Console
 from typer.testing import CliRunner
 
 from radiant_registry import render
@@ -105,6 +106,35 @@ def test_list_shows_every_active_model(synced):
     records = list_json(synced)
     assert len(records) == ALL_MODELS
     assert keys(records) >= XAI | NOVEL | VISION
+
+
+def test_list_and_show_never_cut_a_value_short(cli, data_dir, monkeypatch):
+    """A terminal too narrow for the table wraps its text; it never drops the end of a
+    model id, a price or its override mark (rich's default cut them with "…")."""
+    long_id = "accounts/acme/models/" + "q" * 150  # no other text here holds a q
+    xai = provider_path(data_dir, "xai")
+    block = model_block(xai.read_text(), "grok-3")
+    xai.write_text(xai.read_text() + block.replace("id: grok-3\n", f"id: {long_id}\n"))
+    assert cli.sync().exit_code == 0
+    assert cli("price", "set", "xai/grok-3", "--input", "2.125", "--reason", "deal").exit_code == 0
+    assert cli("disable", "xai/grok-2", "--reason", "broken").exit_code == 0
+    remove = model_block(xai.read_text(), "grok-2")
+    xai.write_text(xai.read_text().replace(remove, ""))
+    assert cli.sync("--prune", "--force").exit_code == 0
+    for columns in ("240", "60"):
+        monkeypatch.setattr(render, "_console", lambda file, width=int(columns): Console(
+            file=file, width=width, soft_wrap=True, markup=False, emoji=False))
+        listed = cli("list", "--provider", "xai", "--all")
+        assert listed.exit_code == 0, listed.output
+        assert "…" not in listed.stdout
+        rows = [line.split() for line in listed.stdout.splitlines()]
+        assert ["xai", "grok-3", "131,072", "8,192", "2.125*", "15.00"] in [r[:6] for r in rows]
+        # The id whole, if folded over lines.
+        assert "accounts/acme/models/qq" in listed.stdout and listed.stdout.count("q") == 150
+        if columns == "240":  # narrower, the state column wraps too
+            assert "retired, disabled" in listed.stdout
+        shown = cli("show", f"xai/{long_id}")
+        assert shown.exit_code == 0 and "…" not in shown.stdout
 
 
 def test_list_filters_by_provider_repeatable(synced):
