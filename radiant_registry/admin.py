@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -135,23 +136,43 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in fetch_all(conn, query)]
 
 
+@dataclass(frozen=True)
+class Switch:
+    """A model's enabled switch after `set_enabled`, and whether that call moved it."""
+
+    key: tuple[str, str]
+    changed: bool
+    reason: str | None
+    by: str | None
+    at: datetime | None
+
+
 def set_enabled(
     conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None
-) -> tuple[str, str]:
+) -> Switch:
+    """Switch a model on or off. One already so is left as it is: its record (who switched
+    it, when and why) is the audit trail, which a repeated command must not overwrite."""
     if reason is not None or not enabled:  # disabling always says why
         reason = checked_text(reason or "", "--reason", MAX_REASON)
     switched_by = who(by)
     with write_begin(conn):
         key = find_model(conn, model)
-        values: dict[str, Any] = {
-            "enabled": enabled,
-            "switch_reason": reason,
-            "switched_by": switched_by,
-            "switched_at": datetime.now(UTC),
-        }
+        where = (models.c.provider_id == key[0], models.c.model_id == key[1])
+        state = select(
+            models.c.enabled, models.c.switch_reason, models.c.switched_by, models.c.switched_at
+        )
+        [current] = fetch_all(conn, state.where(*where))
+        if current.enabled == enabled:
+            return Switch(key, False, *current[1:])
+        switched_at = datetime.now(UTC)
         conn.execute(
             update(models)
-            .where(models.c.provider_id == key[0], models.c.model_id == key[1])
-            .values(values)
+            .where(*where)
+            .values(
+                enabled=enabled,
+                switch_reason=reason,
+                switched_by=switched_by,
+                switched_at=switched_at,
+            )
         )
-    return key
+    return Switch(key, True, reason, switched_by, switched_at)

@@ -13,6 +13,7 @@ import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -35,6 +36,7 @@ from radiant_registry.suggest import did_you_mean
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
 
+    from radiant_registry.admin import Switch
     from radiant_registry.loader import Registry
     from radiant_registry.log import EventLog
     from radiant_registry.plan import Plan
@@ -519,6 +521,17 @@ def _note_other_models_named(conn: Connection, text: str, key: tuple[str, str]) 
         render.info(f"note: {text!r} is also the id of a {pid} model; name it {pid}/{mid}")
 
 
+def _note_if_retired(conn: Connection, key: tuple[str, str]) -> None:
+    """An admin change to a retired model is kept, but serves nothing until it is back."""
+    from radiant_registry.queries import is_retired
+
+    if is_retired(conn, key):
+        render.info(
+            f"note: {key[0]}/{key[1]} is retired (in no file now); the change holds should it "
+            "come back"
+        )
+
+
 @app.command(name="providers")
 def providers_command(
     output: FormatOption = Format.table, database_url: DatabaseUrlOption = None
@@ -594,6 +607,7 @@ def price_set(
     new_output = None if output_price is None else parse_price(output_price, "--output")
     with _database(database_url) as conn:
         row = set_price(conn, model, new_input, new_output, reason, by)
+        _note_if_retired(conn, (row["provider_id"], row["model_id"]))
         _note_other_models_named(conn, model, (row["provider_id"], row["model_id"]))
     render.info(f"Price override set on {row['provider_id']}/{row['model_id']} by {row['set_by']}")
 
@@ -643,9 +657,10 @@ def disable(
     from radiant_registry.admin import set_enabled
 
     with _database(database_url) as conn:
-        key = set_enabled(conn, model, False, reason, by)
-        _note_other_models_named(conn, model, key)
-    render.info(f"Disabled {key[0]}/{key[1]}")
+        switch = set_enabled(conn, model, False, reason, by)
+        _note_if_retired(conn, switch.key)
+        _note_other_models_named(conn, model, switch.key)
+    _say_switched(switch, "Disabled", "disabled")
 
 
 @app.command()
@@ -662,9 +677,21 @@ def enable(
     from radiant_registry.admin import set_enabled
 
     with _database(database_url) as conn:
-        key = set_enabled(conn, model, True, reason, by)
-        _note_other_models_named(conn, model, key)
-    render.info(f"Enabled {key[0]}/{key[1]}")
+        switch = set_enabled(conn, model, True, reason, by)
+        _note_if_retired(conn, switch.key)
+        _note_other_models_named(conn, model, switch.key)
+    _say_switched(switch, "Enabled", "enabled")
+
+
+def _say_switched(switch: Switch, done: str, state: str) -> None:
+    name = f"{switch.key[0]}/{switch.key[1]}"
+    if switch.changed:
+        render.info(f"{done} {name}")
+        return
+    record = [f"since {switch.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if switch.at else None,
+              f"by {switch.by}" if switch.by else None, switch.reason]
+    shown = ", ".join(part for part in record if part)
+    render.info(f"{name} is already {state}{f' ({shown})' if shown else ''}; nothing changed")
 
 
 db_app = typer.Typer(

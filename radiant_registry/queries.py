@@ -199,6 +199,13 @@ def _label(pid: str, mid: str, retired: bool) -> str:
     return f"{pid}/{mid} (retired)" if retired else f"{pid}/{mid}"
 
 
+def is_retired(conn: Connection, key: tuple[str, str]) -> bool:
+    query = select(models.c.retired_at.is_not(None)).where(
+        models.c.provider_id == key[0], models.c.model_id == key[1]
+    )
+    return bool(conn.execute(query).scalar())
+
+
 def also_named(conn: Connection, text: str, key: tuple[str, str]) -> list[tuple[str, str]]:
     """Models other than `key` whose own id is `text`: the ones `find_model` did not pick."""
     query = select(models.c.provider_id, models.c.model_id).where(models.c.model_id == text)

@@ -623,6 +623,39 @@ def test_enable_switches_back_on_and_records_the_os_user(synced):
     assert len(list_json(synced)) == ALL_MODELS
 
 
+def test_a_switch_already_so_keeps_its_record(synced):
+    """Who switched a model, when and why is its audit trail: a repeated disable or enable
+    says how it stands and changes nothing."""
+    assert synced("disable", "xai/grok-2", "--reason", "first", "--by", "bob").exit_code == 0
+    before = show_json(synced, "xai/grok-2")
+    again = synced("disable", "xai/grok-2", "--reason", "second", "--by", "eve")
+    assert again.exit_code == 0, again.output
+    at = datetime.fromisoformat(before["switched_at"]).astimezone(UTC)
+    assert again.stderr.splitlines()[-1] == (
+        f"xai/grok-2 is already disabled (since {at:%Y-%m-%d %H:%M} UTC, by bob, first); "
+        "nothing changed"
+    )
+    assert show_json(synced, "xai/grok-2") == before
+    never = synced("enable", "xai/grok-3")
+    assert never.exit_code == 0, never.output
+    assert never.stderr.splitlines()[-1] == "xai/grok-3 is already enabled; nothing changed"
+
+
+def test_an_admin_change_to_a_retired_model_notes_that_it_is_retired(synced):
+    remove = model_block(provider_path(synced.data_dir, "xai").read_text(), "grok-2")
+    xai = provider_path(synced.data_dir, "xai")
+    xai.write_text(xai.read_text().replace(remove, ""))
+    assert synced.sync("--prune", "--force").exit_code == 0
+    note = "note: xai/grok-2 is retired (in no file now); the change holds should it come back"
+    for argv in (("price", "set", "xai/grok-2", "--input", "1", "--reason", "deal"),
+                 ("disable", "xai/grok-2", "--reason", "gone")):
+        result = synced(*argv)
+        assert result.exit_code == 0, result.output
+        assert note in result.stderr
+    assert note not in synced("price", "set", "xai/grok-3", "--input", "1", "--reason",
+                              "deal").stderr
+
+
 def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     unknown = synced("disable", "xai/grok-9", "--reason", "x")
     assert unknown.exit_code == 64
