@@ -479,9 +479,13 @@ def list_command(
     with _database(database_url) as conn:
         records = list_models(conn, flt)
         unmatched = [] if records else unmatched_filters(conn, flt)
+        # An empty list may also owe to models retired (a provider pruned) or disabled.
+        hidden = 0 if records or include_all else len(list_models(conn, flt.including_all()))
     for option, value, known in unmatched:  # an empty list may owe to a typo
         what = "provider" if option == "--provider" else "model with the capability"
         render.info(f"note: no {what} {value!r} in the database{did_you_mean(value, known)}")
+    if hidden:
+        render.info(f"note: --all also lists {render.count(hidden, 'retired or disabled model')}")
     if fmt == "json":
         render.write_json(render.to_json(records))
     elif fmt == "csv":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, get_args
 
@@ -41,6 +41,9 @@ class ModelFilter:
     novel: bool | None = None
     include_all: bool = False  # retired and disabled models too
     sort: str = "provider"
+
+    def including_all(self) -> ModelFilter:
+        return replace(self, include_all=True)
 
     def __post_init__(self) -> None:
         """Refuse a filter that could only match nothing, or everything, by mistake."""

@@ -102,8 +102,8 @@ def problems(found: Sequence[Problem], fmt: str) -> None:
     for problem in found:
         print(problem)
     files = len({p.file for p in found})
-    counted = _count(len(found), "problem")
-    stderr().print(Text.assemble((counted, "bold red"), f" in {_count(files, 'file')}"))
+    counted = count(len(found), "problem")
+    stderr().print(Text.assemble((counted, "bold red"), f" in {count(files, 'file')}"))
 
 
 def validation_summary(registry: Registry) -> None:
@@ -120,14 +120,14 @@ def validation_summary(registry: Registry) -> None:
     console.print(
         Text.assemble(
             ("OK", "bold green"),
-            f": {_count(len(registry.files), 'provider')}, "
-            f"{_count(registry.model_count, 'model')}, "
-            f"{_count(len(registry.capabilities), 'capability', 'capabilities')}",
+            f": {count(len(registry.files), 'provider')}, "
+            f"{count(registry.model_count, 'model')}, "
+            f"{count(len(registry.capabilities), 'capability', 'capabilities')}",
         )
     )
 
 
-def _count(n: int, one: str, many: str | None = None) -> str:
+def count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
@@ -222,7 +222,7 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     console.print(table)
     overridden = sum(1 for r in records if r["override"])
     note = f" (* = admin price override, {overridden})" if overridden else ""
-    console.print(f"{_count(len(records), 'model')}{note}")
+    console.print(f"{count(len(records), 'model')}{note}")
 
 
 _MODEL_COLUMNS = [  # name, and whether it holds a number

@@ -137,6 +137,21 @@ def test_list_and_show_never_cut_a_value_short(cli, data_dir, monkeypatch):
         assert shown.exit_code == 0 and "…" not in shown.stdout
 
 
+def test_an_empty_list_notes_the_retired_or_disabled_models_that_match(synced):
+    (synced.data_dir / "providers" / "perplexity.yaml").unlink()
+    assert synced.sync("--prune", "--force").exit_code == 0
+    assert synced("disable", "xai/grok-2", "--reason", "old").exit_code == 0
+    pruned = synced("list", "--provider", "perplexity")
+    assert pruned.exit_code == 0, pruned.output
+    assert pruned.stdout.endswith("\n0 models\n")
+    hidden = len(list_json(synced, "--all", "--provider", "perplexity"))
+    assert hidden == 1
+    assert "note: --all also lists 1 retired or disabled model" in pruned.stderr
+    one = synced("list", "--provider", "xai", "--capability", "chat", "--category", "economy")
+    assert "retired or disabled" not in one.stderr  # not empty: nothing to note
+    assert "note: " not in synced("list", "--provider", "perplexity", "--all").stderr
+
+
 def test_list_filters_by_provider_repeatable(synced):
     assert keys(list_json(synced, "--provider", "xai")) == XAI
     both = keys(list_json(synced, "--provider", "xai", "-p", "deepseek"))
