@@ -225,6 +225,7 @@ def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:
     record = _record(row)
     record["switched_by"] = row.switched_by
     record["switched_at"] = row.switched_at
+    record["retired_at"] = row.retired_at  # when a prune retired it
     return record
 
 

@@ -660,7 +660,12 @@ def test_an_admin_change_to_a_retired_model_notes_that_it_is_retired(synced):
     remove = model_block(provider_path(synced.data_dir, "xai").read_text(), "grok-2")
     xai = provider_path(synced.data_dir, "xai")
     xai.write_text(xai.read_text().replace(remove, ""))
+    before = datetime.now(UTC)
     assert synced.sync("--prune", "--force").exit_code == 0
+    record = show_json(synced, "xai/grok-2")
+    assert record["retired"] is True
+    assert_recent(record["retired_at"], before)
+    assert show_json(synced, "xai/grok-3")["retired_at"] is None
     note = "note: xai/grok-2 is retired (in no file now); the change holds should it come back"
     for argv in (("price", "set", "xai/grok-2", "--input", "1", "--reason", "deal"),
                  ("disable", "xai/grok-2", "--reason", "gone")):
