@@ -336,8 +336,11 @@ def providers_table(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def history_table(runs: Sequence[dict[str, Any]]) -> None:
-    columns = ["id", "started_at", "outcome", "created", "updated", "retired", "unchanged"]
-    rows_table(runs, [*columns, "error"], "no sync runs yet")
+    # A run limited by --provider counts only those providers' rows: say which.
+    shown = [{**run, "providers": ", ".join(run["providers"] or ["all"])} for run in runs]
+    columns = ["id", "started_at", "outcome", "providers", "created", "updated", "retired",
+               "unchanged"]
+    rows_table(shown, [*columns, "error"], "no sync runs yet")
 
 
 def overrides_table(rows: Sequence[dict[str, Any]]) -> None:

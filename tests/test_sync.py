@@ -507,6 +507,13 @@ def test_history_records_successful_and_failed_runs(cli):
     assert len(runs[0]["files_sha256"]) == 64
     table = ok(cli("history")).stdout
     assert "failed" in table and "refusing to prune" in table
+    # A run limited to some providers says which, in the table as in JSON.
+    ok(cli.sync("--provider", "xai", "--provider", "groq"))
+    assert history(cli)[0]["providers"] == ["groq", "xai"]
+    lines = ok(cli("history")).stdout.splitlines()
+    assert lines[0].split()[:5] == ["id", "started_at", "outcome", "providers", "created"]
+    assert lines[1].split()[2:5] == ["success", "groq,", "xai"]
+    assert lines[2].split()[2:4] == ["success", "all"]
 
 
 def install_failure(url: str, model_id: str) -> None:
