@@ -95,10 +95,13 @@ def write_transaction(conn: Connection) -> Iterator[None]:
 def _lock_holder(conn: Connection, locked: bool) -> str:
     """Who holds the lock a write waited for: the registry's, or a row's or table's once
     that is held (on PostgreSQL a sync's writes may wait for an admin's, or a psql's)."""
+    sqlite = conn.dialect.name == "sqlite"
+    if locked and sqlite:  # a reader of the file keeps the commit waiting
+        return "another connection is reading the database file"
     if locked:
         return "a row or table this sync writes is locked by another transaction"
     # On PostgreSQL only syncs take the advisory lock; SQLite's is any writer's.
-    holder = "another sync or admin command" if conn.dialect.name == "sqlite" else "another sync"
+    holder = "another sync or admin command" if sqlite else "another sync"
     return f"{holder} holds the registry lock"
 
 

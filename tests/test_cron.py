@@ -248,6 +248,31 @@ def test_a_row_locked_by_another_transaction_is_not_blamed_on_a_sync(cli, databa
     )
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_reader_holding_a_sqlite_commit_back_is_not_blamed_on_a_sync(
+    cli, database_url, data_dir
+):
+    """SQLite's commit waits for readers of the file to finish: a long read (a report, a
+    backup) is what the message names, not another sync."""
+    assert cli.sync().exit_code == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    reader = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM models").fetchall()  # holds a shared lock
+        blocked = run_registry("sync", "--yes", "--lock-timeout", "1", "--data-dir",
+                               str(data_dir), "--database-url", database_url)
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    assert blocked.returncode == 75, blocked.stderr
+    assert blocked.stderr.splitlines()[-1] == (
+        "error: another connection is reading the database file; gave up after 1s "
+        "(--lock-timeout)"
+    )
+    assert successful_runs(database_url) == [(47, 0, 0, 0)]
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, signum, code):
     """SQLite waits for a lock in C, where Python cannot act on a signal: one long wait
