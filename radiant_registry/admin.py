@@ -125,6 +125,9 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
             price_overrides,
             models.c.input_per_1m.label("list_input_per_1m"),
             models.c.output_per_1m.label("list_output_per_1m"),
+            # An override on a model no request reaches is worth knowing about.
+            models.c.enabled,
+            models.c.retired_at.is_not(None).label("retired"),
         )
         .join(
             models,

@@ -344,6 +344,7 @@ def history_table(runs: Sequence[dict[str, Any]]) -> None:
 
 
 def overrides_table(rows: Sequence[dict[str, Any]]) -> None:
+    shown = [{**row, "state": _model_state(row)} for row in rows]
     prices = ["input_per_1m", "output_per_1m", "list_input_per_1m", "list_output_per_1m"]
-    rows_table(rows, ["provider_id", "model_id", *prices, "reason", "set_by", "set_at"],
-               "no price overrides")
+    rows_table(shown, ["provider_id", "model_id", *prices, "reason", "set_by", "set_at",
+                       "state"], "no price overrides")

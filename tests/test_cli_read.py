@@ -508,12 +508,18 @@ def test_price_set_records_who_when_and_why(synced):
     assert {k: v for k, v in row.items() if k != "set_at"} == {
         "provider_id": "xai", "model_id": "grok-3", "input_per_1m": 2.5, "output_per_1m": 12.0,
         "reason": "negotiated rate", "set_by": "alice",
-        "list_input_per_1m": 3.0, "list_output_per_1m": 15.0,
+        "list_input_per_1m": 3.0, "list_output_per_1m": 15.0, "enabled": True, "retired": False,
     }
     assert_recent(row["set_at"], before)
+    assert row["enabled"] is True and row["retired"] is False  # JSON booleans on both
     table = synced("price", "list")
     assert table.exit_code == 0
     assert "negotiated rate" in table.stdout and "alice" in table.stdout
+    assert table.stdout.splitlines()[1].split()[-1] == "active"
+    # An override on a model no request reaches says so.
+    assert synced("disable", "xai/grok-3", "--reason", "outage").exit_code == 0
+    assert price_list(synced)[0]["enabled"] is False
+    assert synced("price", "list").stdout.splitlines()[1].split()[-1] == "disabled"
 
 
 def test_a_long_reason_is_shown_whole_in_the_table(synced):
