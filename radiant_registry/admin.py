@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,12 +42,22 @@ def checked_text(value: str, option: str, limit: int) -> str:
 def who(by: str | None) -> str:
     """--by, else the operating-system user ($LOGNAME, $USER ...: held to the same rules)."""
     if by is not None:
-        return checked_text(by, "--by", 200)  # the who columns hold 200 characters
+        return _checked_name(by, "--by")
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-    return checked_text(user, "the user name from $LOGNAME or $USER (or pass --by)", 200)
+    return _checked_name(user, "the user name from $LOGNAME or $USER (or pass --by)")
+
+
+def _checked_name(value: str, option: str) -> str:
+    """Who made a change is the audit trail: no invisible character may make `root\u200b`
+    read as `root` (format characters, category Cf: zero-width spaces and joiners, BOMs)."""
+    checked_text(value, option, 200)  # the who columns hold 200 characters
+    hidden = next((char for char in value if unicodedata.category(char) == "Cf"), None)
+    if hidden is not None:
+        raise UsageError(f"{option}: invisible characters are not allowed (U+{ord(hidden):04X})")
+    return value
 
 
 def parse_price(text: str, option: str) -> Decimal:

@@ -707,6 +707,9 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     ("--by", "x\u202ey", "control characters"),  # a right-to-left override
     ("--reason", "r" * 1001, "at most 1000 characters"),
     ("--by", "b" * 201, "at most 200 characters"),
+    # Who made a change is the audit trail: "root" and "root\u200b" must not look alike.
+    ("--by", "root\u200b", "invisible characters are not allowed (U+200B)"),
+    ("--by", "\ufeffroot", "invisible characters are not allowed (U+FEFF)"),
 ])
 def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option, value, message):
     """Reasons and names are printed in tables and logs, like the files' names."""
@@ -720,6 +723,7 @@ def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option
 
 @pytest.mark.parametrize(("user", "message"), [
     ("ev\x1b[2Jil\nFAKE", "control characters"), ("u" * 300, "at most 200 characters"),
+    ("ro\u200dot", "invisible characters are not allowed (U+200D)"),
 ])
 def test_a_user_name_from_the_environment_is_held_to_the_rules_of_by(
     synced, monkeypatch, user, message
