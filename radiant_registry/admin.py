@@ -51,13 +51,31 @@ def who(by: str | None) -> str:
 
 
 def _checked_name(value: str, option: str) -> str:
-    """Who made a change is the audit trail: no invisible character may make `root\u200b`
-    read as `root` (format characters, category Cf: zero-width spaces and joiners, BOMs)."""
+    """Who made a change is the audit trail: no invisible character, and no space but a
+    plain one inside, may make a name read as another (`root` and `root` + U+200B)."""
     checked_text(value, option, 200)  # the who columns hold 200 characters
-    hidden = next((char for char in value if unicodedata.category(char) == "Cf"), None)
+    if value != value.strip():
+        raise UsageError(f"{option}: no spaces at its start or end")
+    hidden = next((char for char in value if _invisible(char)), None)
     if hidden is not None:
         raise UsageError(f"{option}: invisible characters are not allowed (U+{ord(hidden):04X})")
     return value
+
+
+# Blank or invisible, yet in no category tested below: Hangul fillers, braille blank, the
+# combining grapheme joiner, variation selectors.
+_BLANKS = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800") | {
+    chr(code) for code in range(0xFE00, 0xFE10)
+}
+
+
+def _invisible(char: str) -> bool:
+    category = unicodedata.category(char)
+    return (
+        category in ("Cf", "Cn", "Co", "Cs")  # format, unassigned, private use, surrogates
+        or (category.startswith("Z") and char != " ")  # any space but a plain one
+        or char in _BLANKS
+    )
 
 
 def parse_price(text: str, option: str) -> Decimal:
@@ -175,9 +193,17 @@ def set_enabled(
         state = select(
             models.c.enabled, models.c.switch_reason, models.c.switched_by, models.c.switched_at
         )
-        [current] = fetch_all(conn, state.where(*where))
+        # FOR UPDATE: on PostgreSQL two admins switching at once must not both see the old
+        # state, each then reporting a change (SQLite's write lock already serialises them).
+        [current] = fetch_all(conn, state.where(*where).with_for_update())
         if current.enabled == enabled:
-            return Switch(key, False, *current[1:])
+            return Switch(
+                key,
+                changed=False,
+                reason=current.switch_reason,
+                by=current.switched_by,
+                at=current.switched_at,
+            )
         switched_at = datetime.now(UTC)
         conn.execute(
             update(models)
@@ -189,4 +215,4 @@ def set_enabled(
                 switched_at=switched_at,
             )
         )
-    return Switch(key, True, reason, switched_by, switched_at)
+    return Switch(key, changed=True, reason=reason, by=switched_by, at=switched_at)

@@ -662,9 +662,10 @@ def disable(
 
     with _database(database_url) as conn:
         switch = set_enabled(conn, model, False, reason, by)
-        _note_if_retired(conn, switch.key)
+        if switch.changed:
+            _note_if_retired(conn, switch.key)
         _note_other_models_named(conn, model, switch.key)
-    _say_switched(switch, "Disabled", "disabled")
+    _say_switched(switch, "disabled")
 
 
 @app.command()
@@ -682,18 +683,20 @@ def enable(
 
     with _database(database_url) as conn:
         switch = set_enabled(conn, model, True, reason, by)
-        _note_if_retired(conn, switch.key)
+        if switch.changed:
+            _note_if_retired(conn, switch.key)
         _note_other_models_named(conn, model, switch.key)
-    _say_switched(switch, "Enabled", "enabled")
+    _say_switched(switch, "enabled")
 
 
-def _say_switched(switch: Switch, done: str, state: str) -> None:
+def _say_switched(switch: Switch, state: str) -> None:
     name = f"{switch.key[0]}/{switch.key[1]}"
     if switch.changed:
-        render.info(f"{done} {name}")
+        render.info(f"{state.capitalize()} {name}")
         return
     record = [f"since {switch.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if switch.at else None,
-              f"by {switch.by}" if switch.by else None, switch.reason]
+              f"by {switch.by}" if switch.by else None,
+              f"reason: {switch.reason}" if switch.reason else None]
     shown = ", ".join(part for part in record if part)
     render.info(f"{name} is already {state}{f' ({shown})' if shown else ''}; nothing changed")
 

@@ -111,8 +111,8 @@ def validation_summary(registry: Registry) -> None:
         write_json([])
         return
     table = Table(title=None, show_edge=False, box=None, pad_edge=False)
-    table.add_column("provider")
-    table.add_column("models", justify="right")
+    table.add_column("provider", overflow="fold")
+    table.add_column("models", justify="right", no_wrap=True)
     for provider_id, loaded in sorted(registry.files.items()):
         table.add_row(provider_id, str(len(loaded.models)))
     console = stdout()
@@ -205,16 +205,15 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
             row.append(_model_state(r))
         rows.append(row)
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for index, (name, numeric) in enumerate(_MODEL_COLUMNS[: 10 if show_state else 9]):
-        # Nothing is ever cut short: text wraps where the terminal is too narrow, a number
-        # (a price, its * mark) is kept whole, and so is a model id of up to 40 characters.
-        widest = max((len(row[index]) for row in rows), default=0)
-        keep = widest if numeric else min(widest, 40) if name == "model" else None
+    columns = _MODEL_COLUMNS if show_state else _MODEL_COLUMNS[:-1]
+    for name, numeric in columns:
+        # Nothing is ever cut short: where the terminal is too narrow, text wraps within its
+        # column and a number (a price, its * mark) stays whole on one line.
         table.add_column(
             name,
             justify="right" if numeric else "left",
             overflow="fold",
-            min_width=keep,
+            no_wrap=numeric,
         )
     for row in rows:
         table.add_row(*row)
@@ -294,7 +293,7 @@ def models_csv(records: Sequence[dict[str, Any]]) -> None:
 
 def model_detail(record: dict[str, Any]) -> None:
     table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold", no_wrap=True)
+    table.add_column(style="bold", overflow="fold")
     table.add_column(overflow="fold")  # a long name, URL or reason wraps, never cut
     skip = {"list_pricing", "pricing", "override"}
     for name, value in record.items():
@@ -337,7 +336,7 @@ def providers_table(rows: Sequence[dict[str, Any]]) -> None:
 
 def history_table(runs: Sequence[dict[str, Any]]) -> None:
     # A run limited by --provider counts only those providers' rows: say which.
-    shown = [{**run, "providers": ", ".join(run["providers"] or ["all"])} for run in runs]
+    shown = [{**run, "providers": ", ".join(run["providers"] or ["(all)"])} for run in runs]
     columns = ["id", "started_at", "outcome", "providers", "created", "updated", "retired",
                "unchanged"]
     rows_table(shown, [*columns, "error"], "no sync runs yet")

@@ -219,9 +219,10 @@ def waiting_for_the_lock(database_url: str) -> None:
         return
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        waiting = query(database_url, "SELECT count(*) FROM pg_locks "
-                                      "WHERE locktype = 'advisory' AND NOT granted")
-        if waiting == [(1,)]:
+        [(waiting,)] = query(database_url, "SELECT count(*) FROM pg_locks l JOIN pg_database d "
+                             "ON d.oid = l.database WHERE d.datname = current_database() "
+                             "AND l.locktype = 'advisory' AND NOT l.granted")
+        if waiting >= 1:
             return
         time.sleep(0.05)
     raise AssertionError("no sync came to wait for the lock")

@@ -513,7 +513,7 @@ def test_history_records_successful_and_failed_runs(cli):
     lines = ok(cli("history")).stdout.splitlines()
     assert lines[0].split()[:5] == ["id", "started_at", "outcome", "providers", "created"]
     assert lines[1].split()[2:5] == ["success", "groq,", "xai"]
-    assert lines[2].split()[2:4] == ["success", "all"]
+    assert lines[2].split()[2:4] == ["success", "(all)"]
 
 
 def install_failure(url: str, model_id: str) -> None:
