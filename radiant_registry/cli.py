@@ -658,14 +658,7 @@ def disable(
 
     Example: registry disable xai/grok-2 --reason "superseded by grok-3"
     """
-    from radiant_registry.admin import set_enabled
-
-    with _database(database_url) as conn:
-        switch = set_enabled(conn, model, False, reason, by)
-        if switch.changed:
-            _note_if_retired(conn, switch.key)
-        _note_other_models_named(conn, model, switch.key)
-    _say_switched(switch, "disabled")
+    _switch(model, False, reason, by, database_url)
 
 
 @app.command()
@@ -679,14 +672,21 @@ def enable(
 
     Example: registry enable xai/grok-2
     """
+    _switch(model, True, reason, by, database_url)
+
+
+def _switch(
+    model: str, enabled: bool, reason: str | None, by: str | None, database_url: str | None
+) -> None:
+    """disable and enable: one switch, said as done or as already so."""
     from radiant_registry.admin import set_enabled
 
     with _database(database_url) as conn:
-        switch = set_enabled(conn, model, True, reason, by)
+        switch = set_enabled(conn, model, enabled, reason, by)
         if switch.changed:
             _note_if_retired(conn, switch.key)
         _note_other_models_named(conn, model, switch.key)
-    _say_switched(switch, "enabled")
+    _say_switched(switch, "enabled" if enabled else "disabled")
 
 
 def _say_switched(switch: Switch, state: str) -> None:

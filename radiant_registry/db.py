@@ -269,7 +269,7 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("sqlite_begin") == "BEGIN IMMEDIATE":
+        if conn.get_execution_options().get("sqlite_immediate"):
             _begin_immediate(conn)
         else:
             conn.exec_driver_sql("BEGIN")
@@ -308,7 +308,7 @@ def write_begin(conn: Connection) -> Iterator[None]:
     of failing when its first read turns into a write."""
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
-        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        conn.execution_options(sqlite_immediate=True)
     try:
         with ExitStack() as commit, conn.begin():
             yield
@@ -316,7 +316,7 @@ def write_begin(conn: Connection) -> Iterator[None]:
             commit.enter_context(interrupts.held())
     finally:
         if sqlite:
-            conn.execution_options(sqlite_begin="BEGIN")
+            conn.execution_options(sqlite_immediate=False)
 
 
 @contextmanager

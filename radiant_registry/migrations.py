@@ -73,7 +73,7 @@ def _alembic_errors(revision: str) -> Iterator[None]:
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    _known_revision(connection)
+    _refuse_unknown_revision(connection)
     from alembic import command
 
     with _alembic_errors(revision):
@@ -81,22 +81,21 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 
 def downgrade(connection: Connection, revision: str) -> None:
-    _known_revision(connection)
+    _refuse_unknown_revision(connection)
     from alembic import command
 
     with _alembic_errors(revision):
         command.downgrade(alembic_config(connection), revision)
 
 
-def _known_revision(connection: Connection) -> str | None:
-    """The database's revision, one this version's migrations can start from (exit 78
-    otherwise): None for an empty database, never for tables without a version."""
+def _refuse_unknown_revision(connection: Connection) -> None:
+    """Exit 78 unless this version's migrations can start from the database's revision:
+    an empty database, or one of their own (never tables without a version)."""
     current = current_revision(connection)
     if current is None:
         _refuse_unversioned_tables(connection)
     elif not is_known(current):
         raise ConfigError(_unknown(current))
-    return current
 
 
 def _unknown(revision: str) -> str:
