@@ -74,15 +74,20 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 
 class Timestamp(TypeDecorator[datetime]):
-    """A UTC timestamp. SQLite keeps no zone, so values read back from it are marked UTC."""
+    """A UTC timestamp, read back in UTC whatever the session's time zone.
+
+    SQLite keeps no zone, so its values are marked UTC; PostgreSQL hands them back in the
+    session's `TimeZone` (a server default or `$PGTZ`), which would make the same moment
+    print differently from one host to the next.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")

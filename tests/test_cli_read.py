@@ -688,6 +688,23 @@ def test_an_admin_change_to_a_retired_model_notes_that_it_is_retired(synced):
                               "deal").stderr
 
 
+def test_times_are_given_in_utc_whatever_the_session_time_zone(synced, monkeypatch):
+    """PostgreSQL hands timestamps back in the session's time zone ($PGTZ, or the server's
+    default): the same moment must print the same from every host."""
+    monkeypatch.setenv("PGTZ", "Asia/Kathmandu")  # +05:45, no whole-hour slip goes unseen
+    assert synced("price", "set", "xai/grok-3", "--input", "1", "--reason", "deal").exit_code == 0
+    assert synced("disable", "xai/grok-2", "--reason", "old").exit_code == 0
+    times = [show_json(synced, key)[field] for key, field in (
+        ("xai/grok-3", "created_at"), ("xai/grok-3", "updated_at"), ("xai/grok-2", "switched_at"))]
+    times.append(show_json(synced, "xai/grok-3")["override"]["set_at"])
+    history = synced("history", "--format", "json")
+    assert history.exit_code == 0, history.output
+    times += [json.loads(history.stdout)[0][field] for field in ("started_at", "finished_at")]
+    overrides = synced("price", "list", "--format", "json")
+    times.append(json.loads(overrides.stdout)[0]["set_at"])
+    assert all(text.endswith("+00:00") for text in times), times
+
+
 def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     unknown = synced("disable", "xai/grok-9", "--reason", "x")
     assert unknown.exit_code == 64
