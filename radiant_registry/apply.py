@@ -51,7 +51,6 @@ LOCK_KEY = 0x52527379
 class SyncOptions:
     prune: bool = False
     force: bool = False
-    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +125,16 @@ def skip_applied(conn: Connection) -> Skip:
     return lambda pid, key: known.get(pid) == key
 
 
+def preview(conn: Connection, registry: Registry, options: SyncOptions) -> Plan:
+    """The plan a sync with these options would apply now, writing nothing (`diff`,
+    `sync --dry-run`); a prune it would refuse is refused here too."""
+    with conn.begin():
+        empty = migrations.schema_state(conn) == "empty"
+        planned = CurrentPlan.empty(registry) if empty else _plan(conn, registry)
+    _refuse_unsafe_prune(planned, options)
+    return planned.plan
+
+
 def sync(
     conn: Connection,
     registry: Registry,
@@ -134,13 +143,6 @@ def sync(
     confirm: Confirm = lambda plan: True,
 ) -> SyncResult:
     """Bring the database to the registry files' state; return the plan and what was done."""
-    if options.dry_run:
-        with conn.begin():
-            empty = migrations.schema_state(conn) == "empty"
-            planned = CurrentPlan.empty(registry) if empty else _plan(conn, registry)
-        _refuse_unsafe_prune(planned, options)  # a dry run predicts the real one
-        plan = planned.plan
-        return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
     started = now()
     run_id: int | None = None
     try:
@@ -150,11 +152,10 @@ def sync(
             log.progress("models planned", registry.model_count, registry.model_count)
             plan = planned.plan
             _refuse_unsafe_prune(planned, options)
-            to_apply = plan if options.prune else plan.without_retires()
             if plan and not confirm(plan):
                 conn.rollback()
                 return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
-            _apply(conn, to_apply, log)
+            _apply(conn, plan.applicable(options.prune), log)
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
             run_id = _record_run(conn, started, "success", counts, registry, None)

@@ -348,22 +348,21 @@ def diff(
 
     Example: registry diff --provider xai --format json --exit-code
     """
-    from radiant_registry.apply import SyncOptions, sync
+    from radiant_registry.apply import SyncOptions, preview
     from radiant_registry.log import EventLog
 
     render.set_format(output.value)
     log = EventLog()
     render.set_log(log)
-    options = SyncOptions(dry_run=True)
     with _database(database_url, absent=Absent.read_as_empty, log=log) as conn:
         registry = _load(data_dir, providers, log, conn=conn, full=full)
-        result = sync(conn, registry, options, log)
+        plan = preview(conn, registry, SyncOptions())
     log.stop_progress()
     if output is Format.json:
-        render.write_json(result.plan.as_dict())
+        render.write_json(plan.as_dict())
     else:
-        render.plan(result.plan)
-    if exit_code and result.plan:
+        render.plan(plan, pruning=True)
+    if exit_code and plan:
         raise typer.Exit(ExitCode.CHANGES_PENDING)
 
 
@@ -395,7 +394,7 @@ def sync_command(
 
     Example (cron): registry sync --yes --log-format json
     """
-    from radiant_registry.apply import SyncOptions, sync
+    from radiant_registry.apply import SyncOptions, preview, sync
     from radiant_registry.log import EventLog
 
     log = EventLog(log_format.value, quiet)
@@ -409,14 +408,14 @@ def sync_command(
     log.event(
         "sync.start", "Starting sync", providers=providers or None, dry_run=dry_run, prune=prune
     )
-    options = SyncOptions(prune=prune, force=force, dry_run=dry_run)
+    options = SyncOptions(prune=prune, force=force)
 
     def confirm(plan: Plan) -> bool:
         """Called under the lock with every non-empty plan, before anything is written."""
         log.stop_progress()
         if not log.machine and not quiet:
             render.plan(plan, pruning=prune)
-        if yes or not (plan if prune else plan.without_retires()):
+        if yes or not plan.applicable(prune):
             return True  # nothing to ask: pending retires alone are only reported
         return prompt.confirm("Apply these changes?")
 
@@ -431,13 +430,16 @@ def sync_command(
     with _database(database_url, lock_timeout, absent=absent, log=log) as conn:
         if registry is None:
             registry = _load(data_dir, providers, log, conn=conn, full=full)
-        result = sync(conn, registry, options, log, confirm)
+        if dry_run:
+            plan = preview(conn, registry, options)  # a prune it would refuse is refused
+            log.stop_progress()
+            if not log.machine and not quiet:
+                render.plan(plan, pruning=prune)
+            log.event("sync.dry_run", "Dry run: nothing written", **plan.summary)
+            return
+        applied = sync(conn, registry, options, log, confirm).applied
     log.stop_progress()
-    if dry_run:
-        if not log.machine and not quiet:
-            render.plan(result.plan, pruning=prune)
-        log.event("sync.dry_run", "Dry run: nothing written", **result.plan.summary)
-    elif not result.applied:
+    if not applied:
         log.event("sync.cancelled", "Nothing written")
 
 
@@ -487,7 +489,7 @@ def list_command(
     if hidden:
         render.info(f"note: --all also lists {render.count(hidden, 'retired or disabled model')}")
     if fmt == "json":
-        render.write_json(render.to_json(records))
+        render.write_json(records)
     elif fmt == "csv":
         render.models_csv(records)
     else:
@@ -512,7 +514,7 @@ def show(
         record = show_model(conn, key)
         _note_other_models_named(conn, model, key)
     if output is Format.json:
-        render.write_json(render.to_json(record))
+        render.write_json(record)
     else:
         render.model_detail(record)
 
@@ -571,7 +573,7 @@ def history(
     with _database(database_url) as conn:
         runs = sync_history(conn, limit)
     if output is Format.json:
-        render.write_json(render.to_json(runs))
+        render.write_json(runs)
     else:
         render.history_table(runs)
 
@@ -642,7 +644,7 @@ def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOpt
     with _database(database_url) as conn:
         rows = list_overrides(conn)
     if output is Format.json:
-        render.write_json(render.to_json(rows))
+        render.write_json(rows)
     else:
         render.overrides_table(rows)
 

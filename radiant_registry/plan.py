@@ -186,6 +186,10 @@ class Plan:
         kept = [c for c in self.changes if c.action != "retire"]
         return Plan(kept, self.unchanged)
 
+    def applicable(self, prune: bool) -> Plan:
+        """What a sync applies: retires only with --prune (otherwise they stay pending)."""
+        return self if prune else self.without_retires()
+
     def as_dict(self) -> dict[str, Any]:
         return {"changes": [c.as_dict() for c in self.changes], "summary": self.summary}
 

@@ -77,15 +77,14 @@ def error(message: str) -> None:
         stderr().print(Text.assemble(("error: ", "bold red"), message))
 
 
-def to_json(value: Any) -> Any:
-    """Records as JSON: prices as numbers, dates and times as ISO strings."""
+def write_json(data: Any) -> None:
+    """Records as JSON on stdout: prices as numbers, dates and times as ISO strings.
+
+    No `default=`: a value of a type nobody thought of is an error, not a quiet string.
+    """
     from radiant_registry.plan import jsonable  # one conversion, shared with the plan
 
-    return jsonable(value)
-
-
-def write_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    print(json.dumps(jsonable(data), indent=2))
 
 
 def problems(found: Sequence[Problem], fmt: str) -> None:
@@ -157,7 +156,7 @@ def value_text(value: Any) -> str:
 _ACTION_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "retire": ("-", "red")}
 
 
-def plan(the_plan: Plan, pruning: bool = True) -> None:
+def plan(the_plan: Plan, *, pruning: bool) -> None:
     """The plan as people read it: one line per change, updated fields below it."""
     console = stdout()
     for change in the_plan.changes:

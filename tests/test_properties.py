@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine
 
 from radiant_registry import migrations
-from radiant_registry.apply import SyncOptions, sync
+from radiant_registry.apply import SyncOptions, preview, sync
 from radiant_registry.db import make_engine, resolve_url
 from radiant_registry.loader import load_registry
 from radiant_registry.log import EventLog
@@ -231,6 +231,10 @@ def run_sync(conn: Connection, folder: Path, **options: Any) -> Plan:
     return sync(conn, registry, SyncOptions(**options), EventLog(quiet=True)).plan
 
 
+def run_diff(conn: Connection, folder: Path) -> Plan:
+    return preview(conn, load_registry(folder), SyncOptions())
+
+
 def size(registry: dict[str, dict[str, Any]]) -> int:
     return sum(1 + len(content["models"]) for content in registry.values())
 
@@ -246,11 +250,11 @@ def test_sync_then_diff_is_empty(engine, database_url, registry, rnd):
         first = run_sync(conn, folder)
         assert first.summary == {"create": size(registry), "update": 0, "retire": 0, "unchanged": 0}
         assert {c.action for c in first.changes} == {"create"}
-        after = run_sync(conn, folder, dry_run=True)
+        after = run_diff(conn, folder)
         assert after.changes == []
         assert after.summary["unchanged"] == size(registry)
         write_registry(folder, registry, rnd)  # the same registry, written another way
-        assert run_sync(conn, folder, dry_run=True).changes == []
+        assert run_diff(conn, folder).changes == []
         assert listed(database_url, folder) == all_expected(registry)
 
 
@@ -357,7 +361,7 @@ def test_plan_lists_exactly_the_edits_and_sync_applies_them(engine, database_url
         expected, removed = apply_edits(data, registry)
         write_registry(folder, registry, rnd)
 
-        plan = run_sync(conn, folder, dry_run=True)
+        plan = run_diff(conn, folder)
         got = {(c.action, c.kind, c.key, frozenset(c.fields)) for c in plan.changes}
         assert got == expected
         assert len(plan.changes) == len(expected)
@@ -368,7 +372,7 @@ def test_plan_lists_exactly_the_edits_and_sync_applies_them(engine, database_url
 
         applied = run_sync(conn, folder, prune=True, force=True)
         assert {(c.action, c.key) for c in applied.changes} == {(a, k) for a, _, k, _ in expected}
-        assert run_sync(conn, folder, dry_run=True).changes == []
+        assert run_diff(conn, folder).changes == []
 
         records = listed(database_url, folder)
         wanted = all_expected(registry)

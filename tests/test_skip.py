@@ -207,7 +207,10 @@ def test_files_another_sync_applies_while_these_are_read_stop_the_plan(
     engine = make_engine(resolve_url(database_url))
     try:
         with engine.connect() as conn, pytest.raises(ConcurrentChange) as stale:
-            apply.sync(conn, registry, apply.SyncOptions(dry_run=dry_run), EventLog(quiet=True))
+            if dry_run:
+                apply.preview(conn, registry, apply.SyncOptions())
+            else:
+                apply.sync(conn, registry, apply.SyncOptions(), EventLog(quiet=True))
     finally:
         engine.dispose()
     assert stale.value.exit_code == ExitCode.TEMPFAIL == 75
