@@ -29,7 +29,7 @@ from radiant_registry.errors import (
     UnsafePrune,
     interruption,
 )
-from radiant_registry.loader import Registry, Skip
+from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
 from radiant_registry.plan import (
     MODEL_FIELDS,
@@ -113,16 +113,6 @@ def _ensure_schema(conn: Connection) -> None:
     """
     if migrations.schema_state(conn) == "empty":
         migrations.upgrade(conn)
-
-
-def skip_applied(conn: Connection) -> Skip:
-    """A loader's `skip` for the files the last syncs applied in full (none in a new
-    database): their rows are in the database already, so they need no reading."""
-    with conn.begin():
-        if migrations.schema_state(conn) == "empty":
-            return lambda pid, key: False
-        known = {pid: key for pid, key in read_file_keys(conn).items() if key is not None}
-    return lambda pid, key: known.get(pid) == key
 
 
 def preview(conn: Connection, registry: Registry, options: SyncOptions) -> Plan:

@@ -22,9 +22,8 @@ import typer
 from typer.core import TyperGroup
 
 from radiant_registry import interrupts, prompt, render
-from radiant_registry.config import LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S
+from radiant_registry.config import LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S, Absent
 from radiant_registry.errors import (
-    ConfigError,
     ExitCode,
     InvalidRegistry,
     RegistryError,
@@ -37,6 +36,7 @@ if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
 
     from radiant_registry.admin import Switch
+    from radiant_registry.db import DatabaseUrl
     from radiant_registry.loader import Registry
     from radiant_registry.log import EventLog
     from radiant_registry.plan import Plan
@@ -246,32 +246,16 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
     render.validation_summary(registry)
 
 
-class Absent(StrEnum):
-    """What a command does with a SQLite file that does not exist yet.
-
-    `create`: sync and db upgrade initialise it. `read_as_empty`: diff, sync --dry-run,
-    db current and db downgrade report on it as an empty database, creating nothing.
-    `refuse`: the read and admin commands have nothing to work on (exit 78).
-    """
-
-    create = "create"
-    read_as_empty = "read_as_empty"
-    refuse = "refuse"
-
-
 @contextmanager
 def _database(
-    url: str | None,
+    url: str | DatabaseUrl | None,
     lock_timeout: float = LOCK_TIMEOUT_S,
     *,
     absent: Absent = Absent.refuse,
     log: EventLog | None = None,
 ) -> Iterator[Connection]:
-    """An open connection to the chosen database, its schema checked, errors translated."""
-    from radiant_registry import db as dbmod
-    from radiant_registry import migrations
-
-    database = dbmod.resolve_url(url)
+    """`db.connect` to the chosen database, saying which on stderr (or in the log)."""
+    from radiant_registry import db
 
     def say(event: str, text: str, **fields: str) -> None:
         if log is None:
@@ -279,29 +263,9 @@ def _database(
         else:
             log.event(event, text, **fields)
 
-    say("database", f"Database: {database}", database=database.display)
-    opened = database
-    path = dbmod.not_created_yet(database)
-    if path is not None:
-        if absent is Absent.refuse:
-            raise ConfigError(f"no database at {path}: run `registry sync` to create it")
-        # Without its folder, the file could not be created: opening it says so (exit 69).
-        if absent is Absent.read_as_empty and path.parent.is_dir():
-            say("database.absent", f"No file at {path} yet: read as an empty database")
-            opened = dbmod.in_memory()
-    engine = dbmod.make_engine(opened, lock_timeout)
-    try:
-        with dbmod.translated_errors(database), engine.connect() as conn:
-            if absent is Absent.refuse:
-                with conn.begin():
-                    if migrations.schema_state(conn) == "empty":
-                        raise ConfigError(
-                            f"{database.display} has no registry schema yet: run `registry sync` "
-                            "or `registry db upgrade`"
-                        )
-            yield conn
-    finally:
-        engine.dispose()
+    database = url if isinstance(url, db.DatabaseUrl) else db.resolve_url(url)
+    with db.connect(database, lock_timeout, absent=absent, say=say) as conn:
+        yield conn
 
 
 def _load(
@@ -319,7 +283,7 @@ def _load(
     log.event("registry", f"Registry files: {chosen}", data_dir=str(chosen.path))
     skip = None
     if conn is not None and not full:
-        from radiant_registry.apply import skip_applied
+        from radiant_registry.state import skip_applied
 
         skip = skip_applied(conn)
     return load_registry(
@@ -422,12 +386,12 @@ def sync_command(
     # A SQLite file not created yet has no applied files to skip: check the files first
     # (said before the database, then), so that a sync refused for them leaves no empty
     # database file behind.
-    from radiant_registry import db as dbmod
+    from radiant_registry import db
 
-    new_file = dbmod.not_created_yet(dbmod.resolve_url(database_url))
-    registry = _load(data_dir, providers, log) if new_file else None
+    database = db.resolve_url(database_url)
+    registry = _load(data_dir, providers, log) if db.not_created_yet(database) else None
     absent = Absent.read_as_empty if dry_run else Absent.create
-    with _database(database_url, lock_timeout, absent=absent, log=log) as conn:
+    with _database(database, lock_timeout, absent=absent, log=log) as conn:
         if registry is None:
             registry = _load(data_dir, providers, log, conn=conn, full=full)
         if dry_run:

@@ -1,9 +1,11 @@
-"""Where the registry files are: an explicit folder, the checkout's, or the bundled copy."""
+"""Where the registry files are (an explicit folder, the checkout's, or the bundled copy),
+and the settings the commands share."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from radiant_registry.errors import ConfigError
@@ -12,6 +14,19 @@ DATA_DIR_ENV = "REGISTRY_DATA_DIR"
 LOCK_TIMEOUT_S = 5.0  # how long a writer waits for another's lock (--lock-timeout)
 MAX_LOCK_TIMEOUT_S = 3600
 _PACKAGE = Path(__file__).resolve().parent
+
+
+class Absent(StrEnum):
+    """What a command does with a SQLite file that does not exist yet.
+
+    `create`: sync and db upgrade initialise it. `read_as_empty`: diff, sync --dry-run,
+    db current and db downgrade report on it as an empty database, creating nothing.
+    `refuse`: the read and admin commands have nothing to work on (exit 78).
+    """
+
+    create = "create"
+    read_as_empty = "read_as_empty"
+    refuse = "refuse"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
@@ -23,7 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
 from radiant_registry import interrupts
-from radiant_registry.config import LOCK_TIMEOUT_S
+from radiant_registry.config import LOCK_TIMEOUT_S, Absent
 from radiant_registry.errors import (
     ConfigError,
     DatabaseFailure,
@@ -193,6 +193,48 @@ def in_memory() -> DatabaseUrl:
 
 
 _IGNORED = logging.NullHandler()  # one instance: adding it again is then a no-op
+
+
+class Say(Protocol):
+    """Where `connect` tells which database it opened: an event name, text, fields."""
+
+    def __call__(self, event: str, text: str, **fields: str) -> None: ...
+
+
+@contextmanager
+def connect(
+    database: DatabaseUrl,
+    lock_timeout_s: float = LOCK_TIMEOUT_S,
+    *,
+    absent: Absent = Absent.refuse,
+    say: Say,
+) -> Iterator[Connection]:
+    """An open connection to `database`, its schema checked, errors translated."""
+    from radiant_registry import migrations  # Alembic: only once a database is opened
+
+    say("database", f"Database: {database}", database=database.display)
+    opened = database
+    path = not_created_yet(database)
+    if path is not None:
+        if absent is Absent.refuse:
+            raise ConfigError(f"no database at {path}: run `registry sync` to create it")
+        # Without its folder, the file could not be created: opening it says so (exit 69).
+        if absent is Absent.read_as_empty and path.parent.is_dir():
+            say("database.absent", f"No file at {path} yet: read as an empty database")
+            opened = in_memory()
+    engine = make_engine(opened, lock_timeout_s)
+    try:
+        with translated_errors(database), engine.connect() as conn:
+            if absent is Absent.refuse:
+                with conn.begin():
+                    if migrations.schema_state(conn) == "empty":
+                        raise ConfigError(
+                            f"{database.display} has no registry schema yet: run `registry sync` "
+                            "or `registry db upgrade`"
+                        )
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def make_engine(db: DatabaseUrl, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Engine:

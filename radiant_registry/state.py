@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, select
 
+from radiant_registry import migrations
 from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure
+from radiant_registry.loader import Skip
 from radiant_registry.plan import (
     LIST_PRICE_FIELDS,
     MODEL_FIELDS,
@@ -113,3 +115,13 @@ def count_active_models(conn: Connection, provider_ids: Collection[str]) -> int:
         models.c.provider_id.in_(provider_ids), models.c.retired_at.is_(None)
     )
     return int(conn.execute(query).scalar_one())
+
+
+def skip_applied(conn: Connection) -> Skip:
+    """A loader's `skip` for the files the last syncs applied in full (none in a new
+    database): their rows are in the database already, so they need no reading."""
+    with conn.begin():
+        if migrations.schema_state(conn) == "empty":
+            return lambda pid, key: False
+        known = {pid: key for pid, key in read_file_keys(conn).items() if key is not None}
+    return lambda pid, key: known.get(pid) == key
