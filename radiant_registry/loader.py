@@ -326,7 +326,10 @@ class _Locator:
     def __init__(self, path: Path, raw: bytes) -> None:
         self.path = path
         self.positions: yamlstrict.Positions = {}
-        yamlstrict.read(raw, self.positions)
+        # The file was read once already. Should the strict reader refuse what the fast one
+        # read (the two are tested to agree), the problems keep the positions found so far.
+        with suppress(yamlstrict.YamlProblem):
+            yamlstrict.read(raw, self.positions)
 
     def problem(self, loc: yamlstrict.Loc, message: str) -> Problem:
         # pydantic adds type names to some locations; keep the longest prefix the file has

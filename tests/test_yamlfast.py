@@ -163,11 +163,37 @@ def test_loader_gives_the_same_rows_without_the_fast_reader(
         "a: Grok 3 Fast\nb: -1.5\nc:\n",
         "a: [ ]\nb: {}\nc: [\"q\", 'r', s]\n",
         "a: café au lait\nb: ünïcode ✓\n",
+        # Brackets in text after " - " or " ? " open nothing: not too deep for either reader.
+        "a: x - " + "[" * 17 + "\nb: y ? " + "{" * 17 + "\n",
     ],
 )
 @reads_fast
 def test_plain_documents_are_read_fast(text: str) -> None:
     assert assert_agrees(text)
+
+
+def test_a_file_the_strict_reader_refuses_on_second_reading_still_reports_its_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Positions come from reading a bad file again, strictly. Were the two readers ever to
+    disagree there, the problems are still reported (at the positions found so far), never
+    a traceback."""
+    (tmp_path / "providers").mkdir()
+    shutil.copy(REPO / "registry_data" / "capabilities.yaml", tmp_path)
+    shutil.copy(REPO / "registry_data" / "providers" / "xai.yaml", tmp_path / "providers")
+    xai = tmp_path / "providers" / "xai.yaml"
+    xai.write_text(xai.read_text().replace("context_window: 131072", "context_window: -1", 1))
+    strict_read = yamlstrict.read
+
+    def refusing_positions(data: bytes, positions: Any = None, **kwargs: Any) -> Any:
+        if positions is not None:
+            positions[()] = (1, 1)
+            raise yamlstrict.YamlProblem(3, 1, "refused")
+        return strict_read(data, positions, **kwargs)
+
+    monkeypatch.setattr(yamlstrict, "read", refusing_positions)
+    problems = _load(tmp_path)
+    assert problems == [f"{xai}:1:1: must be greater than 0, got the number -1"]
 
 
 @pytest.mark.parametrize(

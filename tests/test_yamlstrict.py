@@ -262,6 +262,8 @@ def test_flow_depth_counts_no_bracket_inside_text(parser: Any) -> None:
     data = f"""# {many}
 a: x{many}
 b: x {many}
+b2: x - {many}
+b3: x ? {many}
 c: '{many}'
 d: "{many}"
 e: some words
@@ -273,7 +275,8 @@ g: ['{many}
     {many}", {{h: '{many}'}}]
 """
     assert read(data.encode()) == {
-        "a": "x" + many, "b": "x " + many, "c": many, "d": many,
+        "a": "x" + many, "b": "x " + many, "b2": "x - " + many, "b3": "x ? " + many,
+        "c": many, "d": many,
         "e": "some words " + many, "f": f"unclosed {many} and closed on the next line",
         "g": [f"{many} {many}", f"{many} {many}", {"h": many}],
     }
@@ -281,7 +284,8 @@ g: ['{many}
 
 @pytest.mark.parametrize(
     "prefix",
-    ["", "# c\n", "a: ", "a:\n  ", "a:  # c\n\n  ", "- ", "-\n  ", "--- ", "---\n", "? "],
+    ["", "# c\n", "a: ", "a:\n  ", "a:  # c\n\n  ", "- ", "-\n  ", "--- ", "---\n", "? ",
+     "  - - ", "- ? ", "- a: ", "-  -\n    ", "a:\t", "- a:\t"],
 )
 def test_flow_depth_counts_each_place_a_flow_collection_starts(
     prefix: str, monkeypatch: pytest.MonkeyPatch
