@@ -47,8 +47,14 @@ def head_revision() -> str:
 def current_revision(connection: Connection) -> str | None:
     if not inspect(connection).has_table("alembic_version"):
         return None
-    revisions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
-    found = sorted(revisions.all())
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if any(not isinstance(revision, str) for revision in rows):  # a NULL, or SQLite's 1
+        shown = ", ".join(sorted(map(repr, rows)))
+        raise ConfigError(
+            f"the database's alembic_version holds {shown}, not a revision id: "
+            "was it edited by hand?"
+        )
+    found = sorted(rows)
     if len(found) > 1:  # branches, which these migrations never make: a hand edit
         raise ConfigError(
             f"the database's alembic_version holds several revisions ({', '.join(found)}); "
@@ -101,8 +107,8 @@ def _refuse_unknown_revision(connection: Connection) -> None:
 def _unknown(revision: str) -> str:
     return (
         f"the database schema is at revision {revision!r}, which this version of "
-        f"radiant-registry does not know (its head is {SCHEMA_HEAD}): was it migrated by a "
-        "newer version? Upgrade radiant-registry"
+        f"radiant-registry does not know (its head is {SCHEMA_HEAD}): is it another "
+        "application's database? If a newer radiant-registry migrated it, upgrade this one"
     )
 
 
@@ -134,7 +140,10 @@ def status(connection: Connection) -> str:
     if current == head:
         state = "at head"
     elif current is not None and not is_known(current):
-        state = f"unknown to this version, whose head is {head}: upgrade radiant-registry"
+        state = (
+            f"unknown to this version, whose head is {head}: another application's, "
+            "or a newer radiant-registry's"
+        )
     else:
         state = f"head is {head}: run `registry db upgrade`"
     shown = "base (empty)" if current is None else current or repr(current)

@@ -452,7 +452,7 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
     current = registry("db", "current", "--database-url", database_url)
     assert current.stdout == (
         f"{stored or repr(stored)} (unknown to this version, whose head is {HEAD}: "
-        "upgrade radiant-registry)\n"
+        "another application's, or a newer radiant-registry's)\n"
     )
     with engine.connect() as conn:  # nothing was migrated
         assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == 31
@@ -462,6 +462,23 @@ def test_database_with_several_revisions_is_refused(database_url, engine, data_d
     synced_database(database_url, data_dir)
     execute(engine, f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD}x')")
     message = f"alembic_version holds several revisions ({HEAD}, {HEAD}x)"
+    refused_everywhere(database_url, data_dir, message)
+    for argv in (("db", "current"), ("db", "upgrade")):
+        result = registry(*argv, "--database-url", database_url)
+        assert result.exit_code == 78, (argv, result.output)
+        assert message in result.stderr
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("NULL", "None"), ("42", "42")])
+def test_a_version_that_is_not_a_revision_id_is_refused(
+    database_url, engine, data_dir, stored, shown
+):
+    """A hand-made alembic_version may hold a NULL, or (SQLite) an integer."""
+    synced_database(database_url, data_dir)
+    execute(engine, "DROP TABLE alembic_version")
+    execute(engine, "CREATE TABLE alembic_version (version_num INTEGER)")
+    execute(engine, f"INSERT INTO alembic_version VALUES ({stored})")
+    message = f"the database's alembic_version holds {shown}, not a revision id"
     refused_everywhere(database_url, data_dir, message)
     for argv in (("db", "current"), ("db", "upgrade")):
         result = registry(*argv, "--database-url", database_url)
