@@ -201,13 +201,45 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+_COMMENT_LINE = re.compile(r"^[ ]*#[^\n]*", re.MULTILINE)
+
+
 def _at_end(text: str, mark: yaml.Mark | None) -> bool:
-    """Whether `mark` is past the last character of `text` but for line breaks and spaces."""
+    """Whether `mark` is past the last character of `text` but for line breaks, spaces and
+    comment lines."""
     if mark is None:
         return False
     lines = text.split("\n")
     rest = "\n".join(lines[mark.line :])[mark.column :] if mark.line < len(lines) else ""
-    return not rest.strip()
+    return not _COMMENT_LINE.sub("", rest).strip()
+
+
+def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> YamlProblem:
+    """The parser's complaint, placed where an editor should look."""
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "invalid YAML"
+    opened = exc.context_mark
+    if exc.context and opened:
+        if exc.context == "while scanning a simple key" or _at_end(text, exc.problem_mark):
+            # A key without its ':' is wrong on its own line, not on the next, where the
+            # parser gave up; for a quote or bracket never closed, the end of the file says
+            # nothing of where: the place it was opened does.
+            mark, message = opened, f"{message} {exc.context} that starts here"
+        elif mark is not None and opened.line != mark.line:
+            where = f"line {opened.line + 1}, column {opened.column + 1}"
+            message = f"{message} ({exc.context} that starts at {where})"
+    line, column = _within_text(text, mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = text.split("\n")
+    # A pasted no-break space looks like a space, so `key:\u00a0value` reads as one plain
+    # scalar: the parser stumbles on that line or the next.
+    for suspect in (line, line - 1):
+        if suspect >= 1 and "\u00a0" in lines[suspect - 1]:
+            message += (
+                f"; line {suspect} holds a no-break space (U+00A0), which YAML takes for "
+                "text, not for a space"
+            )
+            break
+    return YamlProblem(line, column, f"invalid YAML: {message}")
 
 
 def _within_text(text: str, line: int, column: int) -> tuple[int, int]:
@@ -258,14 +290,7 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
             f"invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason}",
         ) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.context_mark and _at_end(text, exc.problem_mark):
-            # A quote or bracket never closed: the end of the file says nothing of where;
-            # the place it was opened does.
-            mark, message = exc.context_mark, f"{message} {exc.context} that starts here"
-        line, column = _within_text(text, mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlProblem(line, column, f"invalid YAML: {message}") from None
+        raise _syntax_problem(text, exc) from None
     finally:
         if parser is not None:
             parser.dispose()

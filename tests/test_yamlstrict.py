@@ -660,3 +660,34 @@ def test_every_problem_of_a_file_cut_short_is_on_a_line_the_file_has(parser):
         last_line = cut.rstrip().count("\n") + 1
         outside += [(cut, place) for place in places if place[0] > last_line]
     assert outside == []
+
+
+@pytest.mark.parametrize(("text", "position", "message"), [
+    # A key without its ':' is reported on its own line, not on the next one.
+    ("a:\n  b: 1\n  c 2\n  d: 3\n", (3, 3),
+     "invalid YAML: could not find expected ':' while scanning a simple key that starts here"),
+    # ...also when the file ends with a comment.
+    ("a: 1\nb\n# the end\n", (2, 1),
+     "invalid YAML: could not find expected ':' while scanning a simple key that starts here"),
+    # A line of only a pasted no-break space: named, as it looks like nothing.
+    ("a:\n  b: 1\n\u00a0\n  c: 2\n", (3, 1),
+     "invalid YAML: could not find expected ':' while scanning a simple key that starts here;"
+     " line 3 holds a no-break space (U+00A0), which YAML takes for text, not for a space"),
+])
+def test_a_syntax_error_is_reported_where_an_editor_should_look(parser, text, position, message):
+    assert problem_of(text.encode()) == (*position, message)
+
+
+def test_a_flow_collection_left_open_names_where_it_starts(parser):
+    """The two parsers word the problem itself differently."""
+    line, column, message = problem_of(b"a: [x, y\nb: 2\nc: 3\n")
+    assert (line, column) == (2, 2)
+    assert message.endswith(" (while parsing a flow sequence that starts at line 1, column 4)")
+
+
+def test_a_no_break_space_after_a_colon_is_named_at_the_next_line_problem(parser):
+    line, column, message = problem_of("a:\n  display_name:\u00a0M1\n  c: 2\n".encode())
+    assert (line, column) == (3, 4)
+    assert message.endswith(
+        "; line 2 holds a no-break space (U+00A0), which YAML takes for text, not for a space"
+    )
