@@ -16,8 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.messages import problem_message
+from radiant_registry.printable import CONTROL_CHARACTERS
 from radiant_registry.queries import also_named, find_model
-from radiant_registry.schema import CONTROL_CHARACTERS, Price
+from radiant_registry.schema import Price
 from radiant_registry.tables import models, price_overrides
 from radiant_registry.yamlscalars import Unreadable, resolve_plain
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from radiant_registry.errors import Problem
+from radiant_registry.printable import escaped
 
 if TYPE_CHECKING:
     from radiant_registry.loader import Registry
@@ -62,7 +63,13 @@ def stderr() -> Console:
 
 def info(message: str) -> None:
     """A line for the person at the terminal; on stderr, so stdout stays machine-readable."""
-    stderr().print(message)
+    stderr().print(_lines(message))
+
+
+def _lines(message: str) -> str:
+    """A message for the terminal: it may quote a row edited by hand, escaped but for the
+    message's own line breaks."""
+    return "\n".join(map(escaped, message.split("\n")))
 
 
 def error(message: str) -> None:
@@ -74,7 +81,7 @@ def error(message: str) -> None:
     elif current_format() == "json":
         sys.stderr.write(json.dumps({"error": message}) + "\n")  # one write: see log._emit
     else:
-        stderr().print(Text.assemble(("error: ", "bold red"), message))
+        stderr().print(Text.assemble(("error: ", "bold red"), _lines(message)))
 
 
 def write_json(data: Any) -> None:
@@ -140,6 +147,10 @@ def price(value: Decimal | None) -> str:
 
 
 def value_text(value: Any) -> str:
+    """A value as a table shows it. Text is escaped: the files and admin commands keep
+    control characters out, but a row edited by hand may hold a terminal escape."""
+    if isinstance(value, str):
+        return escaped(value)
     if isinstance(value, Decimal):
         return price(value)
     if isinstance(value, list):
@@ -150,7 +161,7 @@ def value_text(value: Any) -> str:
         return value.isoformat()
     if value is None:
         return "-"
-    return str(value)
+    return escaped(str(value))
 
 
 _ACTION_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "retire": ("-", "red")}
@@ -162,7 +173,7 @@ def plan(the_plan: Plan, *, pruning: bool) -> None:
     for change in the_plan.changes:
         sign, style = _ACTION_STYLE[change.action]
         line = Text.assemble(
-            (f"{sign} {change.action} {change.kind} ", style), (change.key, "bold")
+            (f"{sign} {change.action} {change.kind} ", style), (value_text(change.key), "bold")
         )
         if change.action == "retire" and not pruning:
             line.append("  (missing from the files; left alone without --prune)", "dim")
@@ -178,7 +189,7 @@ def plan(the_plan: Plan, *, pruning: bool) -> None:
                     )
                 )
         if change.note:
-            console.print(Text(f"    note: {change.note}", "cyan"))
+            console.print(Text(f"    note: {value_text(change.note)}", "cyan"))
     s = the_plan.summary
     console.print(
         f"Plan: {s['create']} to create, {s['update']} to update, {s['retire']} to retire, "
@@ -190,15 +201,15 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     rows = []
     for r in records:
         row = [
-            r["provider"],
-            r["id"],
+            value_text(r["provider"]),
+            value_text(r["id"]),
             f"{r['context_window']:,}",
             f"{r['max_output_tokens']:,}",
             _effective_price(r, "input_per_1m"),
             _effective_price(r, "output_per_1m"),
-            r["category"],
+            value_text(r["category"]),
             "yes" if r["is_novel"] else "",
-            ", ".join(r["capabilities"]),
+            value_text(", ".join(r["capabilities"])),
         ]
         if show_state:
             row.append(_model_state(r))
@@ -307,8 +318,8 @@ def model_detail(record: dict[str, Any]) -> None:
         table.add_row(
             "override",
             f"input {price(override['input_per_1m'])}, output "
-            f"{price(override['output_per_1m'])}: {override['reason']} "
-            f"({override['set_by']}, {value_text(override['set_at'])})",
+            f"{price(override['output_per_1m'])}: {value_text(override['reason'])} "
+            f"({value_text(override['set_by'])}, {value_text(override['set_at'])})",
         )
     table.add_row("effective input_per_1m", price(record["pricing"]["input_per_1m"]))
     table.add_row("effective output_per_1m", price(record["pricing"]["output_per_1m"]))

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from radiant_registry.printable import CONTROL_CHARACTERS
+
 if TYPE_CHECKING:
     from radiant_registry.yamlstrict import Loc
 
@@ -113,12 +115,6 @@ def _unique(items: list[str]) -> list[str]:
 
 Price = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_price)]
 Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
-
-# C0 and C1 controls, DEL: line breaks (NEL too) and terminal escapes (ESC, CSI); the line
-# and paragraph separators, which split lines as well; and the bidirectional embeddings,
-# overrides and isolates, which make text display in another order than it is written.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
 
 def _printable(value: str) -> str:
     # A name is printed in tables and logs: no terminal escapes or line breaks in it.

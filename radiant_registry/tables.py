@@ -62,13 +62,14 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        # Only a hand edit stores these (PostgreSQL's numeric takes NaN; SQLite, any text):
-        # a price must be a number the column can hold. ValueError: `db.fetch_all` says so.
+        # Only a hand edit stores these (PostgreSQL's numeric takes NaN; SQLite, any text;
+        # neither has a check on the sign): a price is a number >= 0 the column can hold.
+        # ValueError: `db.fetch_all` says so.
         try:
             price = value if isinstance(value, Decimal) else Decimal(value)
         except (InvalidOperation, TypeError):
             price = Decimal("NaN")
-        if not price.is_finite() or abs(price) >= _NUMERIC_LIMIT:
+        if not price.is_finite() or price < 0 or price >= _NUMERIC_LIMIT:
             raise ValueError(f"{str(value)[:40]!r} is not a price")
         return price.copy_abs() if price.is_zero() else price  # SQLite may hold a "-0.0"
 

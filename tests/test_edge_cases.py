@@ -344,9 +344,10 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
     assert "the database holds a value its column cannot hold" in result.stderr
 
 
-@pytest.mark.parametrize("price", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999"])
-def test_a_price_edited_into_a_non_number_is_a_database_error(tmp_path, data_dir, price):
-    """SQLite keeps prices as text; a hand edit must not print NaN, nor crash a sort."""
+@pytest.mark.parametrize("price", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "-2"])
+def test_a_price_edited_into_no_price_is_a_database_error(tmp_path, data_dir, price):
+    """SQLite keeps prices as text; a hand edit must not print NaN, nor crash a sort, nor
+    serve a negative price."""
     path = tmp_path / "registry.db"
     cli = Cli(f"sqlite:///{path}", data_dir)
     assert cli.sync().exit_code == 0
@@ -491,3 +492,32 @@ def test_a_huge_explicit_key_is_reported_cut_short(cli):
     line = 1 + (cli.data_dir / "providers" / "xai.yaml").read_text().splitlines().index(
         f"  ? {key}")
     assert problem.endswith(f"xai.yaml:{line}:5: unknown key {key[:40]!r}..."), problem
+
+
+def test_text_edited_into_the_database_reaches_the_terminal_escaped(cli):
+    """The files and admin commands keep control characters out; a row edited by hand (or
+    written by another tool) may hold a terminal escape, which every output shows as text."""
+    assert cli.sync().exit_code == 0
+    assert cli("price", "set", "xai/grok-3", "--input", "1", "--reason", "deal").exit_code == 0
+    assert cli("disable", "xai/grok-2", "--reason", "old").exit_code == 0
+    escape = "\x1b[2J\u202e"
+    engine = make_engine(resolve_url(cli.database_url))
+    try:
+        with engine.begin() as conn:
+            for statement in (
+                "UPDATE providers SET display_name = :v WHERE id = 'xai'",
+                "UPDATE models SET category = :v WHERE model_id = 'grok-3'",
+                "UPDATE price_overrides SET reason = :v",
+                "UPDATE price_overrides SET set_by = :v",
+                "UPDATE models SET switch_reason = :v WHERE model_id = 'grok-2'",
+            ):
+                conn.execute(text(statement), {"v": f"evil{escape}"})
+    finally:
+        engine.dispose()
+    shown = "evil\\x1b[2J\\u202e"
+    for argv in (("providers",), ("price", "list"), ("show", "xai/grok-3"),
+                 ("list", "--provider", "xai"), ("disable", "xai/grok-2", "--reason", "x")):
+        result = cli(*argv)
+        assert result.exit_code == 0, (argv, result.output)
+        assert shown in result.output, argv
+        assert "\x1b" not in result.output and "\u202e" not in result.output, argv
