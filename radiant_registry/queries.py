@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, get_args
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, true
 
 from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure, NotFound, UsageError
@@ -146,7 +146,7 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
     if flt.novel is not None:
         query = query.where(models.c.is_novel == flt.novel)
     if not flt.include_all:
-        query = query.where(models.c.enabled.is_(True), models.c.retired_at.is_(None))
+        query = query.where(models.c.enabled.is_(true()), models.c.retired_at.is_(None))
     records = [_record(row) for row in fetch_all(conn, query)]
     if flt.capability is not None:
         records = [r for r in records if flt.capability in r["capabilities"]]
@@ -230,7 +230,7 @@ def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:
 
 
 def list_providers(conn: Connection) -> list[dict[str, Any]]:
-    active = (models.c.retired_at.is_(None)) & (models.c.enabled.is_(True))
+    active = (models.c.retired_at.is_(None)) & (models.c.enabled.is_(true()))
     counts = (
         select(models.c.provider_id, func.count().label("models"))
         .where(active)

@@ -91,6 +91,28 @@ class Timestamp(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Flag(TypeDecorator[bool]):
+    """A boolean. SQLite stores it as 0 or 1 but keeps whatever a hand edit writes, which
+    SQLAlchemy's Boolean would read with bool(): 'false' as true, while SQL's `IS 1` reads
+    it as false. Anything but 0 or 1 is unreadable there (ValueError: `db.fetch_all`)."""
+
+    impl = Boolean
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> bool | None:
+            if value is None:
+                return None
+            if type(value) is not int or value not in (0, 1):
+                raise ValueError(f"{str(value)[:40]!r} is not a boolean")
+            return value == 1
+
+        return process
+
+
 Json = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -164,7 +186,7 @@ models = Table(
     Column("cache_write_per_1m", ExactDecimal),
     Column("price_tiers", Json, nullable=False),
     Column("capabilities", Json, nullable=False),
-    Column("is_novel", Boolean, nullable=False),
+    Column("is_novel", Flag, nullable=False),
     Column("status", String(32), nullable=False),
     Column("release_date", Date),
     Column("deprecation_date", Date),
@@ -173,7 +195,7 @@ models = Table(
     Column("verified_at", Date),
     Column("retired_at", Timestamp),
     # Admin-owned: no sync writes these.
-    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("enabled", Flag, nullable=False, server_default=true()),
     Column("switch_reason", Text),
     Column("switched_by", String(200)),
     Column("switched_at", Timestamp),

@@ -344,6 +344,26 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
     assert "the database holds a value its column cannot hold" in result.stderr
 
 
+@pytest.mark.parametrize(("column", "value"), [
+    ("enabled", "false"), ("enabled", 2), ("is_novel", "no"), ("is_novel", 0.5),
+])
+def test_a_flag_edited_into_nonsense_is_a_database_error(tmp_path, data_dir, column, value):
+    """SQLite keeps 'false' in a boolean column; read with bool() it would be true to the
+    tool and false to SQL's `enabled IS 1`, which hides the model from `list`."""
+    path = tmp_path / "registry.db"
+    cli = Cli(f"sqlite:///{path}", data_dir)
+    assert cli.sync().exit_code == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (value,))
+    for args in (("show", "xai/grok-3"), ("list", "--all"), ("diff", "--full"),
+                 ("enable", "xai/grok-3")):
+        if args[0] == "enable" and column != "enabled":
+            continue  # it reads the switch only
+        result = cli(*args, data=args[0] == "diff")
+        assert result.exit_code == 74, (args, result.output)
+        assert f"{str(value)!r} is not a boolean" in result.stderr, args
+
+
 @pytest.mark.parametrize("price", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "-2"])
 def test_a_price_edited_into_no_price_is_a_database_error(tmp_path, data_dir, price):
     """SQLite keeps prices as text; a hand edit must not print NaN, nor crash a sort, nor
