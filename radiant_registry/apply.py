@@ -16,11 +16,18 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
-from radiant_registry.db import DatabaseUrl, first_line, is_lock_refused, scrub, write_begin
+from radiant_registry.db import (
+    DatabaseUrl,
+    first_line,
+    is_lock_refused,
+    scrub,
+    take_registry_lock,
+    write_begin,
+)
 from radiant_registry.errors import (
     ConcurrentChange,
     InterruptedAfterCommit,
@@ -42,9 +49,6 @@ from radiant_registry.plan import (
 )
 from radiant_registry.state import count_active_models, read_file_keys, read_state
 from radiant_registry.tables import json_columns, models, providers, sync_runs
-
-# pg_advisory_xact_lock key shared by every radiant-registry process ("RRsy").
-LOCK_KEY = 0x52527379
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,7 @@ def write_transaction(conn: Connection) -> Iterator[None]:
     locked = False
     try:
         with write_begin(conn):  # on SQLite, the lock itself
-            if conn.dialect.name != "sqlite":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            take_registry_lock(conn)
             locked = True
             yield
     except sa_exc.OperationalError as exc:
@@ -99,8 +102,9 @@ def _lock_holder(conn: Connection, locked: bool) -> str:
         return "another connection is reading the database file"
     if locked:
         return "a row or table this sync writes is locked by another transaction"
-    # On PostgreSQL only syncs take the advisory lock; SQLite's is any writer's.
-    holder = "another sync or admin command" if sqlite else "another sync"
+    # On PostgreSQL only syncs and migrations take the advisory lock; SQLite's is any
+    # writer's.
+    holder = "another sync or admin command" if sqlite else "another sync or migration"
     return f"{holder} holds the registry lock"
 
 

@@ -686,12 +686,13 @@ def db_upgrade(
 
     Example: registry db upgrade
     """
-    from radiant_registry import migrations
+    from radiant_registry import db, migrations
 
-    with _database(database_url, absent=Absent.create) as conn, conn.begin():
+    with _database(database_url, absent=Absent.create) as conn, db.write_begin(conn):
+        db.take_registry_lock(conn)
         migrations.upgrade(conn, revision)
         current = migrations.current_revision(conn)
-    render.info(f"Schema at revision {current}")
+    render.info(f"Schema at revision {current or 'base (empty)'}")
 
 
 @db_app.command("downgrade")
@@ -713,7 +714,7 @@ def db_downgrade(
 
     Example: registry db downgrade base --yes
     """
-    from radiant_registry import migrations
+    from radiant_registry import db, migrations
 
     with _database(database_url, absent=Absent.read_as_empty) as conn:
         if not yes and not sys.stdin.isatty():  # refused once the database is named (above)
@@ -723,7 +724,8 @@ def db_downgrade(
         if not (yes or prompt.confirm(question)):
             render.info("Nothing changed.")
             return
-        with conn.begin():
+        with db.write_begin(conn):
+            db.take_registry_lock(conn)
             migrations.downgrade(conn, revision)
             current = migrations.current_revision(conn)
     render.info(f"Schema at revision {current or 'base (empty)'}")

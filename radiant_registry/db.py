@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
@@ -359,6 +359,18 @@ def write_begin(conn: Connection) -> Iterator[None]:
     finally:
         if sqlite:
             conn.execution_options(sqlite_immediate=False)
+
+
+# pg_advisory_xact_lock key shared by every radiant-registry process ("RRsy").
+LOCK_KEY = 0x52527379
+
+
+def take_registry_lock(conn: Connection) -> None:
+    """On PostgreSQL, wait (up to the lock timeout) for the registry's write lock, held to
+    the end of the transaction: syncs and migrations take it, so that none runs on a schema
+    or rows another is changing. SQLite's is the write transaction itself."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
 
 @contextmanager

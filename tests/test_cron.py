@@ -28,17 +28,17 @@ from conftest import (
 )
 from sqlalchemy import text
 
-from radiant_registry.apply import LOCK_KEY
-from radiant_registry.db import make_engine, resolve_url
+from radiant_registry.db import LOCK_KEY, make_engine, resolve_url
 
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = Path(sys.executable).parent / "registry"  # the installed console script
 
 
 def lock_message(database_url: str, seconds: int = 1) -> str:
-    # On PostgreSQL only syncs take the registry lock; on SQLite every writer does.
+    # On PostgreSQL only syncs and migrations take the registry lock; on SQLite every
+    # writer does.
     postgres = database_url.startswith("postgresql")
-    holder = "another sync" if postgres else "another sync or admin command"
+    holder = "another sync or migration" if postgres else "another sync or admin command"
     return f"{holder} holds the registry lock; gave up after {seconds}s (--lock-timeout)"
 
 
@@ -226,6 +226,31 @@ def waiting_for_the_lock(database_url: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("no sync came to wait for the lock")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("argv", [("upgrade",), ("downgrade", "base", "--yes")])
+def test_a_migration_waits_for_the_registry_lock(cli, database_url, argv):
+    """A `db upgrade` racing a brand-new database's first sync would create the tables the
+    sync creates ("relation already exists"); a downgrade would drop them under it."""
+    if argv[0] == "downgrade":
+        assert cli.sync().exit_code == 0
+    tables = ("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+              "current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version'")
+    [(before,)] = query(database_url, tables)
+    with registry_lock_held(database_url):
+        migration = subprocess.Popen(
+            [str(REGISTRY), "db", *argv, "--database-url", database_url],
+            env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        waiting_for_the_lock(database_url)
+        assert query(database_url, tables) == [(before,)]  # nothing done while it waits
+    _, stderr = migration.communicate(timeout=60)
+    assert migration.returncode == 0, stderr
+    [(after,)] = query(database_url, tables)
+    assert (before, after) == ((0, 4) if argv[0] == "upgrade" else (4, 0)), stderr
 
 
 @pytest.mark.postgres
