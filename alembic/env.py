@@ -26,18 +26,31 @@ def run_migrations(connection: Connection) -> None:
 
 
 def run_from_command_line() -> None:
-    """As `registry` does: the URL from the environment, errors as a message and an exit
-    code (README), never a traceback."""
+    """As `registry` does: the URL from the environment, said on stderr; errors as a
+    message and an exit code (README), never a traceback."""
     import sys
+    from logging.config import fileConfig
 
-    from radiant_registry.db import make_engine, resolve_url, translated_errors
-    from radiant_registry.errors import RegistryError
+    from radiant_registry.db import make_engine, resolve_url, take_registry_lock, translated_errors
+    from radiant_registry.errors import ConfigError, RegistryError
 
+    config = context.config
+    if config.config_file_name is not None:  # the ini's logging: "Running upgrade ..."
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
     try:
+        # A URL given to Alembic's own ways would be ignored: refuse it rather than migrate
+        # another database than the one meant.
+        if config.get_main_option("sqlalchemy.url") or context.get_x_argument():
+            raise ConfigError(
+                "the database URL is not read from sqlalchemy.url or -x here: set "
+                "$REGISTRY_DATABASE_URL (or use `registry db upgrade --database-url URL`)"
+            )
         db = resolve_url(None)
+        print(f"Database: {db}", file=sys.stderr)
         engine = make_engine(db)
         try:
             with translated_errors(db), engine.connect() as connection:
+                take_registry_lock(connection)  # as `registry db upgrade` does
                 run_migrations(connection)
                 connection.commit()
         finally:

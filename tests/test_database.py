@@ -384,12 +384,38 @@ def test_alembic_upgrade_head_from_the_checkout(database_url, engine):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("Database: ") and "($REGISTRY_DATABASE_URL)" in proc.stderr
+    assert f"Running upgrade  -> {HEAD}" in proc.stderr  # alembic.ini's logging
     assert schema(engine) == (SCHEMA_TABLES, ["effective_model_prices"])
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD,)]
     listed = registry("list", "--database-url", database_url)
     assert listed.exit_code == 0, listed.output
     assert listed.stdout.strip().endswith("0 models")
+
+
+@pytest.mark.parametrize("given", ["ini", "-x"])
+def test_alembic_refuses_a_url_it_would_ignore(tmp_path, given):
+    """The URL comes from the environment, as for `registry`: one given to Alembic's own
+    ways must not silently migrate ./registry.db instead."""
+    elsewhere = f"sqlite:///{tmp_path / 'meant.db'}"
+    ini = tmp_path / "alembic.ini"
+    text_ = (REPO / "alembic.ini").read_text().replace("%(here)s", str(REPO))
+    if given == "ini":
+        text_ = text_.replace("[alembic]\n", f"[alembic]\nsqlalchemy.url = {elsewhere}\n")
+    ini.write_text(text_)
+    extra = ["-x", f"sqlalchemy.url={elsewhere}"] if given == "-x" else []
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "-c", str(ini), *extra, "upgrade", "head"],
+        cwd=tmp_path, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 78, proc.stderr
+    assert proc.stderr == (
+        "error: the database URL is not read from sqlalchemy.url or -x here: set "
+        "$REGISTRY_DATABASE_URL (or use `registry db upgrade --database-url URL`)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alembic.ini"]  # no database made
 
 
 def synced_database(database_url: str, data_dir: Path) -> None:
