@@ -717,6 +717,14 @@ def db_downgrade(
     from radiant_registry import db, migrations
 
     with _database(database_url, absent=Absent.read_as_empty) as conn:
+        with conn.begin() as transaction:
+            if migrations.current_revision(conn) is None:
+                # Nothing to drop, so no question. The revision is still checked (and tables
+                # without a version refused); the version table Alembic made is undone.
+                migrations.downgrade(conn, revision)
+                transaction.rollback()
+                render.info("Schema at revision base (empty): nothing to downgrade")
+                return
         if not yes and not sys.stdin.isatty():  # refused once the database is named (above)
             raise UsageError("no terminal to confirm on: pass --yes to downgrade")
         # Asked once the database is named, before anything is changed in it.

@@ -574,6 +574,14 @@ def test_effective_model_prices_view(database_url, engine, data_dir):
     assert (Decimal(str(row[0])), bool(row[1])) == (Decimal(3), False)
 
 
+def test_db_downgrade_of_an_empty_database_asks_nothing(database_url, engine):
+    """No terminal and no --yes: the question would be refused, but there is none to ask."""
+    result = registry("db", "downgrade", "base", "--database-url", database_url)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == "Schema at revision base (empty): nothing to downgrade"
+    assert schema(engine) == (set(), [])
+
+
 def test_db_downgrade_without_a_terminal_needs_yes(database_url, data_dir):
     synced_database(database_url, data_dir)
     result = registry("db", "downgrade", "base", "--database-url", database_url)
