@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 
 def test_first_sync_creates_every_provider_and_model(cli):
     result = cli.sync()
@@ -25,12 +27,13 @@ def test_diff_after_sync_is_empty(cli):
 
 
 def test_list_provider_xai_shows_the_ten_grok_models(cli):
-    cli.sync()
+    assert cli.sync().exit_code == 0
     result = cli("list", "--provider", "xai", "--format", "json")
-    assert result.exit_code == 0
-    ids = sorted(record["id"] for record in json.loads(result.stdout))
-    assert len(ids) == 10
-    assert all(model_id.startswith("grok-") for model_id in ids)
+    assert result.exit_code == 0, result.output
+    listed = sorted((record["provider"], record["id"]) for record in json.loads(result.stdout))
+    shipped = yaml.safe_load((cli.data_dir / "providers" / "xai.yaml").read_text())
+    assert listed == sorted(("xai", model["id"]) for model in shipped["models"])
+    assert len(listed) == 10
 
 
 def test_an_unknown_provider_option_is_a_usage_error_with_a_hint(cli):
