@@ -68,7 +68,7 @@ def _mapped_errors() -> Iterator[None]:
         render.error(exc.format_message().rstrip(".") + where)
         raise typer.Exit(ExitCode.USAGE) from None
     except InvalidRegistry as exc:
-        render.problems(exc.problems, render.current_format())
+        render.problems(exc.problems)
         raise typer.Exit(exc.exit_code) from None
     except RegistryError as exc:
         render.error(str(exc))
@@ -162,7 +162,16 @@ DataDirOption = Annotated[
         show_default=False,
     ),
 ]
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+def _output_format(value: StrEnum) -> StrEnum:
+    """Every command's --format, set for the invocation's output (errors raised later
+    too) as soon as it is parsed: click calls this for the default as well."""
+    render.set_format(value.value)
+    return value
+
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="Output format.", callback=_output_format)
+]
 DatabaseUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -238,7 +247,6 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
     """
     from radiant_registry.log import EventLog
 
-    render.set_format(output.value)
     log = EventLog()
     render.set_log(log)
     registry = _load(data_dir, None, log)
@@ -315,7 +323,6 @@ def diff(
     from radiant_registry.apply import SyncOptions, preview
     from radiant_registry.log import EventLog
 
-    render.set_format(output.value)
     log = EventLog()
     render.set_log(log)
     with _database(database_url, absent=Absent.read_as_empty, log=log) as conn:
@@ -428,9 +435,9 @@ def list_command(
             "max_output_tokens, input_price, output_price, category."
         ),
     ] = "provider",
-    output: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = (
-        ListFormat.table
-    ),
+    output: Annotated[
+        ListFormat, typer.Option("--format", help="Output format.", callback=_output_format)
+    ] = ListFormat.table,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List models with their effective prices (* marks an admin override).
@@ -439,8 +446,6 @@ def list_command(
     """
     from radiant_registry.queries import ModelFilter, list_models, unmatched_filters
 
-    fmt = output.value
-    render.set_format(fmt)
     flt = ModelFilter(tuple(providers or ()), capability, category, novel, include_all, sort)
     with _database(database_url) as conn:
         records = list_models(conn, flt)
@@ -452,9 +457,9 @@ def list_command(
         render.info(f"note: no {what} {value!r} in the database{did_you_mean(value, known)}")
     if hidden:
         render.info(f"note: --all also lists {render.count(hidden, 'retired or disabled model')}")
-    if fmt == "json":
+    if output is ListFormat.json:
         render.write_json(records)
-    elif fmt == "csv":
+    elif output is ListFormat.csv:
         render.models_csv(records)
     else:
         render.models_table(records, show_state=include_all)
@@ -472,7 +477,6 @@ def show(
     """
     from radiant_registry.queries import find_model, show_model
 
-    render.set_format(output.value)
     with _database(database_url) as conn:
         key = find_model(conn, model)
         record = show_model(conn, key)
@@ -512,7 +516,6 @@ def providers_command(
     """
     from radiant_registry.queries import list_providers
 
-    render.set_format(output.value)
     with _database(database_url) as conn:
         rows = list_providers(conn)
     if output is Format.json:
@@ -533,7 +536,6 @@ def history(
     """
     from radiant_registry.queries import sync_history
 
-    render.set_format(output.value)
     with _database(database_url) as conn:
         runs = sync_history(conn, limit)
     if output is Format.json:
@@ -604,7 +606,6 @@ def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOpt
     """
     from radiant_registry.admin import list_overrides
 
-    render.set_format(output.value)
     with _database(database_url) as conn:
         rows = list_overrides(conn)
     if output is Format.json:

@@ -94,7 +94,7 @@ def write_json(data: Any) -> None:
     print(json.dumps(jsonable(data), indent=2))
 
 
-def problems(found: Sequence[Problem], fmt: str) -> None:
+def problems(found: Sequence[Problem]) -> None:
     log = _state["log"]
     if log is not None:
         log.stop_progress()
@@ -102,7 +102,7 @@ def problems(found: Sequence[Problem], fmt: str) -> None:
         for problem in found:
             log.error(problem.message, file=problem.file, line=problem.line, column=problem.column)
         return
-    if fmt == "json":
+    if current_format() == "json":
         write_json([p.as_dict() for p in found])
         return
     for problem in found:

@@ -815,7 +815,7 @@ def test_diff_dry_run_and_db_commands_read_a_missing_sqlite_file_as_empty_and_cr
     assert result.stdout.startswith("base (empty) (head is ")
     result = registry("db", "downgrade", "base", "--yes", *url)
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
-        0, "Schema at revision base (empty)"
+        0, "Schema at revision base (empty): nothing to downgrade"
     )
     assert not path.exists()
     # The commands that initialise a database do create the file.
