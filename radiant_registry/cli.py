@@ -30,7 +30,6 @@ from radiant_registry.errors import (
     UsageError,
     interruption,
 )
-from radiant_registry.suggest import did_you_mean
 
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
@@ -444,25 +443,18 @@ def list_command(
 
     Example: registry list --provider xai --sort input_price
     """
-    from radiant_registry.queries import ModelFilter, list_models, unmatched_filters
+    from radiant_registry.queries import ModelFilter, list_models
 
     flt = ModelFilter(tuple(providers or ()), capability, category, novel, include_all, sort)
     with _database(database_url) as conn:
-        records = list_models(conn, flt)
-        unmatched = [] if records else unmatched_filters(conn, flt)
-        # An empty list may also owe to models retired (a provider pruned) or disabled.
-        hidden = 0 if records or include_all else len(list_models(conn, flt.including_all()))
-    for option, value, known in unmatched:  # an empty list may owe to a typo
-        what = "provider" if option == "--provider" else "model with the capability"
-        render.info(f"note: no {what} {value!r} in the database{did_you_mean(value, known)}")
-    if hidden:
-        render.info(f"note: --all also lists {render.count(hidden, 'retired or disabled model')}")
+        listing = list_models(conn, flt)
+    render.empty_list_notes(listing)
     if output is ListFormat.json:
-        render.write_json(records)
+        render.write_json(listing.records)
     elif output is ListFormat.csv:
-        render.models_csv(records)
+        render.models_csv(listing.records)
     else:
-        render.models_table(records, show_state=include_all)
+        render.models_table(listing.records, show_state=include_all)
 
 
 @app.command()

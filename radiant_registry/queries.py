@@ -137,8 +137,37 @@ def _model_query() -> Any:
     ).outerjoin(o, (o.c.provider_id == models.c.provider_id) & (o.c.model_id == models.c.model_id))
 
 
-def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
-    query = _model_query()
+@dataclass(frozen=True)
+class Unmatched:
+    """A --provider no provider has, or a --capability no model has (in any state), with
+    the values the database has: what an empty list may owe to a typo."""
+
+    option: str
+    value: str
+    known: list[str]
+
+
+@dataclass(frozen=True)
+class Listing:
+    records: list[dict[str, Any]]
+    # Only for an empty list, what it may owe to: a filter that matches nothing, and the
+    # retired (a provider pruned) or disabled models that --all would add.
+    unmatched: list[Unmatched]
+    hidden: int
+
+
+def list_models(conn: Connection, flt: ModelFilter) -> Listing:
+    records = [_record(row) for row in fetch_all(conn, _filtered(_model_query(), flt))]
+    if flt.capability is not None:
+        records = [r for r in records if flt.capability in r["capabilities"]]
+    if records:
+        return Listing(sorted(records, key=SORT_FIELDS[flt.sort]), [], 0)
+    hidden = 0 if flt.include_all else len(_capabilities(conn, flt.including_all()))
+    return Listing([], _unmatched(conn, flt), hidden)
+
+
+def _filtered(query: Any, flt: ModelFilter) -> Any:
+    """`query` limited to the models `flt` matches, but for its capability (a JSON list)."""
     if flt.providers:
         query = query.where(models.c.provider_id.in_(flt.providers))
     if flt.category is not None:
@@ -147,24 +176,32 @@ def list_models(conn: Connection, flt: ModelFilter) -> list[dict[str, Any]]:
         query = query.where(models.c.is_novel == flt.novel)
     if not flt.include_all:
         query = query.where(models.c.enabled.is_(true()), models.c.retired_at.is_(None))
-    records = [_record(row) for row in fetch_all(conn, query)]
-    if flt.capability is not None:
-        records = [r for r in records if flt.capability in r["capabilities"]]
-    return sorted(records, key=SORT_FIELDS[flt.sort])
+    return query
 
 
-def unmatched_filters(conn: Connection, flt: ModelFilter) -> list[tuple[str, str, list[str]]]:
-    """(option, value, the values the database has) for each --provider no provider has
-    and a --capability no model has, in any state: what an empty list may owe to a typo."""
-    found: list[tuple[str, str, list[str]]] = []
+def _capabilities(conn: Connection, flt: ModelFilter) -> list[list[str]]:
+    """The capability lists of the models `flt` matches: one column, not whole records."""
+    query = _filtered(select(models.c.provider_id, models.c.model_id, models.c.capabilities), flt)
+    found = []
+    for pid, mid, held in fetch_all(conn, query):
+        problem = json_shape_problem("capabilities", held)
+        if problem:
+            raise DatabaseFailure(f"model {pid}/{mid}: {problem}")
+        if flt.capability is None or flt.capability in held:
+            found.append(held)
+    return found
+
+
+def _unmatched(conn: Connection, flt: ModelFilter) -> list[Unmatched]:
+    found: list[Unmatched] = []
     known = sorted(conn.execute(select(providers.c.id)).scalars())
     unknown = [pid for pid in dict.fromkeys(flt.providers) if pid not in known]  # each once
-    found += [("--provider", pid, known) for pid in unknown]
+    found += [Unmatched("--provider", pid, known) for pid in unknown]
     if flt.capability is not None:
-        everything = list_models(conn, ModelFilter(include_all=True))
-        held = sorted({name for record in everything for name in record["capabilities"]})
+        everything = _capabilities(conn, ModelFilter(include_all=True))
+        held = sorted({name for names in everything for name in names})
         if flt.capability not in held:
-            found.append(("--capability", flt.capability, held))
+            found.append(Unmatched("--capability", flt.capability, held))
     return found
 
 

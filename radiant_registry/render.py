@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from radiant_registry.loader import Registry
     from radiant_registry.log import EventLog
     from radiant_registry.plan import Plan
+    from radiant_registry.queries import Listing
 
 _state: dict[str, Any] = {"format": "table", "log": None}
 
@@ -195,6 +196,18 @@ def plan(the_plan: Plan, *, pruning: bool) -> None:
         f"Plan: {s['create']} to create, {s['update']} to update, {s['retire']} to retire, "
         f"{s['unchanged']} unchanged."
     )
+
+
+def empty_list_notes(listing: Listing) -> None:
+    """What an empty list may owe to: a typo in a filter, or models --all would add."""
+    from radiant_registry.suggest import did_you_mean
+
+    for unmatched in listing.unmatched:
+        what = "provider" if unmatched.option == "--provider" else "model with the capability"
+        hint = did_you_mean(unmatched.value, unmatched.known)
+        info(f"note: no {what} {unmatched.value!r} in the database{hint}")
+    if listing.hidden:
+        info(f"note: --all also lists {count(listing.hidden, 'retired or disabled model')}")
 
 
 def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
