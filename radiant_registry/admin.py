@@ -101,6 +101,8 @@ def set_price(
     reason: str,
     by: str | None,
 ) -> dict[str, Any]:
+    """Set or change a model's override; return it as stored (a price not given is kept
+    from the earlier override, or None: the list price)."""
     if input_per_1m is None and output_per_1m is None:
         raise UsageError("give --input, --output or both")
     reason = checked_text(reason, "--reason", MAX_REASON)
@@ -128,7 +130,11 @@ def set_price(
             },
         )
         conn.execute(statement)
-    return row
+        key = (price_overrides.c.provider_id == provider_id) & (
+            price_overrides.c.model_id == model_id
+        )
+        [stored] = fetch_all(conn, select(price_overrides).where(key))
+    return dict(stored._mapping)
 
 
 def clear_price(conn: Connection, model: str) -> tuple[str, str]:

@@ -573,7 +573,14 @@ def price_set(
         row = set_price(conn, model, new_input, new_output, reason, by)
         _note_if_retired(conn, (row["provider_id"], row["model_id"]))
         _note_other_models_named(conn, model, (row["provider_id"], row["model_id"]))
-    render.info(f"Price override set on {row['provider_id']}/{row['model_id']} by {row['set_by']}")
+    prices = ", ".join(
+        f"{side} {'list price' if row[name] is None else render.price(row[name])}"
+        for side, name in (("input", "input_per_1m"), ("output", "output_per_1m"))
+    )
+    render.info(
+        f"Price override set on {row['provider_id']}/{row['model_id']} by {row['set_by']}: "
+        f"{prices}"
+    )
 
 
 @price_app.command("clear")

@@ -508,7 +508,17 @@ def test_price_set_records_who_when_and_why(synced):
     result = synced("price", "set", "xai/grok-3", "--input", "2.50", "--output", "12.00",
                     "--reason", "negotiated rate", "--by", "alice")
     assert result.exit_code == 0, result.output
-    assert "Price override set on xai/grok-3 by alice" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "Price override set on xai/grok-3 by alice: input 2.50, output 12.00")
+    kept = synced("price", "set", "xai/grok-3", "--input", "2", "--reason", "r", "--by", "bob")
+    assert kept.stderr.splitlines()[-1] == (
+        "Price override set on xai/grok-3 by bob: input 2.00, output 12.00")
+    alone = synced("price", "set", "xai/grok-2", "--output", "1", "--reason", "r", "--by", "eve")
+    assert alone.stderr.splitlines()[-1] == (
+        "Price override set on xai/grok-2 by eve: input list price, output 1.00")
+    synced("price", "clear", "xai/grok-2")
+    assert synced("price", "set", "xai/grok-3", "--input", "2.50", "--output", "12.00",
+                  "--reason", "negotiated rate", "--by", "alice").exit_code == 0
     [row] = price_list(synced)
     assert {k: v for k, v in row.items() if k != "set_at"} == {
         "provider_id": "xai", "model_id": "grok-3", "input_per_1m": 2.5, "output_per_1m": 12.0,
