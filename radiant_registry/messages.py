@@ -6,6 +6,7 @@ line), so that both say the same thing of the same mistake.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from decimal import Decimal
@@ -45,6 +46,9 @@ def problem_message(err: Any) -> str:
         hint = "; quote it" if kind == "string_type" and typed else ""
         if kind == "date_type" and _is_iso_date(value):
             hint = "; write it without quotes"
+        if kind in ("int_type", "is_instance_of"):  # an integer, a number
+            plain = _plain_number(value, integer=kind == "int_type")
+            hint = "" if plain is None else f"; write {plain}"
         return f"expected {expected}, got {describe(value)}{hint}"
     if kind == "literal_error":
         choices = err["ctx"]["expected"].replace("'", "")
@@ -71,6 +75,21 @@ _EXPECTED = {
 }
 _BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_short",
            "string_too_long"}
+
+
+def _plain_number(value: Any, integer: bool) -> str | None:
+    """How to write, plainly, the number that YAML 1.1 reads in `1_000`, `+1000`, `0x3e8`
+    or `.5` (YAML 1.2 reads some of them as text: the tool takes neither reading)."""
+    if not isinstance(value, Ambiguous) or value.reading not in ("an integer", "a float"):
+        return None
+    if ":" in value.text:  # base 60 (1:20 is 80): surely not what was meant
+        return None
+    import yaml  # only for a file with such a problem
+
+    number = yaml.safe_load(value.text)
+    if isinstance(number, float) and (integer or not math.isfinite(number)):
+        return None  # a float where an integer is expected: no spelling of it will do
+    return repr(number) if isinstance(number, int | float) else None
 
 
 def _is_scalar(value: Any) -> bool:
