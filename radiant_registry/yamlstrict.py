@@ -263,8 +263,9 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
 
     Raises `YamlProblem` for the first problem that makes the file unreadable. Duplicate
     keys and similar problems that leave the structure intact are collected and raised
-    together as `YamlProblems`. Text in the plain subset that `yamlfast` reads is read
-    by it, with the same result (unless `fast` is false, or positions are wanted).
+    together as `YamlProblems`, with the problem that stopped the reading, if one did.
+    Text in the plain subset that `yamlfast` reads is read by it, with the same result
+    (unless `fast` is false, or positions are wanted).
     """
     text = _decode(data)
     if fast and positions is None:
@@ -285,15 +286,20 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
         # Its position counts bytes in libyaml and characters in PyYAML; the character
         # itself is unambiguous, and it is the first unacceptable one in the text.
         index = max(text.find(chr(exc.character)), 0)
-        raise YamlProblem(
+        stop = YamlProblem(
             *_position(text, index),
             f"invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason}",
-        ) from None
+        )
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_problem(text, exc) from None
+        stop = _syntax_problem(text, exc)
+    except YamlProblem as exc:  # an anchor, a tag, too deep
+        stop = exc
     finally:
         if parser is not None:
             parser.dispose()
+    if problems:  # found before the reading stopped: every problem is reported
+        raise YamlProblems([*problems, stop])
+    raise stop
 
 
 class YamlProblems(Exception):
