@@ -44,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
 
-from radiant_registry.plan import MODEL_FIELDS
+from radiant_registry.rows import MODEL_FIELDS
 
 REGISTRY = shutil.which("registry", path=str(Path(sys.executable).parent)) or "registry"
 # The models table's columns, in the order the reference tables are written.

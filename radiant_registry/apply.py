@@ -38,15 +38,8 @@ from radiant_registry.errors import (
 )
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
-from radiant_registry.plan import (
-    MODEL_FIELDS,
-    PROVIDER_FIELDS,
-    Change,
-    CurrentState,
-    Plan,
-    compute_plan,
-    prune_refusals,
-)
+from radiant_registry.plan import Change, CurrentState, Plan, compute_plan, prune_refusals
+from radiant_registry.rows import MODEL_FIELDS, PROVIDER_FIELDS
 from radiant_registry.state import count_active_models, read_file_keys, read_state
 from radiant_registry.tables import json_columns, models, providers, sync_runs
 

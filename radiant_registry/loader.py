@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from radiant_registry import interrupts, yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem, UsageError
 from radiant_registry.messages import problem_message
-from radiant_registry.plan import Row, desired_model, desired_provider
+from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
     Model,
     Provider,

@@ -12,13 +12,8 @@ from radiant_registry import migrations
 from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure
 from radiant_registry.loader import Skip
-from radiant_registry.plan import (
-    LIST_PRICE_FIELDS,
-    MODEL_FIELDS,
-    PROVIDER_FIELDS,
-    CurrentState,
-    normalize_model,
-)
+from radiant_registry.plan import CurrentState
+from radiant_registry.rows import LIST_PRICE_FIELDS, MODEL_FIELDS, PROVIDER_FIELDS, normalize_model
 from radiant_registry.tables import (
     json_columns,
     json_shape_problem,

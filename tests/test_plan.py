@@ -13,11 +13,9 @@ from radiant_registry.plan import (
     Plan,
     PruneRefusal,
     compute_plan,
-    desired_model,
-    desired_provider,
-    normalize_model,
     prune_refusals,
 )
+from radiant_registry.rows import desired_model, desired_provider, normalize_model
 from radiant_registry.schema import ProviderFile
 
 
