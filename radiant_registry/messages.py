@@ -30,6 +30,22 @@ _FIELDS_BY_PARENT: dict[str | None, type[BaseModel]] = {
 }
 
 
+# The mappings nested in each, for a key written one level too high.
+_CHILDREN: dict[str | None, dict[str, type[BaseModel]]] = {
+    None: {"provider": Provider},
+    "models": {"pricing": Pricing, "modalities": Modalities},
+    "pricing": {"tiers": PriceTier},
+}
+
+
+def _belongs_under(key: str, parent: str | None) -> str:
+    """`; it belongs under 'pricing'` for `input_per_1m` written in a model, or nothing."""
+    for child, fields in _CHILDREN.get(parent, {}).items():
+        if key in fields.model_fields:
+            return f"; it belongs under {child!r}"
+    return ""
+
+
 def problem_message(err: Any) -> str:
     """A pydantic error in the words of a problem report: the files' and the CLI's."""
     kind, loc, value = err["type"], err["loc"], err.get("input")
@@ -38,7 +54,9 @@ def problem_message(err: Any) -> str:
     if kind == "extra_forbidden":
         parent = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), None)
         allowed = _FIELDS_BY_PARENT.get(parent, ProviderFile).model_fields
-        return f"unknown key {quoted(str(loc[-1]))}{did_you_mean(str(loc[-1]), allowed)}"
+        key = str(loc[-1])
+        hint = did_you_mean(key, allowed) or _belongs_under(key, parent)
+        return f"unknown key {quoted(key)}{hint}"
     expected = _EXPECTED.get(kind)
     if expected:
         # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
