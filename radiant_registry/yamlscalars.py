@@ -106,7 +106,7 @@ def resolve_plain(text: str) -> Any:
             try:
                 return date.fromisoformat(text)
             except ValueError:
-                return Ambiguous(text, "an invalid date")
+                return Ambiguous(text, "a date that does not exist")
     elif text in _YAML11_BOOLS:
         return Ambiguous(text, "a boolean")
     elif first not in _RESOLVER_FIRST:

@@ -87,7 +87,7 @@ def test_resolve_plain_reads_nan_as_a_decimal_nan(text: str) -> None:
         ("1_000", "an integer"), ("+1", "an integer"), ("0b101", "an integer"),
         (".5", "a float"), ("1_000.5", "a float"), ("1:20.5", "a float"),
         ("2024-06-01T10:00:00Z", "a timestamp"), ("2024-6-1 10:00:00", "a timestamp"),
-        ("2024-02-30", "an invalid date"),
+        ("2024-02-30", "a date that does not exist"),
         ("<<", "a merge key"), ("=", "a value key"),
     ],
 )
