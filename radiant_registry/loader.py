@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from radiant_registry import interrupts, yamlstrict
-from radiant_registry.errors import InvalidRegistry, Problem, UsageError
-from radiant_registry.messages import problem_message
+from radiant_registry.errors import InvalidRegistry, Problem, UsageError, quoted
+from radiant_registry.messages import describe, problem_message
 from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
     Model,
@@ -355,18 +355,34 @@ def _load_capabilities(path: Path, problems: list[Problem]) -> Vocabulary:
         problems.extend(read_problems)
         return None
     terms = document.get("capabilities") if isinstance(document, dict) else None
-    if not isinstance(terms, dict) or set(document) != {"capabilities"}:
+    if not isinstance(terms, dict):
         message = "expected one key, 'capabilities', mapping each name to a description"
         problems.append(Problem(str(path), 1, 1, message))
         return None
-    bad = [
-        name
+    found: list[tuple[yamlstrict.Loc, str]] = [
+        (("capabilities", name), message)
         for name, text in terms.items()
-        if not (isinstance(text, str) and text and name.isidentifier() and name == name.lower())
+        for message in _capability_problems(str(name), text)
     ]
-    if bad:
+    found += [
+        ((key,), f"unknown key {quoted(str(key))}; the file holds one key, 'capabilities'")
+        for key in document
+        if key != "capabilities"
+    ]
+    if found:
         locator = _Locator(path, raw)
-        for name in bad:
-            message = f"capability {name!r} needs a lowercase snake_case name and a description"
-            problems.append(locator.problem(("capabilities", name), message))
+        problems.extend(locator.problem(loc, message) for loc, message in found)
+    bad = {loc[1] for loc, _ in found if len(loc) == 2}
     return {name: text for name, text in terms.items() if name not in bad}
+
+
+def _capability_problems(name: str, text: Any) -> list[str]:
+    found = []
+    if not (name.isidentifier() and name == name.lower()):
+        found.append(f"capability name {quoted(name)} is not lowercase snake_case")
+    if not (isinstance(text, str) and text.strip()):
+        hint = "; quote it" if text is not None and not isinstance(text, str | dict | list) else ""
+        found.append(
+            f"capability {quoted(name)} needs a one-line description, got {describe(text)}{hint}"
+        )
+    return found

@@ -491,6 +491,23 @@ def test_an_unusable_vocabulary_is_one_problem_not_one_per_capability_used(
     assert [p.file for p in problems] == [str(path)]
 
 
+def test_each_flaw_of_the_vocabulary_is_reported_where_it_is(empty_registry: Path) -> None:
+    path = empty_registry / "capabilities.yaml"
+    path.write_text(
+        "capabilities:\n  chat: Conversation.\n  Vision: Images.\n  code: yes\n"
+        "  long_context: ''\n  tools:\nversion: 2\n"
+    )
+    assert problems_of(empty_registry) == [
+        Problem(str(path), 3, 3, "capability name 'Vision' is not lowercase snake_case"),
+        Problem(str(path), 4, 3, "capability 'code' needs a one-line description, got 'yes', "
+                "which YAML 1.1 parsers read as a boolean; quote it"),
+        Problem(str(path), 5, 3, "capability 'long_context' needs a one-line description, "
+                "got the string ''"),
+        Problem(str(path), 6, 3, "capability 'tools' needs a one-line description, got null"),
+        Problem(str(path), 7, 1, "unknown key 'version'; the file holds one key, 'capabilities'"),
+    ]
+
+
 def test_a_file_without_the_yaml_suffix(empty_registry: Path) -> None:
     path = empty_registry / "providers" / "acme.yml"
     path.write_bytes((CORPUS / "good" / "fireworks.yaml").read_bytes())
