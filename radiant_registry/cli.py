@@ -30,6 +30,7 @@ from radiant_registry.errors import (
     UsageError,
     interruption,
 )
+from radiant_registry.printable import escaped
 
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
@@ -718,6 +719,7 @@ def db_downgrade(
 
     with _database(database_url, absent=Absent.read_as_empty) as conn:
         with conn.begin() as transaction:
+            db.take_registry_lock(conn)  # a first sync may be creating the schema
             if migrations.current_revision(conn) is None:
                 # Nothing to drop, so no question. The revision is still checked (and tables
                 # without a version refused); the version table Alembic made is undone.
@@ -748,7 +750,7 @@ def db_current(database_url: DatabaseUrlOption = None) -> None:
     from radiant_registry import migrations
 
     with _database(database_url, absent=Absent.read_as_empty) as conn, conn.begin():
-        typer.echo(migrations.status(conn))
+        typer.echo(escaped(migrations.status(conn)))  # the revision is any text
 
 
 def main() -> None:

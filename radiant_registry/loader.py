@@ -328,7 +328,7 @@ class _Locator:
         self.positions: yamlstrict.Positions = {}
         # The file was read once already. Should the strict reader refuse what the fast one
         # read (the two are tested to agree), the problems keep the positions found so far.
-        with suppress(yamlstrict.YamlProblem):
+        with suppress(yamlstrict.YamlProblem, yamlstrict.YamlProblems):
             yamlstrict.read(raw, self.positions)
 
     def problem(self, loc: yamlstrict.Loc, message: str) -> Problem:

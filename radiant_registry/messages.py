@@ -100,8 +100,8 @@ def _plain_number(value: Any, integer: bool) -> str | None:
     or `.5` (YAML 1.2 reads some of them as text: the tool takes neither reading)."""
     if not isinstance(value, Ambiguous) or value.reading not in ("an integer", "a float"):
         return None
-    if ":" in value.text:  # base 60 (1:20 is 80): surely not what was meant
-        return None
+    if ":" in value.text or re.match(r"[-+]?0[0-9_]", value.text):
+        return None  # base 60 (1:20 is 80) or octal (0755 is 493): surely not what was meant
     import yaml  # only for a file with such a problem
 
     number = yaml.safe_load(value.text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, get_args
 
-from sqlalchemy import Connection, func, select, true
+from sqlalchemy import Connection, false, func, select, true
 
 from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure, NotFound, UsageError
@@ -172,10 +172,12 @@ def _filtered(query: Any, flt: ModelFilter) -> Any:
         query = query.where(models.c.provider_id.in_(flt.providers))
     if flt.category is not None:
         query = query.where(models.c.category == flt.category)
+    # `IS NOT` the other value, not `=` this one: a flag edited by hand into neither (SQLite
+    # keeps 'false') is then read, and refused as `show` refuses it, not silently left out.
     if flt.novel is not None:
-        query = query.where(models.c.is_novel == flt.novel)
+        query = query.where(models.c.is_novel.is_not(false() if flt.novel else true()))
     if not flt.include_all:
-        query = query.where(models.c.enabled.is_(true()), models.c.retired_at.is_(None))
+        query = query.where(models.c.enabled.is_not(false()), models.c.retired_at.is_(None))
     return query
 
 

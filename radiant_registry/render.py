@@ -64,13 +64,7 @@ def stderr() -> Console:
 
 def info(message: str) -> None:
     """A line for the person at the terminal; on stderr, so stdout stays machine-readable."""
-    stderr().print(_lines(message))
-
-
-def _lines(message: str) -> str:
-    """A message for the terminal: it may quote a row edited by hand, escaped but for the
-    message's own line breaks."""
-    return "\n".join(map(escaped, message.split("\n")))
+    stderr().print(escaped(message))  # it may quote a row edited by hand
 
 
 def error(message: str) -> None:
@@ -82,7 +76,7 @@ def error(message: str) -> None:
     elif current_format() == "json":
         sys.stderr.write(json.dumps({"error": message}) + "\n")  # one write: see log._emit
     else:
-        stderr().print(Text.assemble(("error: ", "bold red"), _lines(message)))
+        stderr().print(Text.assemble(("error: ", "bold red"), escaped(message)))
 
 
 def write_json(data: Any) -> None:

@@ -70,15 +70,15 @@ _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
 # The depth check before parsing scans for flow collections. Outside them, a bracket
 # opens one, and a quote a quoted string, only where a node starts: first in the
 # document, or after ": " or "---", or after a "- " or "? " preceded on its line only by
-# indentation and other such indicators (later in a line, " - " is text), on its line or
-# at the end of an earlier one (blank and comment lines between; a tab separates as a
-# space does); a quoted key may also start a line. Elsewhere they are text in a plain
-# scalar. Inside them, every bracket counts, and a quoted string follows a bracket, ","
-# or ":". Quoted strings may span lines; one left open runs to the end of the file, so
-# that no text is scanned twice.
+# indentation and other indicators ("- ", "? ", an explicit value's ": "; later in a line,
+# " - " is text), on its line or at the end of an earlier one (blank and comment lines
+# between; a tab separates as a space does); a quoted key may also start a line.
+# Elsewhere they are text in a plain scalar. Inside them, every bracket counts, and a
+# quoted string follows a bracket, "," or ":". Quoted strings may span lines; one left
+# open runs to the end of the file, so that no text is scanned twice.
 _NODE_START = (
     r"(?:\A(?:[ ]*(?:\#[^\n]*)?\n)*+[ ]*"
-    r"|(?:^[ ]*(?:[-?][ \t]+)*[-?]|:|^---)"
+    r"|(?:^[ ]*(?:[-?:][ \t]+)*[-?]|:|^---)"
     r"(?:[ \t]+|[ \t]*(?:(?<!\S)\#[^\n]*)?(?:\n[ ]*(?:\#[^\n]*)?)++))"
 )
 _QUOTED = r"""(?:"(?:[^"\\]|\\[\s\S])*+(?:"|\Z)|'(?:[^']|'')*+(?:'|\Z))"""

@@ -508,6 +508,24 @@ def test_each_flaw_of_the_vocabulary_is_reported_where_it_is(empty_registry: Pat
     ]
 
 
+@pytest.mark.parametrize(("spelling", "hint"), [
+    ("1_000", "; write 1000"), ("0x10", "; write 16"), ("+7", "; write 7"),
+    ("0700", ""), ("1:20", ""),  # octal 448, base 60 80: surely not what was meant
+    ("2.", ""),  # a float: no spelling of it is an integer
+])
+def test_a_yaml11_number_says_its_plain_spelling_only_when_that_is_meant(
+    tmp_path: Path, spelling: str, hint: str
+) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = re.sub(rb"context_window: \d+", f"context_window: {spelling}".encode(), good, count=1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    [problem] = problems_of(data_dir)
+    reading = "a float" if spelling == "2." else "an integer"
+    assert problem.message == (
+        f"expected an integer, got '{spelling}', which YAML 1.1 parsers read as {reading}{hint}"
+    )
+
+
 def test_a_file_without_the_yaml_suffix(empty_registry: Path) -> None:
     path = empty_registry / "providers" / "acme.yml"
     path.write_bytes((CORPUS / "good" / "fireworks.yaml").read_bytes())

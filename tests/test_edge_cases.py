@@ -356,9 +356,12 @@ def test_a_flag_edited_into_nonsense_is_a_database_error(tmp_path, data_dir, col
     with sqlite3.connect(path) as conn:
         conn.execute(f"UPDATE models SET {column} = ? WHERE model_id = 'grok-3'", (value,))
     for args in (("show", "xai/grok-3"), ("list", "--all"), ("diff", "--full"),
+                 ("list",), ("list", "--novel"), ("list", "--not-novel"),
                  ("enable", "xai/grok-3")):
         if args[0] == "enable" and column != "enabled":
             continue  # it reads the switch only
+        if args[1:] == ("--novel",) and column != "is_novel":
+            continue  # grok-3 is not novel: rightly not read
         result = cli(*args, data=args[0] == "diff")
         assert result.exit_code == 74, (args, result.output)
         assert f"{str(value)!r} is not a boolean" in result.stderr, args
@@ -520,7 +523,7 @@ def test_text_edited_into_the_database_reaches_the_terminal_escaped(cli):
     assert cli.sync().exit_code == 0
     assert cli("price", "set", "xai/grok-3", "--input", "1", "--reason", "deal").exit_code == 0
     assert cli("disable", "xai/grok-2", "--reason", "old").exit_code == 0
-    escape = "\x1b[2J\u202e"
+    escape = "\x1b[2J\u202e\n"
     engine = make_engine(resolve_url(cli.database_url))
     try:
         with engine.begin() as conn:
@@ -534,10 +537,19 @@ def test_text_edited_into_the_database_reaches_the_terminal_escaped(cli):
                 conn.execute(text(statement), {"v": f"evil{escape}"})
     finally:
         engine.dispose()
-    shown = "evil\\x1b[2J\\u202e"
+    shown = "evil\\x1b[2J\\u202e\\x0a"
     for argv in (("providers",), ("price", "list"), ("show", "xai/grok-3"),
                  ("list", "--provider", "xai"), ("disable", "xai/grok-2", "--reason", "x")):
         result = cli(*argv)
         assert result.exit_code == 0, (argv, result.output)
         assert shown in result.output, argv
         assert "\x1b" not in result.output and "\u202e" not in result.output, argv
+    engine = make_engine(resolve_url(cli.database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": escape})
+    finally:
+        engine.dispose()
+    current = cli("db", "current")
+    assert current.exit_code == 0, current.output
+    assert current.stdout.startswith("\\x1b[2J\\u202e\\x0a (unknown to this version")

@@ -285,7 +285,7 @@ g: ['{many}
 @pytest.mark.parametrize(
     "prefix",
     ["", "# c\n", "a: ", "a:\n  ", "a:  # c\n\n  ", "- ", "-\n  ", "--- ", "---\n", "? ",
-     "  - - ", "- ? ", "- a: ", "-  -\n    ", "a:\t", "- a:\t"],
+     "  - - ", "- ? ", "- a: ", "-  -\n    ", "a:\t", "- a:\t", "? a\n: - "],
 )
 def test_flow_depth_counts_each_place_a_flow_collection_starts(
     prefix: str, monkeypatch: pytest.MonkeyPatch
