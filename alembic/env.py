@@ -8,6 +8,8 @@ same way the CLI resolves it.
 
 from __future__ import annotations
 
+import sys
+
 from alembic import context
 from sqlalchemy import Connection
 
@@ -25,13 +27,17 @@ def run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _say(event: str, text: str, **fields: str) -> None:
+    print(text, file=sys.stderr)  # which database, as `registry` says it
+
+
 def run_from_command_line() -> None:
     """As `registry` does: the URL from the environment, said on stderr; errors as a
     message and an exit code (README), never a traceback."""
-    import sys
     from logging.config import fileConfig
 
-    from radiant_registry.db import make_engine, resolve_url, take_registry_lock, translated_errors
+    from radiant_registry import db
+    from radiant_registry.config import Absent
     from radiant_registry.errors import ConfigError, RegistryError
 
     config = context.config
@@ -45,16 +51,10 @@ def run_from_command_line() -> None:
                 "the database URL is not read from sqlalchemy.url or -x here: set "
                 "$REGISTRY_DATABASE_URL (or use `registry db upgrade --database-url URL`)"
             )
-        db = resolve_url(None)
-        print(f"Database: {db}", file=sys.stderr)
-        engine = make_engine(db)
-        try:
-            with translated_errors(db), engine.connect() as connection:
-                take_registry_lock(connection)  # as `registry db upgrade` does
-                run_migrations(connection)
-                connection.commit()
-        finally:
-            engine.dispose()
+        with db.connect(db.resolve_url(None), absent=Absent.create, say=_say) as connection:
+            db.take_registry_lock(connection)  # as `registry db upgrade` does
+            run_migrations(connection)
+            connection.commit()
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None

@@ -162,6 +162,8 @@ DataDirOption = Annotated[
         show_default=False,
     ),
 ]
+
+
 def _output_format(value: StrEnum) -> StrEnum:
     """Every command's --format, set for the invocation's output (errors raised later
     too) as soon as it is parsed: click calls this for the default as well."""

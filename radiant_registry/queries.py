@@ -144,7 +144,7 @@ class Unmatched:
 
     option: str
     value: str
-    known: list[str]
+    known: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -198,12 +198,12 @@ def _unmatched(conn: Connection, flt: ModelFilter) -> list[Unmatched]:
     found: list[Unmatched] = []
     known = sorted(conn.execute(select(providers.c.id)).scalars())
     unknown = [pid for pid in dict.fromkeys(flt.providers) if pid not in known]  # each once
-    found += [Unmatched("--provider", pid, known) for pid in unknown]
+    found += [Unmatched("--provider", pid, tuple(known)) for pid in unknown]
     if flt.capability is not None:
         everything = _capabilities(conn, ModelFilter(include_all=True))
         held = sorted({name for names in everything for name in names})
         if flt.capability not in held:
-            found.append(Unmatched("--capability", flt.capability, held))
+            found.append(Unmatched("--capability", flt.capability, tuple(held)))
     return found
 
 
