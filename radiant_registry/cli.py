@@ -30,7 +30,7 @@ from radiant_registry.errors import (
     UsageError,
     interruption,
 )
-from radiant_registry.printable import escaped
+from radiant_registry.printable import escaped, redacted
 
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
@@ -43,16 +43,18 @@ if TYPE_CHECKING:  # at run time, imported by the commands that need them
 
 
 
-def _click_usage_error() -> Any:
-    """Click's UsageError: typer >= 0.26 vendors click, older typers depend on it. (Found
+def _click_exceptions() -> Any:
+    """Click's exceptions: typer >= 0.26 vendors click, older typers depend on it. (Found
     by name, so the type check does not depend on which of the two is installed.)"""
     try:
-        return importlib.import_module("typer._click.exceptions").UsageError
+        return importlib.import_module("typer._click.exceptions")
     except ImportError:  # pragma: no cover - typer < 0.26
-        return importlib.import_module("click.exceptions").UsageError
+        return importlib.import_module("click.exceptions")
 
 
-_ClickUsageError = _click_usage_error()
+_ClickUsageError = _click_exceptions().UsageError
+# How click itself ends a command (typer.Exit, Abort) or says a usage error: not failures.
+_CLICK_FLOW = (typer.Exit, typer.Abort, _click_exceptions().ClickException)
 
 
 @contextmanager
@@ -62,6 +64,7 @@ def _mapped_errors() -> Iterator[None]:
         yield
     except _ClickUsageError as exc:
         exc.exit_code = ExitCode.USAGE  # 2 is reserved for "changes pending"
+        exc.message = redacted(exc.message)  # it may echo a stray database URL
         if not render.errors_as_json():
             raise  # click prints it, with the usage line
         where = f"; see `{exc.ctx.command_path} --help`" if exc.ctx else ""
@@ -78,6 +81,17 @@ def _mapped_errors() -> Iterator[None]:
         what, exit_code = interruption(exc)
         render.error(what)
         raise typer.Exit(exit_code) from None
+    except _CLICK_FLOW:
+        raise
+    except Exception as exc:
+        # A bug, or a case no one foresaw: one line (JSON in a JSON log), never a traceback
+        # whose frames could show a password. Its words may quote a URL: redacted.
+        detail = redacted(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        render.error(
+            f"unexpected error ({type(exc).__name__}{': ' + detail if detail else ''}); "
+            "this is a bug in radiant-registry: please report it"
+        )
+        raise typer.Exit(ExitCode.SOFTWARE) from None
 
 
 def _preset_error_format(argv: list[str]) -> None:
@@ -110,6 +124,8 @@ class _Group(TyperGroup):
 
 app = typer.Typer(
     cls=_Group,
+    # Should a traceback ever get past _mapped_errors, no local variable (a URL) in it.
+    pretty_exceptions_show_locals=False,
     help="Keep the catalogue of AI providers and models: validate the YAML files, "
     "diff them against the database, sync, and read the result back.\n\n"
     "Example: registry validate && registry sync --yes",

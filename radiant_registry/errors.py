@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 69  # database unreachable
     DATABASE = 74  # a statement failed; the transaction was rolled back
     TEMPFAIL = 75  # another writer holds the lock, or a timeout
+    SOFTWARE = 70  # an error the tool did not foresee: a bug
     CONFIG = 78  # schema not at head, bad configuration
     INTERRUPTED = 130  # Ctrl-C while working: 128 + SIGINT, as shells report it
     STOPPED = 143  # SIGTERM (systemd stop, timeout(1)) while working: 128 + SIGTERM

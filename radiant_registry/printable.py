@@ -20,3 +20,15 @@ def escaped(text: str) -> str:
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# A password in a URL (`scheme://user:password@host`: up to the last `@` of the word, as
+# the tool reads URLs) or given as libpq's `password=` / `sslpassword=`.
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)\S*@", re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"\b((?:ssl)?password=)[^&\s]*", re.IGNORECASE)
+
+
+def redacted(text: str) -> str:
+    """`text` with every password it may quote replaced by `***`: for messages that echo
+    what was typed (a usage error naming a stray argument) or an unexpected error's."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))

@@ -553,3 +553,33 @@ def test_text_edited_into_the_database_reaches_the_terminal_escaped(cli):
     current = cli("db", "current")
     assert current.exit_code == 0, current.output
     assert current.stdout.startswith("\\x1b[2J\\u202e\\x0a (unknown to this version")
+
+
+@pytest.mark.parametrize("log", [(), ("--log-format", "json")])
+def test_a_usage_error_that_echoes_a_database_url_hides_its_password(log):
+    """`--provider $P` with an empty $P makes the URL a stray argument, which click names."""
+    argv = ["sync", "--yes", *log, "--provider", "--database-url",
+            "postgresql://u:s3cret@127.0.0.1/db?sslpassword=k3y"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 64, result.output
+    assert "postgresql://u:***@127.0.0.1/db?sslpassword=***" in result.output
+    assert "s3cret" not in result.output and "k3y" not in result.output
+
+
+@pytest.mark.parametrize("log", [(), ("--log-format", "json")])
+def test_an_unforeseen_error_is_one_line_exit_70_with_no_password(cli, monkeypatch, log):
+    """A bug must not print a traceback (whose frames could hold the URL) into a cron log."""
+    from radiant_registry import loader
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot reach postgresql://u:s3cret@db.internal/registry\nmore")
+
+    monkeypatch.setattr(loader, "load_registry", broken)
+    result = cli("sync", "--yes", *log, data=True)
+    assert result.exit_code == 70, result.output
+    message = ("unexpected error (RuntimeError: cannot reach postgresql://u:***@db.internal/"
+               "registry); this is a bug in radiant-registry: please report it")
+    last = result.stderr.splitlines()[-1]
+    assert (json.loads(last)["message"] if log else last) == (message if log else
+                                                              f"error: {message}")
+    assert "Traceback" not in result.output and "s3cret" not in result.output
