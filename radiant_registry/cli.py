@@ -788,6 +788,7 @@ def main() -> None:
     try:
         app()
     finally:
+        interrupts.exiting()
         # The interpreter still collects once on its way out, walking every object left;
         # frozen ones it skips (a tenth of a second saved on every run).
         gc.freeze()

@@ -11,10 +11,12 @@ processes (a worker forked with Python's own handler died of it, breaking the po
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import FrameType
 
 from radiant_registry.errors import Stopped
@@ -39,6 +41,23 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         _pending.append(interruption)
         return
     raise interruption
+
+
+def exiting() -> None:
+    """From here on the process only ends: a Ctrl-C or SIGTERM ends it at once, with its
+    status (130, 143). Raised, it would land in the interpreter's own clean-up, the join of
+    the worker pool, and leave the process hanging there: the second Ctrl-C of an
+    impatient user, or a scheduler's second SIGTERM."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _exit_now)
+        signal.signal(signal.SIGTERM, _exit_now)
+
+
+def _exit_now(signum: int, frame: FrameType | None) -> None:
+    for stream in (sys.stdout, sys.stderr):  # what was said so far, not lost
+        with suppress(Exception):
+            stream.flush()
+    os._exit(128 + signum)
 
 
 @contextmanager

@@ -504,6 +504,39 @@ def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: files are read in-process")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_while_the_run_ends_does_not_hang_it(tmp_path, signum):
+    """After the first, the run takes a moment to end (each worker finishes its file: here
+    5,000 models); a second Ctrl-C or SIGTERM then must end it, not hang it in the
+    interpreter's clean-up (the join of the worker pool)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    big_files = generate.generate(tmp_path, models=40_000, files=8).data_dir
+    argv = [str(REGISTRY), "validate", "--data-dir", str(big_files)]
+    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while len(_children(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the workers are into their files
+    run.send_signal(signum)
+    time.sleep(0.1)
+    with suppress(ProcessLookupError):
+        run.send_signal(signum)
+    try:
+        _, err = run.communicate(timeout=30)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)  # a hung run must not outlive the test
+    assert run.returncode == 128 + signum, err[-2000:]
+    assert b"Traceback" not in err and b"Exception ignored" not in err, err[-2000:]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: files are read in-process")
 def test_ctrl_c_while_the_workers_start_is_an_interrupt_not_a_broken_pool(big_registry):
     """A worker has its parent's Ctrl-C handler until it sets its own: here that moment is
     made long, and Ctrl-C reaches the whole process group within it."""
