@@ -307,6 +307,11 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # A write larger than the page cache spills to the file before the commit, and each
+        # spill waits for readers with a busy timeout of its own: a large sync would wait
+        # out a reader however long it reads, past --lock-timeout, while the lock it holds
+        # keeps every new reader out. Kept in memory, the write waits once, at the commit.
+        cursor.execute("PRAGMA cache_spill = OFF")
         cursor.close()
 
     @event.listens_for(engine, "begin")

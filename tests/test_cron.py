@@ -303,6 +303,42 @@ def test_a_reader_holding_a_sqlite_commit_back_is_not_blamed_on_a_sync(
     assert successful_runs(database_url) == [(47, 0, 0, 0)]
 
 
+def test_a_large_sqlite_sync_waits_for_a_reader_no_longer_than_its_lock_timeout(tmp_path):
+    """A write larger than SQLite's page cache used to spill to the file before the commit,
+    each spill waiting out the reader (however long it read) and keeping new readers out."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    data_dir = generate.generate(tmp_path / "registry", models=20_000, files=10).data_dir
+    path = tmp_path / "registry.db"
+    argv = ("sync", "--yes", "--lock-timeout", "1", "--data-dir", str(data_dir),
+            "--database-url", f"sqlite:///{path}")
+    assert run_registry(*argv).returncode == 0
+    for file in (data_dir / "providers").glob("*.yaml"):  # every model's price: ~2,000 pages
+        file.write_text(re.sub(r"input_per_1m: (\d+)",
+                               lambda m: f"input_per_1m: {int(m[1]) + 1}", file.read_text()))
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM models").fetchall()  # holds a shared lock
+    run = subprocess.Popen([str(REGISTRY), *argv], env={"PATH": os.environ["PATH"]},
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = run.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        err = "still waiting for the reader after 30 s"
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+        run.wait(timeout=60)
+    assert run.returncode == 75, err
+    assert err.splitlines()[-1] == (
+        "error: another connection is reading the database file; gave up after 1s "
+        "(--lock-timeout)"
+    )
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, signum, code):
     """SQLite waits for a lock in C, where Python cannot act on a signal: one long wait
