@@ -150,7 +150,7 @@ def sync(
         # Ctrl-C may land during the commit or just after it, before the block is left:
         # the database says whether this run's own row, and so its changes, are there.
         if run_id is not None and _committed(conn, run_id, started):
-            raise _interrupted_after_commit(exc, run_id) from None
+            raise interrupted_after_commit(exc, run_id) from None
         _record_failure(conn, started, registry, exc)
         raise
     except (RegistryError, sa_exc.SQLAlchemyError) as exc:
@@ -169,11 +169,12 @@ def sync(
             run_id=run_id,
         )
     except KeyboardInterrupt as exc:
-        raise _interrupted_after_commit(exc, run_id) from None
+        raise interrupted_after_commit(exc, run_id) from None
     return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
 
 
-def _interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> InterruptedAfterCommit:
+def interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> InterruptedAfterCommit:
+    """Ctrl-C or SIGTERM once run `run_id` committed: its changes are applied, say so."""
     what, exit_code = interruption(exc)
     return InterruptedAfterCommit(
         f"{what} after the sync committed: its changes are applied (run {run_id})", exit_code

@@ -383,7 +383,7 @@ def sync_command(
 
     Example (cron): registry sync --yes --log-format json
     """
-    from radiant_registry.apply import SyncOptions, preview, sync
+    from radiant_registry.apply import SyncOptions, interrupted_after_commit, preview, sync
     from radiant_registry.log import EventLog
 
     log = EventLog(log_format.value, quiet)
@@ -416,19 +416,26 @@ def sync_command(
     database = db.resolve_url(database_url)
     registry = _load(data_dir, providers, log) if db.not_created_yet(database) else None
     absent = Absent.read_as_empty if dry_run else Absent.create
-    with _database(database, lock_timeout, absent=absent, log=log) as conn:
-        if registry is None:
-            registry = _load(data_dir, providers, log, conn=conn, full=full)
-        if dry_run:
-            plan = preview(conn, registry, options)  # a prune it would refuse is refused
-            log.stop_progress()
-            if not log.machine and not quiet:
-                render.plan(plan, pruning=prune)
-            log.event("sync.dry_run", "Dry run: nothing written", **plan.summary)
-            return
-        applied = sync(conn, registry, options, log, confirm).applied
-    log.stop_progress()
-    if not applied:
+    result = None
+    try:
+        with _database(database, lock_timeout, absent=absent, log=log) as conn:
+            if registry is None:
+                registry = _load(data_dir, providers, log, conn=conn, full=full)
+            if dry_run:
+                plan = preview(conn, registry, options)  # a prune it would refuse is refused
+                log.stop_progress()
+                if not log.machine and not quiet:
+                    render.plan(plan, pruning=prune)
+                log.event("sync.dry_run", "Dry run: nothing written", **plan.summary)
+                return
+            result = sync(conn, registry, options, log, confirm)
+        log.stop_progress()
+    except KeyboardInterrupt as exc:
+        # As the connection closes, say: the changes are in, whatever stopped it now.
+        if result is not None and result.applied and result.run_id is not None:
+            raise interrupted_after_commit(exc, result.run_id) from None
+        raise
+    if not result.applied:
         log.event("sync.cancelled", "Nothing written")
 
 

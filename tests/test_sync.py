@@ -673,6 +673,33 @@ def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(
     assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
 
+@pytest.mark.parametrize(("interruption", "said", "code"), [
+    (KeyboardInterrupt(), "interrupted (Ctrl-C)", 130), (Stopped(), "stopped (SIGTERM)", 143),
+])
+def test_a_stop_as_the_connection_closes_after_the_commit_says_the_changes_are_in(
+    cli, monkeypatch, interruption, said, code
+):
+    """The sync has returned; its database connection is being closed."""
+    from sqlalchemy.engine import Engine
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    dispose = Engine.dispose
+
+    def interrupted_dispose(self: Any, *args: Any, **kwargs: Any) -> None:
+        dispose(self, *args, **kwargs)
+        raise interruption
+
+    monkeypatch.setattr(Engine, "dispose", interrupted_dispose)
+    result = cli.sync()
+    monkeypatch.undo()
+    assert result.exit_code == code, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {said} after the sync committed: its changes are applied (run 2)")
+    assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
+    assert [run["outcome"] for run in history(cli)] == ["success", "success"]
+
+
 def sync_interrupted_at_the_commit(cli: Cli, monkeypatch: Any, *, committed: bool) -> Any:
     """A sync of grok-3's input price edited, that Ctrl-C stops as its transaction block
     ends: once COMMIT has returned, or just before it, with the run id known."""
