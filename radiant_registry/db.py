@@ -281,11 +281,19 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
     defaults = {  # each with the libpq variable that would set it otherwise
         "connect_timeout": (CONNECT_TIMEOUT_S, "PGCONNECT_TIMEOUT"),
         "application_name": ("radiant-registry", "PGAPPNAME"),
+        # A SQL_ASCII database would hand text back as bytes, which nothing here reads.
+        "client_encoding": ("utf8", "PGCLIENTENCODING"),
+        # A server gone silent (a network partition) is found in about a minute, not in
+        # the two hours of the system's keepalive defaults: the sync then fails (69/74)
+        # instead of hanging, and a cron run under flock does not block the next ones.
+        "keepalives_idle": (30, None),
+        "keepalives_interval": (10, None),
+        "keepalives_count": (3, None),
     }
     connect_args.update({
         name: value
         for name, (value, variable) in defaults.items()
-        if name not in query and not os.environ.get(variable)
+        if name not in query and not (variable and os.environ.get(variable))
     })
     return create_engine(
         db.url,
@@ -414,6 +422,18 @@ _SQLITE_UNAVAILABLE = (
 )
 
 
+def _setting_source(db: DatabaseUrl, detail: str) -> str:
+    """Where a setting the server refused came from: the URL (as a parameter of its own,
+    `?client_encoding=`, or in its `options`), $PGOPTIONS, or libpq's other variables."""
+    named = re.search(r'parameter "(\w+)"', detail)
+    query = db.url.query
+    if (named and named[1] in query) or "options" in query:
+        return "the database URL"
+    if os.environ.get("PGOPTIONS"):
+        return "$PGOPTIONS"
+    return "a PG* environment variable (or libpq service file)"
+
+
 def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     orig = exc.orig
     detail = scrub(db, first_line(orig))
@@ -422,8 +442,7 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
         # libpq refusing a parameter of the URL: the URL is wrong, not the server down.
         return ConfigError(f"the database URL is not usable: {detail}")
     if sqlstate is None and _BAD_SETTING.search(detail):
-        given = "the database URL" if "options" in db.url.query else "$PGOPTIONS"
-        return ConfigError(f"{given} is not usable: {detail}")
+        return ConfigError(f"{_setting_source(db, detail)} is not usable: {detail}")
     if sqlstate == "57014":  # query_canceled: a statement timeout
         return LockTimeout(f"timed out on {db.display}: {detail}")
     if is_lock_refused(orig):

@@ -329,6 +329,59 @@ def test_a_setting_the_server_refuses_as_it_connects_exits_78(
     assert "$PGOPTIONS is not usable: " in result.stderr and message in result.stderr
 
 
+@pytest.mark.postgres
+def test_a_setting_refused_is_blamed_on_where_it_came_from(postgres_admin, monkeypatch):
+    message = 'invalid value for parameter "client_encoding": "bogus"'
+    given = registry("list", "--database-url", f"{postgres_admin}?client_encoding=bogus")
+    assert given.exit_code == 78, given.output
+    assert "the database URL is not usable: " in given.stderr and message in given.stderr
+    monkeypatch.setenv("PGCLIENTENCODING", "bogus")
+    variable = registry("list", "--database-url", postgres_admin)
+    assert variable.exit_code == 78, variable.output
+    assert "a PG* environment variable (or libpq service file) is not usable: " in (
+        variable.stderr)
+    assert message in variable.stderr and "$PGOPTIONS" not in variable.stderr
+
+
+@pytest.mark.postgres
+def test_a_sql_ascii_database_is_read_as_utf8(postgres_admin, data_dir):
+    """psycopg hands a SQL_ASCII database's text back as bytes, unless told the encoding:
+    a traceback from every command, where the tool asks for UTF-8."""
+    import psycopg
+
+    name = f"rr_ascii_{os.getpid()}"
+    with psycopg.connect(postgres_admin, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} ENCODING 'SQL_ASCII' LC_COLLATE 'C' "
+                      "LC_CTYPE 'C' TEMPLATE template0")
+    url = postgres_admin.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        synced = registry("sync", "--yes", "--data-dir", str(data_dir), "--database-url", url)
+        assert synced.exit_code == 0, synced.output
+        listed = registry("list", "--provider", "xai", "--database-url", url)
+        assert listed.exit_code == 0, listed.output
+        assert listed.stdout.strip().endswith("10 models")
+    finally:
+        with psycopg.connect(postgres_admin, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.mark.postgres
+def test_a_connection_finds_a_silent_server_within_about_a_minute(postgres_admin):
+    """TCP keepalives: a partition found in ~60 s (30 idle + 3 probes 10 s apart), not
+    the system default's two hours; the URL may set them otherwise."""
+    from radiant_registry.db import make_engine, resolve_url
+
+    for url, idle in ((postgres_admin, "30"), (f"{postgres_admin}?keepalives_idle=5", "5")):
+        engine = make_engine(resolve_url(url))
+        try:
+            with engine.connect() as conn:
+                settings = conn.connection.driver_connection.info.get_parameters()
+        finally:
+            engine.dispose()
+        assert (settings["keepalives_idle"], settings["keepalives_interval"],
+                settings["keepalives_count"]) == (idle, "10", "3")
+
+
 # --- migrations ---------------------------------------------------------------------------------
 
 
