@@ -453,7 +453,12 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     if db.is_sqlite:
         # The file cannot be opened, read or written (not every one an OperationalError);
         # any other error is a statement's (no such column, a constraint), as on PostgreSQL.
-        if (getattr(orig, "sqlite_errorname", None) or "").startswith(_SQLITE_UNAVAILABLE):
+        name = getattr(orig, "sqlite_errorname", None) or ""
+        if name.startswith("SQLITE_READONLY"):
+            # A sync records its run even when nothing changed; SQLite also writes a
+            # journal file beside the database, so its folder must be writable too.
+            detail += " (a sync writes, if only its run: the file and its folder must be writable)"
+        if name.startswith(_SQLITE_UNAVAILABLE):
             return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
         return DatabaseFailure(f"database error on {db.display}: {detail}")
     unreachable = sqlstate is None or sqlstate.startswith(("08", "28", "3D"))

@@ -250,6 +250,26 @@ def test_unreachable_database_exits_69_without_the_password(secret_role, data_di
         assert form not in proc.stderr
 
 
+def test_a_read_only_sqlite_file_says_what_must_be_writable(tmp_path):
+    """As root (CI) no file is read-only: the error SQLite raises is made here, and
+    translated as any error from the driver is."""
+    import sqlite3
+
+    from sqlalchemy import exc as sa_exc
+
+    from radiant_registry.db import _translate, parse_url
+
+    orig = sqlite3.OperationalError("attempt to write a readonly database")
+    orig.sqlite_errorname = "SQLITE_READONLY"
+    database = parse_url(f"sqlite:///{tmp_path}/registry.db", "--database-url")
+    error = _translate(database, sa_exc.OperationalError("INSERT ...", {}, orig))
+    assert error.exit_code == 69
+    assert str(error) == (
+        f"cannot use database {database.display}: attempt to write a readonly database (a "
+        "sync writes, if only its run: the file and its folder must be writable)"
+    )
+
+
 def test_sqlite_file_that_cannot_be_opened_exits_69(tmp_path, data_dir):
     url = f"sqlite:///{tmp_path}/no/such/dir/registry.db"
     for argv in commands(data_dir):
