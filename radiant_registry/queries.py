@@ -295,5 +295,8 @@ def list_providers(conn: Connection) -> list[dict[str, Any]]:
 
 
 def sync_history(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
-    query = select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
+    # By start: a sync records its run as it commits, so a long one that started first
+    # gets a later id than a run that failed meanwhile.
+    order = (sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+    query = select(sync_runs).order_by(*order).limit(limit)
     return [dict(row._mapping) for row in fetch_all(conn, query)]

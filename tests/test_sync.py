@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ from conftest import (
     provider_path,
     replace_once,
 )
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from radiant_registry.db import make_engine, resolve_url
 from radiant_registry.errors import Stopped
+from radiant_registry.tables import sync_runs
 
 NOTE = "list price changes, but an admin price override still masks it"
 GROK_4 = """\
@@ -489,6 +491,24 @@ def test_a_disabled_model_stays_disabled_through_syncs_that_change_it(cli):
 
 
 # --- history and failures --------------------------------------------------------------------
+
+
+def test_history_lists_runs_by_when_they_started(cli):
+    """A sync records its run as it commits: one that ran long gets a later id than a run
+    that started after it and failed meanwhile. History goes by start."""
+    ok(cli.sync())
+    remove_models(cli.data_dir, "xai", "grok-2", "grok-2-mini", "grok-coder")
+    assert cli.sync("--prune").exit_code == 65  # run 2, failed
+    engine = make_engine(resolve_url(cli.database_url))
+    try:
+        with engine.begin() as conn:  # run 1 as the long one: started after run 2
+            runs = sync_runs.c
+            started = conn.execute(select(runs.started_at).where(runs.id == 2)).scalar_one()
+            conn.execute(update(sync_runs).where(runs.id == 1).values(
+                started_at=started + timedelta(seconds=1)))
+    finally:
+        engine.dispose()
+    assert [run["id"] for run in history(cli)] == [1, 2]
 
 
 def test_history_records_successful_and_failed_runs(cli):
