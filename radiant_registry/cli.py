@@ -7,7 +7,6 @@ Database modules are imported inside the commands that need them, so that `--hel
 from __future__ import annotations
 
 import gc
-import importlib
 import io
 import itertools
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click import exceptions as click_errors  # typer >= 0.26 vendors click
 from typer.core import TyperGroup
 
 from radiant_registry import interrupts, prompt, render
@@ -42,19 +42,8 @@ if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from radiant_registry.plan import Plan
 
 
-
-def _click_exceptions() -> Any:
-    """Click's exceptions: typer >= 0.26 vendors click, older typers depend on it. (Found
-    by name, so the type check does not depend on which of the two is installed.)"""
-    try:
-        return importlib.import_module("typer._click.exceptions")
-    except ImportError:  # pragma: no cover - typer < 0.26
-        return importlib.import_module("click.exceptions")
-
-
-_ClickUsageError = _click_exceptions().UsageError
 # How click itself ends a command (typer.Exit, Abort) or says a usage error: not failures.
-_CLICK_FLOW = (typer.Exit, typer.Abort, _click_exceptions().ClickException)
+_CLICK_FLOW = (typer.Exit, typer.Abort, click_errors.ClickException)
 
 
 @contextmanager
@@ -62,7 +51,7 @@ def _mapped_errors() -> Iterator[None]:
     """Domain errors become a message and their exit code; usage errors exit 64, not 2."""
     try:
         yield
-    except _ClickUsageError as exc:
+    except click_errors.UsageError as exc:
         exc.exit_code = ExitCode.USAGE  # 2 is reserved for "changes pending"
         exc.message = redacted(exc.message)  # it may echo a stray database URL
         if not render.errors_as_json():
