@@ -70,8 +70,8 @@ def _mapped_errors() -> Iterator[None]:
         what, exit_code = interruption(exc)
         render.error(what)
         raise typer.Exit(exit_code) from None
-    except _CLICK_FLOW:
-        raise
+    except (*_CLICK_FLOW, BrokenPipeError):
+        raise  # a reader gone (`| head`): click ends the command quietly, exit 1
     except Exception as exc:
         # A bug, or a case no one foresaw: one line (JSON in a JSON log), never a traceback
         # whose frames could show a password. Its words may quote a URL: redacted.

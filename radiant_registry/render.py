@@ -87,7 +87,7 @@ def write_json(data: Any) -> None:
     from radiant_registry.plan import jsonable  # one conversion, shared with the plan
 
     print(json.dumps(jsonable(data), indent=2))
-
+    sys.stdout.flush()  # as models_csv does
 
 def problems(found: Sequence[Problem]) -> None:
     log = _state["log"]
@@ -306,6 +306,9 @@ def models_csv(records: Sequence[dict[str, Any]]) -> None:
                 r["retired"],
             ]
         )
+    # Written while the command runs: a reader gone (`| head`) is then click's quiet exit 1,
+    # not a BrokenPipeError at the interpreter's exit (status 120).
+    sys.stdout.flush()
 
 
 def model_detail(record: dict[str, Any]) -> None:

@@ -651,3 +651,22 @@ def test_a_usage_error_under_json_output_is_json() -> None:
     plain = CliRunner().invoke(app, ["list", "--limit", "3"], prog_name="registry")
     assert plain.exit_code == 64
     assert "Usage: registry list [OPTIONS]" in plain.stderr  # people get click's usage line
+
+
+@pytest.mark.parametrize("output", ["table", "json", "csv"])
+def test_a_reader_that_went_away_ends_the_command_quietly(cli, database_url, output):
+    """`registry list | head -1`: standard output closed before all was written is exit 1
+    and no error (as click does), not an unforeseen error."""
+    assert cli.sync().exit_code == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write
+    try:
+        done = subprocess.run(
+            [str(REGISTRY), "list", "--format", output, "--database-url", database_url],
+            env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL, stdout=write_end,
+            stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1, done.stderr
+    assert "error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
