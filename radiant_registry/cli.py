@@ -72,6 +72,9 @@ def _mapped_errors() -> Iterator[None]:
         raise typer.Exit(exit_code) from None
     except (*_CLICK_FLOW, BrokenPipeError):
         raise  # a reader gone (`| head`): click ends the command quietly, exit 1
+    except OSError as exc:  # output to a full disk or a closed descriptor, say
+        render.error(f"input/output error: {exc.strerror or exc}")
+        raise typer.Exit(ExitCode.DATABASE) from None  # 74, sysexits' EX_IOERR
     except Exception as exc:
         # A bug, or a case no one foresaw: one line (JSON in a JSON log), never a traceback
         # whose frames could show a password. Its words may quote a URL: redacted.
@@ -381,7 +384,7 @@ def sync_command(
         if log.machine or quiet:
             shown_by = "--log-format json" if log.machine else "--quiet"
             raise UsageError(f"{shown_by} shows no plan to confirm: pass --yes to apply it")
-        if not sys.stdin.isatty():
+        if not (sys.stdin and sys.stdin.isatty()):
             raise UsageError("no terminal to confirm on: pass --yes to apply without asking")
     log.event(
         "sync.start", "Starting sync", providers=providers or None, dry_run=dry_run, prune=prune
@@ -741,7 +744,8 @@ def db_downgrade(
                 transaction.rollback()
                 render.info("Schema at revision base (empty): nothing to downgrade")
                 return
-        if not yes and not sys.stdin.isatty():  # refused once the database is named (above)
+        # Refused once the database is named (above).
+        if not yes and not (sys.stdin and sys.stdin.isatty()):
             raise UsageError("no terminal to confirm on: pass --yes to downgrade")
         # Asked once the database is named, before anything is changed in it.
         question = f"Downgrade it to {revision}? Data in dropped tables is lost"

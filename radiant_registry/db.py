@@ -293,7 +293,9 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
     connect_args.update({
         name: value
         for name, (value, variable) in defaults.items()
-        if name not in query and not (variable and os.environ.get(variable))
+        if name not in query
+        and not (variable and os.environ.get(variable))
+        and name not in given  # `-c client_encoding=…` in the URL's options or $PGOPTIONS
     })
     return create_engine(
         db.url,
@@ -427,9 +429,14 @@ def _setting_source(db: DatabaseUrl, detail: str) -> str:
     `?client_encoding=`, or in its `options`), $PGOPTIONS, or libpq's other variables."""
     named = re.search(r'parameter "(\w+)"', detail)
     query = db.url.query
-    if (named and named[1] in query) or "options" in query:
+    given = query.get("options", "")
+    in_url = " ".join(given) if isinstance(given, tuple) else given
+    in_env = os.environ.get("PGOPTIONS", "")
+    if named is None:  # not said: the options, as given
+        return "the database URL" if in_url else "$PGOPTIONS"
+    if named[1] in query or named[1] in in_url:
         return "the database URL"
-    if os.environ.get("PGOPTIONS"):
+    if named[1] in in_env:
         return "$PGOPTIONS"
     return "a PG* environment variable (or libpq service file)"
 

@@ -117,6 +117,12 @@ class InterruptedAfterCommit(RegistryError):
         self.exit_code = exit_code
 
 
+class WorkerDied(RegistryError):
+    """A worker process reading the files ended abruptly (killed, out of memory)."""
+
+    exit_code = ExitCode.SOFTWARE
+
+
 class UnsafePrune(RegistryError):
     """A prune that would retire a whole provider or over a quarter of one, without --force."""
 

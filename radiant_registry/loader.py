@@ -12,6 +12,7 @@ import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from radiant_registry import interrupts, yamlstrict
-from radiant_registry.errors import InvalidRegistry, Problem, UsageError, quoted
+from radiant_registry.errors import InvalidRegistry, Problem, UsageError, WorkerDied, quoted
 from radiant_registry.messages import describe, problem_message
 from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
@@ -195,7 +196,17 @@ def _check_all(
         for result in checked:
             yield result
             on_file()
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, BrokenProcessPool):
+            # A worker died (the OOM killer, say). The pool stops the others with SIGTERM,
+            # which they ignore: killed here, or the run would wait for them for ever.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkerDied(
+                "a worker process reading the files ended abruptly (killed, or out of "
+                "memory?); nothing was written"
+            ) from None
         # Ctrl-C, or an error: do not wait for the work queued (a `with` block would). The
         # workers finish the file at hand and stop, or end with this process (Linux).
         pool.shutdown(wait=False, cancel_futures=True)

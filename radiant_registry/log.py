@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from radiant_registry.printable import redacted
+
 LogFormat = Literal["text", "json"]
 
 
@@ -105,7 +107,9 @@ class EventLog:
             }
             # One write, line break included: a signal handled between print()'s two writes
             # would glue the next record (the interruption's) onto this line.
-            sys.stderr.write(json.dumps(record, default=str) + "\n")
+            # Redacted as a whole: a value typed on the command line (a --provider that
+            # swallowed `--database-url=postgresql://u:pw@…`) may hold a password.
+            sys.stderr.write(redacted(json.dumps(record, default=str)) + "\n")
             sys.stderr.flush()
         else:
             from radiant_registry import render

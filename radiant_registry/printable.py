@@ -25,7 +25,7 @@ def _escape(match: re.Match[str]) -> str:
 # A password in a URL (`scheme://user:password@host`: up to the last `@` of the word, as
 # the tool reads URLs) or given as libpq's `password=` / `sslpassword=`.
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)\S*@", re.IGNORECASE)
-_PASSWORD_PARAMETER = re.compile(r"\b((?:ssl)?password=)[^&\s]*", re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"((?:ssl)?password=)[^&\s)]*", re.IGNORECASE)
 
 
 def redacted(text: str) -> str:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from radiant_registry.errors import Problem
-from radiant_registry.printable import escaped
+from radiant_registry.printable import escaped, redacted
 
 if TYPE_CHECKING:
     from radiant_registry.loader import Registry
@@ -64,7 +64,7 @@ def stderr() -> Console:
 
 def info(message: str) -> None:
     """A line for the person at the terminal; on stderr, so stdout stays machine-readable."""
-    stderr().print(escaped(message))  # it may quote a row edited by hand
+    stderr().print(escaped(redacted(message)))  # it may quote a hand-edited row, or a URL
 
 
 def error(message: str) -> None:
@@ -76,7 +76,7 @@ def error(message: str) -> None:
     elif current_format() == "json":
         sys.stderr.write(json.dumps({"error": message}) + "\n")  # one write: see log._emit
     else:
-        stderr().print(Text.assemble(("error: ", "bold red"), escaped(message)))
+        stderr().print(Text.assemble(("error: ", "bold red"), escaped(redacted(message))))
 
 
 def write_json(data: Any) -> None:
@@ -87,7 +87,8 @@ def write_json(data: Any) -> None:
     from radiant_registry.plan import jsonable  # one conversion, shared with the plan
 
     print(json.dumps(jsonable(data), indent=2))
-    sys.stdout.flush()  # as models_csv does
+    if sys.stdout is not None:  # None: started with stdout closed (>&-)
+        sys.stdout.flush()  # as models_csv does
 
 def problems(found: Sequence[Problem]) -> None:
     log = _state["log"]
@@ -308,7 +309,8 @@ def models_csv(records: Sequence[dict[str, Any]]) -> None:
         )
     # Written while the command runs: a reader gone (`| head`) is then click's quiet exit 1,
     # not a BrokenPipeError at the interpreter's exit (status 120).
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.flush()
 
 
 def model_detail(record: dict[str, Any]) -> None:

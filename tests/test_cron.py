@@ -670,3 +670,50 @@ def test_a_reader_that_went_away_ends_the_command_quietly(cli, database_url, out
         os.close(write_end)
     assert done.returncode == 1, done.stderr
     assert "error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: files are read in-process")
+def test_a_worker_killed_mid_read_ends_the_run_instead_of_hanging_it(big_registry):
+    """The OOM killer takes a worker: the pool stops the others with SIGTERM, which they
+    ignore; the run must end anyway, saying what happened."""
+    argv = [str(REGISTRY), "validate", "--data-dir", str(big_registry)]
+    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    workers: set[int] = set()
+    while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
+        workers = _children(run.pid)
+        time.sleep(0.01)
+    assert len(workers) >= 2, "the run ended before its workers could be seen"
+    os.kill(min(workers), signal.SIGKILL)
+    try:
+        _, err = run.communicate(timeout=30)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)  # a hung run must not outlive the test
+    assert run.returncode == 70, err[-2000:]
+    assert err.decode().splitlines()[-1] == (
+        "error: a worker process reading the files ended abruptly (killed, or out of "
+        "memory?); nothing was written")
+
+
+def test_a_password_typed_where_it_does_not_belong_is_hidden_everywhere(tmp_path):
+    """`--provider $P` with an empty $P swallows `--database-url=URL` as a provider id:
+    echoed in the JSON log's start event and in the error naming the unknown provider."""
+    url = "postgresql://u:s3cret@127.0.0.1:1/db"
+    for log in ((), ("--log-format", "json")):
+        done = run_registry("sync", "--yes", *log, "--provider", f"--database-url={url}",
+                            "--database-url", f"sqlite:///{tmp_path}/r.db")
+        assert done.returncode == 64, done.stderr
+        assert "s3cret" not in done.stderr and "u:***@127.0.0.1:1/db" in done.stderr
+
+
+def test_output_that_cannot_be_written_is_an_io_error(cli, database_url):
+    assert cli.sync().exit_code == 0
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(REGISTRY), "list", "--database-url", database_url],
+                              env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL,
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 74, done.stderr
+    assert done.stderr.splitlines()[-1] == "error: input/output error: No space left on device"

@@ -693,3 +693,18 @@ def test_db_downgrade_names_the_database_before_it_asks(database_url, data_dir, 
     else:
         assert "Nothing changed." in text_shown
         assert current == f"{HEAD} (at head)\n"
+
+
+@pytest.mark.postgres
+def test_a_client_encoding_in_the_options_is_kept(postgres_admin, monkeypatch):
+    """The tool asks for UTF-8 only where nothing else says: `-c client_encoding=…` in the
+    URL's options or $PGOPTIONS is the user's choice (a startup parameter would win)."""
+    from radiant_registry.db import make_engine, resolve_url
+
+    monkeypatch.setenv("PGOPTIONS", "-c client_encoding=LATIN1")
+    engine = make_engine(resolve_url(postgres_admin))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW client_encoding")).scalar_one() == "LATIN1"
+    finally:
+        engine.dispose()
