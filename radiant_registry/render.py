@@ -71,12 +71,13 @@ def error(message: str) -> None:
     log = _state["log"]
     if log is not None:
         log.stop_progress()
+    message = redacted(message)  # it may echo what was typed: a URL with its password
     if log is not None and log.machine:
         log.error(message)
     elif current_format() == "json":
         sys.stderr.write(json.dumps({"error": message}) + "\n")  # one write: see log._emit
     else:
-        stderr().print(Text.assemble(("error: ", "bold red"), escaped(redacted(message))))
+        stderr().print(Text.assemble(("error: ", "bold red"), escaped(message)))
 
 
 def write_json(data: Any) -> None:

@@ -702,11 +702,12 @@ def test_a_password_typed_where_it_does_not_belong_is_hidden_everywhere(tmp_path
     """`--provider $P` with an empty $P swallows `--database-url=URL` as a provider id:
     echoed in the JSON log's start event and in the error naming the unknown provider."""
     url = "postgresql://u:s3cret@127.0.0.1:1/db"
-    for log in ((), ("--log-format", "json")):
-        done = run_registry("sync", "--yes", *log, "--provider", f"--database-url={url}",
+    for argv in (("sync", "--yes"), ("sync", "--yes", "--log-format", "json"),
+                 ("diff", "--format", "json")):
+        done = run_registry(*argv, "--provider", f"--database-url={url}",
                             "--database-url", f"sqlite:///{tmp_path}/r.db")
-        assert done.returncode == 64, done.stderr
-        assert "s3cret" not in done.stderr and "u:***@127.0.0.1:1/db" in done.stderr
+        assert done.returncode == 64, (argv, done.stderr)
+        assert "s3cret" not in done.stderr and "u:***@127.0.0.1:1/db" in done.stderr, argv
 
 
 def test_output_that_cannot_be_written_is_an_io_error(cli, database_url):
