@@ -306,12 +306,7 @@ def test_a_reader_holding_a_sqlite_commit_back_is_not_blamed_on_a_sync(
 def test_a_large_sqlite_sync_waits_for_a_reader_no_longer_than_its_lock_timeout(tmp_path):
     """A write larger than SQLite's page cache used to spill to the file before the commit,
     each spill waiting out the reader (however long it read) and keeping new readers out."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
-    data_dir = generate.generate(tmp_path / "registry", models=20_000, files=10).data_dir
+    data_dir = generated(tmp_path / "registry", models=20_000, files=10)
     path = tmp_path / "registry.db"
     argv = ("sync", "--yes", "--lock-timeout", "1", "--data-dir", str(data_dir),
             "--database-url", f"sqlite:///{path}")
@@ -485,15 +480,34 @@ def _alive(pid: int) -> bool:
     return False
 
 
-@pytest.fixture(scope="module")
-def big_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Enough to be read by worker processes (over PARALLEL_MIN_BYTES)."""
+def validating_with_workers(data_dir: Path) -> tuple[subprocess.Popen[bytes], set[int]]:
+    """`registry validate` in a session of its own, once its worker processes are seen (or
+    it has ended, or 30 s have passed): the process and its workers' pids."""
+    argv = [str(REGISTRY), "validate", "--data-dir", str(data_dir)]
+    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    workers: set[int] = set()
+    while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
+        workers = _children(run.pid)
+        time.sleep(0.01)
+    return run, workers
+
+
+def generated(folder: Path, models: int, files: int) -> Path:
+    """A registry folder from the benchmark's generator."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:
         import generate
     finally:
         sys.path.pop(0)
-    return generate.generate(tmp_path_factory.mktemp("big"), models=15_000, files=30).data_dir
+    return generate.generate(folder, models=models, files=files).data_dir
+
+
+@pytest.fixture(scope="module")
+def big_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough to be read by worker processes (over PARALLEL_MIN_BYTES)."""
+    return generated(tmp_path_factory.mktemp("big"), models=15_000, files=30)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
@@ -503,14 +517,7 @@ def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
     """kill -9 runs no handler of ours; Ctrl-C reaches the whole process group, workers
     included; timeout(1) sends SIGTERM to `registry` alone, systemd's stop to the whole
     group. Whichever, the run ends and its workers with it."""
-    argv = [str(REGISTRY), "validate", "--data-dir", str(big_registry)]
-    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 30
-    workers: set[int] = set()
-    while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
-        workers = _children(run.pid)
-        time.sleep(0.01)
+    run, workers = validating_with_workers(big_registry)
     if stop == "kill -9":
         run.kill()
     elif stop == "timeout":
@@ -545,18 +552,7 @@ def test_a_second_signal_while_the_run_ends_does_not_hang_it(tmp_path, signum):
     """After the first, the run takes a moment to end (each worker finishes its file: here
     5,000 models); a second Ctrl-C or SIGTERM then must end it, not hang it in the
     interpreter's clean-up (the join of the worker pool)."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
-    big_files = generate.generate(tmp_path, models=40_000, files=8).data_dir
-    argv = [str(REGISTRY), "validate", "--data-dir", str(big_files)]
-    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while len(_children(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    run, _ = validating_with_workers(generated(tmp_path, models=40_000, files=8))
     time.sleep(0.2)  # the workers are into their files
     run.send_signal(signum)
     time.sleep(0.1)
@@ -677,14 +673,7 @@ def test_a_reader_that_went_away_ends_the_command_quietly(cli, database_url, out
 def test_a_worker_killed_mid_read_ends_the_run_instead_of_hanging_it(big_registry):
     """The OOM killer takes a worker: the pool stops the others with SIGTERM, which they
     ignore; the run must end anyway, saying what happened."""
-    argv = [str(REGISTRY), "validate", "--data-dir", str(big_registry)]
-    run = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 30
-    workers: set[int] = set()
-    while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
-        workers = _children(run.pid)
-        time.sleep(0.01)
+    run, workers = validating_with_workers(big_registry)
     assert len(workers) >= 2, "the run ended before its workers could be seen"
     os.kill(min(workers), signal.SIGKILL)
     try:
