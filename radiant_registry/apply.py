@@ -40,7 +40,7 @@ from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
 from radiant_registry.plan import Change, CurrentState, Plan, compute_plan, prune_refusals
 from radiant_registry.rows import MODEL_FIELDS, PROVIDER_FIELDS
-from radiant_registry.state import count_active_models, read_file_keys, read_state
+from radiant_registry.state import count_unretired_models, read_file_keys, read_state
 from radiant_registry.tables import json_columns, models, providers, sync_runs
 
 
@@ -54,7 +54,6 @@ class SyncOptions:
 class SyncResult:
     plan: Plan
     applied: bool
-    counts: dict[str, int]
     run_id: int | None = None
 
 
@@ -141,7 +140,7 @@ def sync(
             _refuse_unsafe_prune(planned, options)
             if plan and not confirm(plan):
                 conn.rollback()
-                return SyncResult(plan, applied=False, counts=_counts(plan, options.prune))
+                return SyncResult(plan, applied=False)
             _apply(conn, plan.applicable(options.prune), log)
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
@@ -170,7 +169,7 @@ def sync(
         )
     except KeyboardInterrupt as exc:
         raise interrupted_after_commit(exc, run_id) from None
-    return SyncResult(plan, applied=True, counts=counts, run_id=run_id)
+    return SyncResult(plan, applied=True, run_id=run_id)
 
 
 def interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> InterruptedAfterCommit:
@@ -235,7 +234,7 @@ def _plan(conn: Connection, registry: Registry) -> CurrentPlan:
     plan = compute_plan(*registry.desired(), current)
     # A skipped file's provider and active models are, by its key, unchanged.
     skipped = list(registry.skipped)
-    unchanged = plan.unchanged + len(skipped) + count_active_models(conn, skipped)
+    unchanged = plan.unchanged + len(skipped) + count_unretired_models(conn, skipped)
     return CurrentPlan(Plan(plan.changes, unchanged), current, stored)
 
 

@@ -486,10 +486,9 @@ def fetch_all(conn: Connection, query: Executable) -> Sequence[Row]:
     SQLite stores dates, decimals and JSON as text, which a hand edit can break: a value its
     column's type cannot read back is a database error (exit 74), not a traceback.
     """
+    result = conn.execute(query)  # outside the try: an error sending it is no bad value
     try:
-        rows = conn.execute(query).all()
-    except UnicodeEncodeError:
-        raise  # a parameter the driver cannot send: translated_errors says so
+        rows = result.all()  # the column types convert each value here
     except (ValueError, ArithmeticError, RecursionError) as exc:
         raise DatabaseFailure(f"{UNREADABLE}: {type(exc).__name__}: {str(exc)[:200]}") from None
     if conn.dialect.name == "sqlite":

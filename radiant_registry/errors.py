@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 
+from radiant_registry.printable import printable_name
+
 
 class ExitCode(IntEnum):
     """Exit codes follow BSD sysexits(3), so cron wrappers can tell failures apart."""
@@ -32,20 +34,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{printable(self.file)}:{self.line}:{self.column}: {self.message}"
+        return f"{printable_name(self.file)}:{self.line}:{self.column}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def printable(text: str) -> str:
-    """`text` on one line with no terminal escapes: other characters as Python escapes.
-
-    A file name may hold a line break or ESC; printed as it is, it would split a problem
-    report in two, or clear the screen."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def quoted(text: str, limit: int = 40) -> str:

@@ -65,7 +65,6 @@ class Registry:
     applied) is not parsed at all; it is listed in `skipped` with its key.
     """
 
-    data_dir: Path
     capabilities: dict[str, str]
     files: dict[str, LoadedFile] = field(default_factory=dict)  # by provider id
     skipped: dict[str, str] = field(default_factory=dict)  # provider id -> content key
@@ -122,7 +121,6 @@ def load_registry(
     vocabulary = hashlib.sha256(repr(sorted((capabilities or {}).items())).encode()).hexdigest()
     wanted = set(providers) if providers is not None else None
     registry = Registry(
-        data_dir=data_dir,
         capabilities=capabilities or {},
         providers=tuple(sorted(wanted)) if wanted is not None else None,
     )

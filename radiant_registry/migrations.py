@@ -7,8 +7,10 @@ every command does, reads alembic_version directly and compares it with SCHEMA_H
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Connection, inspect, text
@@ -73,9 +75,18 @@ def _alembic_errors(revision: str) -> Iterator[None]:
         yield
     except CommandError as exc:
         raise UsageError(f"migration refused: {exc}") from None
-    except AssertionError:
-        # Alembic's revision parser asserts on some malformed ones ('', '@', 'head+1').
+    except AssertionError as exc:
+        # Alembic's revision parser asserts on some malformed ones ('', '@', 'head+1');
+        # an assertion anywhere else (a migration script, SQLAlchemy) is a bug, not a typo.
+        if not _raised_by_revision_parser(exc):
+            raise
         raise UsageError(f"migration refused: {revision!r} is not a revision") from None
+
+
+def _raised_by_revision_parser(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = Path(frames[-1].filename).parts[-3:] if frames else ()
+    return where == ("alembic", "script", "revision.py")
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:

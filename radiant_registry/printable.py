@@ -22,6 +22,15 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def printable_name(name: str) -> str:
+    """A file name on one line with no terminal escapes: every character that is not
+    printable as a Python escape. Stricter than `escaped`: a POSIX name is bytes, and one
+    that is not UTF-8 holds surrogates (`\\udce9`) that no terminal can print."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
+
+
 # A password in a URL (`scheme://user:password@host`: up to the last `@` of the word, as
 # the tool reads URLs) or given as libpq's `password=` / `sslpassword=`.
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)\S*@", re.IGNORECASE)

@@ -269,7 +269,9 @@ def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:
 
 
 def list_providers(conn: Connection) -> list[dict[str, Any]]:
-    active = (models.c.retired_at.is_(None)) & (models.c.enabled.is_(true()))
+    # `IS NOT false`, as `list` selects: a flag edited into something odd is counted (list
+    # and show refuse it), not silently left out.
+    active = models.c.retired_at.is_(None) & models.c.enabled.is_not(false())
     counts = (
         select(models.c.provider_id, func.count().label("models"))
         .where(active)

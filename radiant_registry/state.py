@@ -103,7 +103,7 @@ def read_file_keys(conn: Connection) -> dict[str, str | None]:
     return {pid: key for pid, key in rows}
 
 
-def count_active_models(conn: Connection, provider_ids: Collection[str]) -> int:
+def count_unretired_models(conn: Connection, provider_ids: Collection[str]) -> int:
     if not provider_ids:
         return 0
     query = select(func.count()).where(

@@ -602,6 +602,15 @@ def test_db_migrate_to_an_unknown_revision_is_a_usage_error(
     assert schema(engine) == before
 
 
+def test_an_assertion_outside_alembics_revision_parser_is_not_taken_for_a_bad_revision():
+    """Only the parser's asserts mean a malformed revision: one in a migration is a bug."""
+    with (
+        pytest.raises(AssertionError, match="a migration's own check"),
+        migrations._alembic_errors("head"),
+    ):
+        raise AssertionError("a migration's own check")
+
+
 # --- the view consumers read ----------------------------------------------------------------------
 
 

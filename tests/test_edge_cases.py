@@ -365,6 +365,9 @@ def test_a_flag_edited_into_nonsense_is_a_database_error(tmp_path, data_dir, col
         result = cli(*args, data=args[0] == "diff")
         assert result.exit_code == 74, (args, result.output)
         assert f"{str(value)!r} is not a boolean" in result.stderr, args
+    if column == "enabled":  # `providers` counts, reading no flag: the model is not lost
+        providers = json.loads(cli("providers", "--format", "json").stdout)
+        assert {p["id"]: p["models"] for p in providers}["xai"] == 10
 
 
 @pytest.mark.parametrize("price", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "-2"])
