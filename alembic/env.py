@@ -51,10 +51,13 @@ def run_from_command_line() -> None:
                 "the database URL is not read from sqlalchemy.url or -x here: set "
                 "$REGISTRY_DATABASE_URL (or use `registry db upgrade --database-url URL`)"
             )
-        with db.connect(db.resolve_url(None), absent=Absent.create, say=_say) as connection:
+        url = db.resolve_url(None)
+        with (
+            db.connect(url, absent=Absent.create, say=_say) as connection,
+            db.write_begin(connection),  # as `registry db upgrade`: the commit is not cut
+        ):
             db.take_registry_lock(connection)  # as `registry db upgrade` does
             run_migrations(connection)
-            connection.commit()
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None

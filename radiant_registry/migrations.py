@@ -90,7 +90,7 @@ def _raised_by_revision_parser(exc: BaseException) -> bool:
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    _refuse_unknown_revision(connection)
+    _known_revision(connection)
     from alembic import command
 
     with _alembic_errors(revision):
@@ -98,21 +98,22 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 
 def downgrade(connection: Connection, revision: str) -> None:
-    _refuse_unknown_revision(connection)
+    _known_revision(connection)
     from alembic import command
 
     with _alembic_errors(revision):
         command.downgrade(alembic_config(connection), revision)
 
 
-def _refuse_unknown_revision(connection: Connection) -> None:
-    """Exit 78 unless this version's migrations can start from the database's revision:
-    an empty database, or one of their own (never tables without a version)."""
+def _known_revision(connection: Connection) -> str | None:
+    """The database's revision, None for an empty one; exit 78 unless this version's
+    migrations can start from it (never from tables without a version)."""
     current = current_revision(connection)
     if current is None:
         _refuse_unversioned_tables(connection)
-    elif not is_known(current):
+    elif current != SCHEMA_HEAD and not is_known(current):  # at head: no Alembic import
         raise ConfigError(_unknown(current))
+    return current
 
 
 def _unknown(revision: str) -> str:
@@ -163,16 +164,12 @@ def status(connection: Connection) -> str:
 
 def schema_state(connection: Connection) -> State:
     """'empty' for a brand-new database, 'current' at head; otherwise refuse (exit 78)."""
-    revision = current_revision(connection)
+    revision = _known_revision(connection)
     if revision is None:
-        _refuse_unversioned_tables(connection)
         return "empty"
-    head = SCHEMA_HEAD
-    if revision != head and not is_known(revision):
-        raise ConfigError(_unknown(revision))
-    if revision != head:
+    if revision != SCHEMA_HEAD:
         raise SchemaOutOfDate(
-            f"the database schema is at revision {revision}, this tool needs {head}: "
+            f"the database schema is at revision {revision}, this tool needs {SCHEMA_HEAD}: "
             "run `registry db upgrade`"
         )
     missing = sorted(set(metadata.tables) - set(inspect(connection).get_table_names()))
