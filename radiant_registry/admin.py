@@ -17,7 +17,7 @@ from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.messages import problem_message
 from radiant_registry.printable import CONTROL_CHARACTERS
-from radiant_registry.queries import also_named, find_model
+from radiant_registry.queries import Located, locate
 from radiant_registry.schema import Price
 from radiant_registry.tables import models, price_overrides
 from radiant_registry.yamlscalars import Unreadable, resolve_plain
@@ -93,6 +93,17 @@ def parse_price(text: str, option: str) -> Decimal:
         raise UsageError(f"{option}: {problem_message(exc.errors()[0])}") from None
 
 
+@dataclass(frozen=True)
+class OverrideSet:
+    """A price override as `set_price` stored it: a price not given is kept from the
+    earlier override, or None (the list price)."""
+
+    model: Located
+    input_per_1m: Decimal | None
+    output_per_1m: Decimal | None
+    set_by: str
+
+
 def set_price(
     conn: Connection,
     model: str,
@@ -100,15 +111,15 @@ def set_price(
     output_per_1m: Decimal | None,
     reason: str,
     by: str | None,
-) -> dict[str, Any]:
-    """Set or change a model's override; return it as stored (a price not given is kept
-    from the earlier override, or None: the list price)."""
+) -> OverrideSet:
+    """Set or change a model's override."""
     if input_per_1m is None and output_per_1m is None:
         raise UsageError("give --input, --output or both")
     reason = checked_text(reason, "--reason", MAX_REASON)
     set_by = who(by)
     with write_begin(conn):
-        provider_id, model_id = find_model(conn, model)
+        located = locate(conn, model)
+        provider_id, model_id = located.key
         row = {
             "provider_id": provider_id,
             "model_id": model_id,
@@ -134,25 +145,27 @@ def set_price(
             price_overrides.c.model_id == model_id
         )
         [stored] = fetch_all(conn, select(price_overrides).where(key))
-    return dict(stored._mapping)
+    return OverrideSet(located, stored.input_per_1m, stored.output_per_1m, stored.set_by)
 
 
-def clear_price(conn: Connection, model: str) -> tuple[str, str]:
+def clear_price(conn: Connection, model: str) -> Located:
     with write_begin(conn):
-        key = find_model(conn, model)
+        located = locate(conn, model)
+        provider_id, model_id = located.key
         result = conn.execute(
             delete(price_overrides).where(
-                price_overrides.c.provider_id == key[0], price_overrides.c.model_id == key[1]
+                price_overrides.c.provider_id == provider_id,
+                price_overrides.c.model_id == model_id,
             )
         )
         if result.rowcount == 0:
             # The note a success prints would come too late: the error names the others.
             others = "".join(
                 f"; {model!r} is also the id of a {pid} model, named {pid}/{mid}"
-                for pid, mid in also_named(conn, model, key)
+                for pid, mid in located.also_named
             )
-            raise NotFound(f"{key[0]}/{key[1]} has no price override{others}")
-    return key
+            raise NotFound(f"{located.name} has no price override{others}")
+    return located
 
 
 def list_overrides(conn: Connection) -> list[dict[str, Any]]:
@@ -179,7 +192,8 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
 class Switch:
     """A model's enabled switch after `set_enabled`, and whether that call moved it."""
 
-    key: tuple[str, str]
+    model: Located
+    enabled: bool
     changed: bool
     reason: str | None
     by: str | None
@@ -195,7 +209,8 @@ def set_enabled(
         reason = checked_text(reason or "", "--reason", MAX_REASON)
     switched_by = who(by)
     with write_begin(conn):
-        key = find_model(conn, model)
+        located = locate(conn, model)
+        key = located.key
         where = (models.c.provider_id == key[0], models.c.model_id == key[1])
         state = select(
             models.c.enabled, models.c.switch_reason, models.c.switched_by, models.c.switched_at
@@ -205,7 +220,8 @@ def set_enabled(
         [current] = fetch_all(conn, state.where(*where).with_for_update())
         if current.enabled == enabled:
             return Switch(
-                key,
+                located,
+                enabled,
                 changed=False,
                 reason=current.switch_reason,
                 by=current.switched_by,
@@ -222,4 +238,4 @@ def set_enabled(
                 switched_at=switched_at,
             )
         )
-    return Switch(key, changed=True, reason=reason, by=switched_by, at=switched_at)
+    return Switch(located, enabled, changed=True, reason=reason, by=switched_by, at=switched_at)

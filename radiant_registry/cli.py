@@ -12,7 +12,6 @@ import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -35,7 +34,6 @@ from radiant_registry.printable import escaped, redacted
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
 
-    from radiant_registry.admin import Switch
     from radiant_registry.db import DatabaseUrl
     from radiant_registry.loader import Registry
     from radiant_registry.log import EventLog
@@ -485,35 +483,16 @@ def show(
 
     Example: registry show xai/grok-3
     """
-    from radiant_registry.queries import find_model, show_model
+    from radiant_registry.queries import locate, show_model
 
     with _database(database_url) as conn:
-        key = find_model(conn, model)
-        record = show_model(conn, key)
-        _note_other_models_named(conn, model, key)
+        located = locate(conn, model)
+        record = show_model(conn, located.key)
+    render.model_notes(model, located, retired=False)  # the detail shows it
     if output is Format.json:
         render.write_json(record)
     else:
         render.model_detail(record)
-
-
-def _note_other_models_named(conn: Connection, text: str, key: tuple[str, str]) -> None:
-    """Say so when the name given is also another model's own id: `provider/model` won."""
-    from radiant_registry.queries import also_named
-
-    for pid, mid in also_named(conn, text, key):
-        render.info(f"note: {text!r} is also the id of a {pid} model; name it {pid}/{mid}")
-
-
-def _note_if_retired(conn: Connection, key: tuple[str, str]) -> None:
-    """An admin change to a retired model is kept, but serves nothing until it is back."""
-    from radiant_registry.queries import is_retired
-
-    if is_retired(conn, key):
-        render.info(
-            f"note: {key[0]}/{key[1]} is retired (in no file now); the change holds should it "
-            "come back"
-        )
 
 
 @app.command(name="providers")
@@ -588,17 +567,9 @@ def price_set(
     new_input = None if input_price is None else parse_price(input_price, "--input")
     new_output = None if output_price is None else parse_price(output_price, "--output")
     with _database(database_url) as conn:
-        row = set_price(conn, model, new_input, new_output, reason, by)
-        _note_if_retired(conn, (row["provider_id"], row["model_id"]))
-        _note_other_models_named(conn, model, (row["provider_id"], row["model_id"]))
-    prices = ", ".join(
-        f"{side} {'list price' if row[name] is None else render.price(row[name])}"
-        for side, name in (("input", "input_per_1m"), ("output", "output_per_1m"))
-    )
-    render.info(
-        f"Price override set on {row['provider_id']}/{row['model_id']} by {row['set_by']}: "
-        f"{prices}"
-    )
+        done = set_price(conn, model, new_input, new_output, reason, by)
+    render.model_notes(model, done.model)
+    render.override_set(done)
 
 
 @price_app.command("clear")
@@ -610,9 +581,9 @@ def price_clear(model: ModelArgument, database_url: DatabaseUrlOption = None) ->
     from radiant_registry.admin import clear_price
 
     with _database(database_url) as conn:
-        provider_id, model_id = clear_price(conn, model)
-        _note_other_models_named(conn, model, (provider_id, model_id))
-    render.info(f"Price override cleared on {provider_id}/{model_id}")
+        located = clear_price(conn, model)
+    render.model_notes(model, located, retired=False)
+    render.info(f"Price override cleared on {located.name}")
 
 
 @price_app.command("list")
@@ -667,22 +638,8 @@ def _switch(
 
     with _database(database_url) as conn:
         switch = set_enabled(conn, model, enabled, reason, by)
-        if switch.changed:
-            _note_if_retired(conn, switch.key)
-        _note_other_models_named(conn, model, switch.key)
-    _say_switched(switch, "enabled" if enabled else "disabled")
-
-
-def _say_switched(switch: Switch, state: str) -> None:
-    name = f"{switch.key[0]}/{switch.key[1]}"
-    if switch.changed:
-        render.info(f"{state.capitalize()} {name}")
-        return
-    record = [f"since {switch.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if switch.at else None,
-              f"by {switch.by}" if switch.by else None,
-              f"reason: {switch.reason}" if switch.reason else None]
-    shown = ", ".join(part for part in record if part)
-    render.info(f"{name} is already {state}{f' ({shown})' if shown else ''}; nothing changed")
+    render.model_notes(model, switch.model, retired=switch.changed)
+    render.switched(switch)
 
 
 db_app = typer.Typer(

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, text
@@ -32,6 +32,10 @@ from radiant_registry.errors import (
     RegistryError,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    # Rows of any length and types (SQLAlchemy 2.1's Row takes a TypeVarTuple).
+    AnyRow = Row[*tuple[Any, ...]]
 
 URL_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL")
 DEFAULT_URL = "sqlite:///registry.db"
@@ -477,9 +481,7 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     return DatabaseFailure(f"database error on {db.display}: {detail}")
 
 
-# Bare `Row`: its parameters differ between SQLAlchemy 2.0 (a tuple type) and 2.1 (a
-# TypeVarTuple); either way, rows of any length.
-def fetch_all(conn: Connection, query: Executable) -> Sequence[Row]:
+def fetch_all(conn: Connection, query: Executable) -> Sequence[AnyRow]:
     """Every row, fetched before any is used: an error leaves no cursor open (on SQLite,
     a read lock held as long as the error is).
 
@@ -496,7 +498,7 @@ def fetch_all(conn: Connection, query: Executable) -> Sequence[Row]:
     return rows
 
 
-def _check_plain_types(query: Executable, rows: Sequence[Row]) -> None:
+def _check_plain_types(query: Executable, rows: Sequence[AnyRow]) -> None:
     """SQLite keeps whatever a hand edit wrote, text in an integer column, bytes in a text
     one, and returns it as it is; no type of ours converts integers or text on the way."""
     from sqlalchemy import Integer, String

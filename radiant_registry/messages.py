@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import ErrorDetails
 
 from radiant_registry.errors import quoted
 from radiant_registry.schema import Modalities, Model, PriceTier, Pricing, Provider, ProviderFile
@@ -46,7 +47,7 @@ def _belongs_under(key: str, parent: str | None) -> str:
     return ""
 
 
-def problem_message(err: Any) -> str:
+def problem_message(err: ErrorDetails) -> str:
     """A pydantic error in the words of a problem report: the files' and the CLI's."""
     kind, loc, value = err["type"], err["loc"], err.get("input")
     if kind == "missing":

@@ -212,7 +212,7 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
 
     `provider/model` comes first: it is the only name some models have. A text that is
     also another model's own id (Groq sells `openai/gpt-oss-120b`) names the first; see
-    `also_named`."""
+    `locate`."""
     key = select(models.c.provider_id, models.c.model_id)
     head, sep, tail = text.partition("/")
     if sep:
@@ -241,17 +241,29 @@ def _label(pid: str, mid: str, retired: bool) -> str:
     return f"{pid}/{mid} (retired)" if retired else f"{pid}/{mid}"
 
 
-def is_retired(conn: Connection, key: tuple[str, str]) -> bool:
-    query = select(models.c.retired_at.is_not(None)).where(
+@dataclass(frozen=True)
+class Located:
+    """The model a command line named, as `locate` found it."""
+
+    key: tuple[str, str]
+    retired: bool
+    # Other models whose own id is the text given: `provider/model` was read first.
+    also_named: list[tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        return f"{self.key[0]}/{self.key[1]}"
+
+
+def locate(conn: Connection, text: str) -> Located:
+    """`find_model`, with what an admin command says of the model it found."""
+    key = find_model(conn, text)
+    retired = select(models.c.retired_at.is_not(None)).where(
         models.c.provider_id == key[0], models.c.model_id == key[1]
     )
-    return bool(conn.execute(query).scalar())
-
-
-def also_named(conn: Connection, text: str, key: tuple[str, str]) -> list[tuple[str, str]]:
-    """Models other than `key` whose own id is `text`: the ones `find_model` did not pick."""
-    query = select(models.c.provider_id, models.c.model_id).where(models.c.model_id == text)
-    return sorted((pid, mid) for pid, mid in conn.execute(query) if (pid, mid) != key)
+    named = select(models.c.provider_id, models.c.model_id).where(models.c.model_id == text)
+    others = sorted((pid, mid) for pid, mid in conn.execute(named) if (pid, mid) != key)
+    return Located(key, bool(conn.execute(retired).scalar()), others)
 
 
 def show_model(conn: Connection, key: tuple[str, str]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,30 +18,40 @@ from radiant_registry.errors import Problem
 from radiant_registry.printable import escaped, redacted
 
 if TYPE_CHECKING:
+    from radiant_registry.admin import OverrideSet, Switch
     from radiant_registry.loader import Registry
     from radiant_registry.log import EventLog
     from radiant_registry.plan import Plan
-    from radiant_registry.queries import Listing
+    from radiant_registry.queries import Listing, Located
 
-_state: dict[str, Any] = {"format": "table", "log": None}
+
+@dataclass
+class _Invocation:
+    """What one command's output is set up with (module state: the CLI runs one command)."""
+
+    format: str = "table"
+    log: EventLog | None = None
+
+
+_invocation = _Invocation()
 
 
 def set_format(name: str) -> None:
     """The output format of this invocation, also used for errors raised later."""
-    _state["format"] = name
+    _invocation.format = name
 
 
 def set_log(log: EventLog | None) -> None:
     """The event log of this invocation: with --log-format json, errors are JSON lines too."""
-    _state["log"] = log
+    _invocation.log = log
 
 
 def current_format() -> str:
-    return _state["format"]
+    return _invocation.format
 
 
 def errors_as_json() -> bool:
-    log = _state["log"]
+    log = _invocation.log
     return (log is not None and log.machine) or current_format() == "json"
 
 
@@ -68,7 +79,7 @@ def info(message: str) -> None:
 
 
 def error(message: str) -> None:
-    log = _state["log"]
+    log = _invocation.log
     if log is not None:
         log.stop_progress()
     message = redacted(message)  # it may echo what was typed: a URL with its password
@@ -92,7 +103,7 @@ def write_json(data: Any) -> None:
         sys.stdout.flush()  # as models_csv does
 
 def problems(found: Sequence[Problem]) -> None:
-    log = _state["log"]
+    log = _invocation.log
     if log is not None:
         log.stop_progress()
     if log is not None and log.machine:
@@ -370,3 +381,36 @@ def overrides_table(rows: Sequence[dict[str, Any]]) -> None:
     prices = ["input_per_1m", "output_per_1m", "list_input_per_1m", "list_output_per_1m"]
     rows_table(shown, ["provider_id", "model_id", *prices, "reason", "set_by", "set_at",
                        "state"], "no price overrides")
+
+
+def model_notes(text: str, model: Located, *, retired: bool = True) -> None:
+    """What an admin command notes of the model `text` named: that it is retired (a change
+    to it holds, but serves nothing until it is back), and other models whose own id is
+    `text` (`provider/model` was read first)."""
+    if retired and model.retired:
+        info(f"note: {model.name} is retired (in no file now); the change holds should it "
+             "come back")
+    for pid, mid in model.also_named:
+        info(f"note: {text!r} is also the id of a {pid} model; name it {pid}/{mid}")
+
+
+def override_set(done: OverrideSet) -> None:
+    prices = ", ".join(
+        f"{side} {'list price' if value is None else price(value)}"
+        for side, value in (("input", done.input_per_1m), ("output", done.output_per_1m))
+    )
+    info(f"Price override set on {done.model.name} by {done.set_by}: {prices}")
+
+
+def switched(switch: Switch) -> None:
+    state = "enabled" if switch.enabled else "disabled"
+    if switch.changed:
+        info(f"{state.capitalize()} {switch.model.name}")
+        return
+    record = [
+        f"since {switch.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if switch.at else None,
+        f"by {switch.by}" if switch.by else None,
+        f"reason: {switch.reason}" if switch.reason else None,
+    ]
+    shown = ", ".join(part for part in record if part)
+    info(f"{switch.model.name} is already {state}{f' ({shown})' if shown else ''}; nothing changed")

@@ -94,7 +94,8 @@ def _decode(text: str, provider_id: str, model_id: str, name: str) -> list[Any]:
         problem = json_shape_problem(name, value)
     if problem:
         raise DatabaseFailure(f"model {provider_id}/{model_id}: {problem}")
-    return value
+    decoded: list[Any] = value  # json_shape_problem saw a list
+    return decoded
 
 
 def read_file_keys(conn: Connection) -> dict[str, str | None]:

@@ -120,7 +120,7 @@ def resolve_plain(text: str) -> Any:
 @lru_cache(maxsize=4096)
 def _yaml11_tag(text: str) -> str:
     # Cached: the same words (capabilities, modalities, categories) recur in every model.
-    return str(_yaml11.resolve(yaml.ScalarNode, text, (True, False)))
+    return str(_yaml11.resolve(yaml.ScalarNode, text, (True, False)))  # type: ignore[no-untyped-call]
 
 
 MAX_TYPED_KEY = 1024
