@@ -230,59 +230,78 @@ def rule_problems(
 ) -> list[tuple[Loc, str]]:
     """`semantic_problems` of the parts of a file that are well typed: its provider (None if
     it is not) and its models, each with its index in the file."""
-    from radiant_registry.suggest import did_you_mean
-
     problems: list[tuple[Loc, str]] = []
     if provider is not None and provider.id != stem:
         message = f"provider id {provider.id!r} must equal the file name ({stem!r})"
         problems.append((("provider", "id"), message))
-    first_seen: dict[str, str] = {}  # folded id -> the id as first written
+    problems += _duplicate_ids(models)
     for index, model in models:
-        at: Loc = ("models", index)
-        folded = model.id.lower()
-        if folded in first_seen:
-            other = first_seen[folded]
+        problems += _model_problems(("models", index), model, capabilities)
+    problems += _alias_problems(models)
+    return problems
+
+
+def _duplicate_ids(models: list[tuple[int, Model]]) -> list[tuple[Loc, str]]:
+    """An id repeated, case aside: the providers' APIs may take either spelling."""
+    problems: list[tuple[Loc, str]] = []
+    first_seen: dict[str, tuple[int, str]] = {}  # folded id -> index, id as first written
+    for index, model in models:
+        first, other = first_seen.setdefault(model.id.lower(), (index, model.id))
+        if first != index:
             same = "" if other == model.id else f" (differs only in case from {other!r})"
-            problems.append(((*at, "id"), f"duplicate model id {model.id!r}{same}"))
-        else:
-            first_seen[folded] = model.id
-        embedding = model.model_type == "embedding"
-        window = model.context_window
-        if model.max_output_tokens > window:
-            message = f"max_output_tokens {model.max_output_tokens} exceeds context_window {window}"
-            problems.append(((*at, "max_output_tokens"), message))
-        if model.max_output_tokens == 0 and not embedding:
-            message = "max_output_tokens may be 0 only for embedding models"
-            problems.append(((*at, "max_output_tokens"), message))
-        if model.pricing.output_per_1m is None and not embedding:
-            message = "pricing.output_per_1m is required for non-embedding models"
-            problems.append(((*at, "pricing"), message))
-        previous = 0
-        for tier_index, tier in enumerate(model.pricing.tiers):
-            tier_at: Loc = (*at, "pricing", "tiers", tier_index, "above_tokens")
-            if tier.above_tokens >= window:
-                message = f"above_tokens {tier.above_tokens} must be below context_window {window}"
-                problems.append((tier_at, message))
-            if tier.above_tokens <= previous:
-                message = "price tiers must be in increasing order of above_tokens"
-                problems.append((tier_at, message))
-            previous = tier.above_tokens
-        released, deprecated = model.release_date, model.deprecation_date
-        if released and deprecated and deprecated <= released:
-            message = f"deprecation_date {deprecated} must be after release_date {released}"
-            problems.append(((*at, "deprecation_date"), message))
-        for cap_index, capability in enumerate(model.capabilities):
-            if capabilities is not None and capability not in capabilities:
-                message = (
-                    f"unknown capability {capability!r}{did_you_mean(capability, capabilities)}"
-                    " (the vocabulary is capabilities.yaml)"
-                )
-                problems.append(((*at, "capabilities", cap_index), message))
-        for alias_index, alias in enumerate(model.aliases):
-            if alias.lower() == folded:
-                message = f"alias {alias!r} repeats the model id"
-                problems.append(((*at, "aliases", alias_index), message))
-    # An alias names one model of the provider: not another model, not two models.
+            problems.append((("models", index, "id"), f"duplicate model id {model.id!r}{same}"))
+    return problems
+
+
+def _model_problems(
+    at: Loc, model: Model, capabilities: dict[str, str] | None
+) -> list[tuple[Loc, str]]:
+    """The rules across one model's fields."""
+    from radiant_registry.suggest import did_you_mean
+
+    problems: list[tuple[Loc, str]] = []
+    embedding = model.model_type == "embedding"
+    window = model.context_window
+    if model.max_output_tokens > window:
+        message = f"max_output_tokens {model.max_output_tokens} exceeds context_window {window}"
+        problems.append(((*at, "max_output_tokens"), message))
+    if model.max_output_tokens == 0 and not embedding:
+        message = "max_output_tokens may be 0 only for embedding models"
+        problems.append(((*at, "max_output_tokens"), message))
+    if model.pricing.output_per_1m is None and not embedding:
+        message = "pricing.output_per_1m is required for non-embedding models"
+        problems.append(((*at, "pricing"), message))
+    previous = 0
+    for tier_index, tier in enumerate(model.pricing.tiers):
+        tier_at: Loc = (*at, "pricing", "tiers", tier_index, "above_tokens")
+        if tier.above_tokens >= window:
+            message = f"above_tokens {tier.above_tokens} must be below context_window {window}"
+            problems.append((tier_at, message))
+        if tier.above_tokens <= previous:
+            message = "price tiers must be in increasing order of above_tokens"
+            problems.append((tier_at, message))
+        previous = tier.above_tokens
+    released, deprecated = model.release_date, model.deprecation_date
+    if released and deprecated and deprecated <= released:
+        message = f"deprecation_date {deprecated} must be after release_date {released}"
+        problems.append(((*at, "deprecation_date"), message))
+    for cap_index, capability in enumerate(model.capabilities):
+        if capabilities is not None and capability not in capabilities:
+            message = (
+                f"unknown capability {capability!r}{did_you_mean(capability, capabilities)}"
+                " (the vocabulary is capabilities.yaml)"
+            )
+            problems.append(((*at, "capabilities", cap_index), message))
+    for alias_index, alias in enumerate(model.aliases):
+        if alias.lower() == model.id.lower():
+            message = f"alias {alias!r} repeats the model id"
+            problems.append(((*at, "aliases", alias_index), message))
+    return problems
+
+
+def _alias_problems(models: list[tuple[int, Model]]) -> list[tuple[Loc, str]]:
+    """An alias names one model of the provider: not another model, not two models."""
+    problems: list[tuple[Loc, str]] = []
     ids = {model.id.lower(): model.id for _, model in models}
     alias_of: dict[str, str] = {}
     for index, model in models:
