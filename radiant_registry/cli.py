@@ -10,11 +10,11 @@ import gc
 import io
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer._click import exceptions as click_errors  # typer >= 0.26 vendors click
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # at run time, imported by the commands that need them
 
 # How click itself ends a command (typer.Exit, Abort) or says a usage error: not failures.
 _CLICK_FLOW = (typer.Exit, typer.Abort, click_errors.ClickException)
+_T = TypeVar("_T")
 
 
 @contextmanager
@@ -310,6 +311,14 @@ def _load(
     )
 
 
+def _print(output: Format, data: _T, table: Callable[[_T], None]) -> None:
+    """A read command's result: JSON for machines, or `table` for people."""
+    if output is Format.json:
+        render.write_json(data)
+    else:
+        table(data)
+
+
 @app.command()
 def diff(
     providers: ProvidersOption = None,
@@ -489,10 +498,7 @@ def show(
         located = locate(conn, model)
         record = show_model(conn, located.key)
     render.model_notes(model, located, retired=False)  # the detail shows it
-    if output is Format.json:
-        render.write_json(record)
-    else:
-        render.model_detail(record)
+    _print(output, record, render.model_detail)
 
 
 @app.command(name="providers")
@@ -507,10 +513,7 @@ def providers_command(
 
     with _database(database_url) as conn:
         rows = list_providers(conn)
-    if output is Format.json:
-        render.write_json(rows)
-    else:
-        render.providers_table(rows)
+    _print(output, rows, render.providers_table)
 
 
 @app.command()
@@ -527,10 +530,7 @@ def history(
 
     with _database(database_url) as conn:
         runs = sync_history(conn, limit)
-    if output is Format.json:
-        render.write_json(runs)
-    else:
-        render.history_table(runs)
+    _print(output, runs, render.history_table)
 
 
 price_app = typer.Typer(
@@ -596,10 +596,7 @@ def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOpt
 
     with _database(database_url) as conn:
         rows = list_overrides(conn)
-    if output is Format.json:
-        render.write_json(rows)
-    else:
-        render.overrides_table(rows)
+    _print(output, rows, render.overrides_table)
 
 
 @app.command()

@@ -9,6 +9,7 @@ loader stopped applying, or applied at the wrong place, fails the test.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import string
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import REPO
+from conftest import REPO, Cli, all_expected, listed
 from typer.testing import CliRunner
 
 from radiant_registry.cli import app
@@ -206,3 +207,29 @@ def sound(registry: Registry) -> Registry:
         ]
         kept[pid] = {**content, "models": models}
     return kept
+
+
+def assert_flaws_reported(registry: Registry, folder: Path) -> None:
+    """`registry validate` of `registry` written to `folder` reports exactly its flaws
+    (`expected_problems`, found without the loader), each at its line."""
+    write(folder, registry)
+    result = validate(folder)
+    assert result.exit_code == 65, result.output
+    expected = expected_problems(registry)
+    assert expected, "the snapshot is known to hold flaws; none found means a broken test"
+    assert reported_at(folder, json.loads(result.stdout)) == expected
+
+
+def assert_syncs_intact(registry: Registry, database_url: str, folder: Path) -> None:
+    """`registry` (sound) written to `folder` validates, syncs every row, and reads back
+    with every value intact; a diff then finds nothing left to change."""
+    models = sum(len(content["models"]) for content in registry.values())
+    write(folder, registry)
+    assert validate(folder).exit_code == 0
+    cli = Cli(database_url, folder)
+    result = cli.sync("--log-format", "json")
+    assert result.exit_code == 0, result.output
+    summary = [json.loads(line) for line in result.stderr.splitlines()][-1]
+    assert (summary["created"], summary["updated"]) == (models + len(registry), 0)
+    assert listed(database_url, folder) == all_expected(registry)
+    assert cli("diff", "--exit-code", data=True).exit_code == 0  # nothing left to change

@@ -49,14 +49,12 @@ from typing import Any
 
 import pytest
 from catalogues.snapshot import litellm_provider
-from conftest import Cli, all_expected, listed
 from realdata import (
     Registry,
-    expected_problems,
-    reported_at,
+    assert_flaws_reported,
+    assert_syncs_intact,
     shipped_provider,
     sound,
-    validate,
     well_typed,
     write,
 )
@@ -184,13 +182,7 @@ def test_the_import_takes_every_entry_of_a_mode_the_format_has(catalogue: Regist
 def test_validate_reports_exactly_the_maps_flaws_at_their_lines(
     catalogue: Registry, edition: Callable[[Registry], Registry], tmp_path: Path
 ) -> None:
-    registry = edition(catalogue)
-    folder = write(tmp_path / "files", registry)
-    result = validate(folder)
-    assert result.exit_code == 65, result.output
-    expected = expected_problems(registry)
-    assert expected, "the snapshot is known to hold flaws; none found means a broken test"
-    assert reported_at(folder, json.loads(result.stdout)) == expected
+    assert_flaws_reported(edition(catalogue), tmp_path / "files")
 
 
 def test_the_fast_reader_reads_the_real_files_as_the_strict_reader(
@@ -216,12 +208,4 @@ def test_the_sound_models_sync_with_every_value_intact(
     registry = sound(catalogue)
     models = sum(len(content["models"]) for content in registry.values())
     assert models == 1202  # of the 1,644 imported (the module's docstring says why)
-    folder = write(tmp_path / "sound", registry)
-    assert validate(folder).exit_code == 0
-    cli = Cli(database_url, folder)
-    result = cli.sync("--log-format", "json")
-    assert result.exit_code == 0, result.output
-    summary = [json.loads(line) for line in result.stderr.splitlines()][-1]
-    assert (summary["created"], summary["updated"]) == (models + len(registry), 0)
-    assert listed(database_url, folder) == all_expected(registry)
-    assert cli("diff", "--exit-code", data=True).exit_code == 0  # nothing left to change
+    assert_syncs_intact(registry, database_url, tmp_path / "sound")
