@@ -155,10 +155,11 @@ def sync(
     except (RegistryError, sa_exc.SQLAlchemyError) as exc:
         _record_failure(conn, started, registry, exc)
         raise
-    # Committed: from here on, an interrupt must neither record the run as failed nor
-    # read as "nothing written".
-    pending = 0 if options.prune else plan.summary["retire"]
+    # Committed: from here on, up to the caller's holding the result (which says it was
+    # applied), an interrupt must neither record the run as failed nor read as "nothing
+    # written".
     try:
+        pending = 0 if options.prune else plan.summary["retire"]
         log.event(
             "sync.summary",
             _summary_text(counts, pending, log.elapsed()),
@@ -167,9 +168,9 @@ def sync(
             duration_s=log.elapsed(),
             run_id=run_id,
         )
+        return SyncResult(plan, applied=True, run_id=run_id)
     except KeyboardInterrupt as exc:
         raise interrupted_after_commit(exc, run_id) from None
-    return SyncResult(plan, applied=True, run_id=run_id)
 
 
 def interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> InterruptedAfterCommit:

@@ -671,19 +671,21 @@ def test_a_sync_stopped_by_ctrl_c_writes_nothing_and_is_recorded(
     assert (failed["outcome"], failed["error"]) == ("failed", f"{said}: nothing written")
 
 
+@pytest.mark.parametrize("where", ["_summary_text", "SyncResult"])
 @pytest.mark.parametrize(("interruption", "said", "code"), INTERRUPTIONS)
 def test_ctrl_c_after_the_commit_does_not_record_a_failed_run(
-    cli, monkeypatch, interruption, said, code
+    cli, monkeypatch, interruption, said, code, where
 ):
+    """The transaction has committed; the summary is next, then the result returned."""
     import radiant_registry.apply
 
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
 
-    def interrupted_summary(*args: Any) -> str:
-        raise interruption  # the transaction has committed; the summary is next
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise interruption
 
-    monkeypatch.setattr(radiant_registry.apply, "_summary_text", interrupted_summary)
+    monkeypatch.setattr(radiant_registry.apply, where, interrupted)
     result = cli.sync()
     assert result.exit_code == code, result.output
     assert f"{said} after the sync committed: its changes are applied (run 2)" in (
