@@ -735,6 +735,7 @@ def main() -> None:
     # systemd's stop and timeout(1) send SIGTERM: unwind as Ctrl-C does (roll back, record
     # the run, end the workers), where the default would end the process on the spot.
     interrupts.install()
+    render.open_missing_streams()
     # A terminal or a cron mail set to an encoding without some character of a model's name
     # gets an escape (\u65d7), not a traceback: as Python's stderr already does.
     if isinstance(sys.stdout, io.TextIOWrapper):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +38,31 @@ class _Invocation:
 
 _invocation = _Invocation()
 
+
+
+class _ClosedStream(io.TextIOBase):
+    """Standard output the process was started without (`registry list >&-`), which Python
+    leaves None: writing to it fails as writing to any closed descriptor does (exit 74),
+    where print() would drop the output and report success."""
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def open_missing_streams() -> None:
+    """Stand-ins for standard streams closed at start. Standard output: one that fails on
+    the first write (a command that writes none still works). Standard error, where only
+    messages go: the null device, so that output and exit codes stay what they would be."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's lifetime
 
 def set_format(name: str) -> None:
     """The output format of this invocation, also used for errors raised later."""

@@ -707,3 +707,37 @@ def test_output_that_cannot_be_written_is_an_io_error(cli, database_url):
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
     assert done.returncode == 74, done.stderr
     assert done.stderr.splitlines()[-1] == "error: input/output error: No space left on device"
+
+
+def run_without(fd: int, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`registry ARGV` started with standard output (1) or error (2) closed: `>&-`."""
+    return subprocess.run(
+        [str(REGISTRY), *argv], env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60, preexec_fn=lambda: os.close(fd),
+    )
+
+
+def test_output_to_a_standard_output_closed_at_start_is_an_io_error(cli, database_url):
+    """Python leaves sys.stdout None: print() would drop the output and exit 0."""
+    assert cli.sync().exit_code == 0
+    db = ("--database-url", database_url)
+    for argv in (("list", *db), ("list", "--format", "json", *db),
+                 ("list", "--format", "csv", *db), ("db", "current", *db),
+                 ("validate", "--data-dir", str(cli.data_dir), "--format", "json")):
+        done = run_without(1, *argv)
+        assert done.returncode == 74, (argv, done.stderr)
+        # (the JSON forms say it as {"error": ...})
+        assert "input/output error: standard output is closed" in done.stderr.splitlines()[-1]
+    # A command that writes nothing there is not refused.
+    assert run_without(1, "sync", "--yes", "--data-dir", str(cli.data_dir), *db).returncode == 0
+
+
+def test_a_standard_error_closed_at_start_keeps_output_and_exit_codes(cli, database_url, tmp_path):
+    assert cli.sync().exit_code == 0
+    done = run_without(2, "list", "--provider", "xai", "--format", "json",
+                       "--database-url", database_url)
+    assert done.returncode == 0
+    assert len(json.loads(done.stdout)) == 10
+    unreachable = f"sqlite:///{tmp_path}/no/such/folder/r.db"
+    assert run_without(2, "sync", "--yes", "--database-url", unreachable).returncode == 69
+    assert run_without(2, "show", "no-such-model", "--database-url", database_url).returncode == 64
