@@ -405,7 +405,9 @@ def sync_command(
             render.plan(plan, pruning=prune)
         if yes or not plan.applicable(prune):
             return True  # nothing to ask: pending retires alone are only reported
-        return prompt.confirm("Apply these changes?")
+        answer = prompt.confirm("Apply these changes?")
+        log.paused()
+        return answer
 
     # A SQLite file not created yet has no applied files to skip: check the files first
     # (said before the database, then), so that a sync refused for them leaves no empty

@@ -30,6 +30,7 @@ class EventLog:
         self.fmt = fmt
         self.quiet = quiet
         self.started = time.monotonic()
+        self._working_since = self.started  # the display waits for a second of work
         self._steps: dict[str, tuple[int, int]] = {}  # step -> (done, total)
         self._display: Any = None  # a rich Progress, once shown
         self._tasks: dict[str, Any] = {}
@@ -41,7 +42,7 @@ class EventLog:
             return
         self._steps[step] = (done, total)
         if self._display is None:
-            if time.monotonic() - self.started < PROGRESS_AFTER_S:
+            if time.monotonic() - self._working_since < PROGRESS_AFTER_S:
                 return
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -66,6 +67,13 @@ class EventLog:
             self._display.stop()
             self._display = None
             self._tasks.clear()
+
+    def paused(self) -> None:
+        """The command waited for an answer: that was no work, and what was shown before
+        the question is done. The display waits for a second of work again."""
+        self.stop_progress()
+        self._steps.clear()
+        self._working_since = time.monotonic()
 
     @property
     def machine(self) -> bool:

@@ -38,6 +38,31 @@ def test_display_appears_only_after_the_delay(monkeypatch, capsys):
     assert "rows written" in shown
 
 
+
+def test_after_a_question_the_display_waits_for_a_second_of_work_again(monkeypatch, capsys):
+    """Minutes at a prompt are no work: the display must not flash up at once after it,
+    nor bring back the steps done before the question."""
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    clock = [100.0]
+    monkeypatch.setattr(log_module.time, "monotonic", lambda: clock[0])
+    events = EventLog()
+    clock[0] += 5
+    events.progress("files read", 16, 16)
+    events.stop_progress()  # the plan is shown, the question asked
+    assert "files read" in capsys.readouterr().err
+    clock[0] += 300  # answered five minutes later
+    events.paused()
+    clock[0] += 0.5
+    events.progress("rows written", 1, 10)
+    events.stop_progress()
+    assert capsys.readouterr().err == ""
+    clock[0] += 1
+    events.progress("rows written", 5, 10)
+    events.stop_progress()
+    shown = capsys.readouterr().err
+    assert "rows written" in shown
+    assert "files read" not in shown
+
 def test_sync_without_a_terminal_shows_no_progress(cli):
     result = cli.sync()
     assert result.exit_code == 0
