@@ -25,6 +25,7 @@ PROVIDER_ID = re.compile(r"[a-z0-9_]{1,64}\Z")  # fits providers.id, String(64)
 # A model id is exactly what the provider's API expects: real ones carry / . : @ (a "/"
 # inside only: `provider/model` must name it back, as typed in the admin commands).
 MODEL_ID = re.compile(r"(?!/)(?!.*//)(?!.*/\Z)[A-Za-z0-9._\-:/@~+]{1,200}\Z")
+MODEL_ID_RULE = "1 to 200 of A-Z a-z 0-9 . _ - : / @ ~ +, no / first, last or doubled"
 # An https URL of at most 500 characters (providers.api_base), with {placeholders} such as
 # {region} where a deployment fills in its own part.
 _PLACEHOLDER = r"\{[a-z_]+\}"
@@ -92,12 +93,14 @@ def _check_price(value: Decimal) -> Decimal:
     return value
 
 
-def _matches(pattern: re.Pattern[str], what: str) -> Any:
+def _matches(pattern: re.Pattern[str], what: str, rule: str = "") -> Any:
     def check(value: str) -> str:
         if not pattern.match(value):
             # Message templates substitute `{name}` only: no `!r`, so pass the repr.
             raise PydanticCustomError(
-                "pattern", "invalid {what} {value}", {"what": what, "value": repr(value)}
+                "pattern",
+                "invalid {what} {value}{rule}",
+                {"what": what, "value": repr(value), "rule": f": {rule}" if rule else ""},
             )
         return value
 
@@ -177,7 +180,7 @@ class Modalities(_Strict):
 
 
 class Model(_Strict):
-    id: Annotated[str, _matches(MODEL_ID, "model id")]
+    id: Annotated[str, _matches(MODEL_ID, "model id", MODEL_ID_RULE)]
     display_name: Name
     model_type: ModelType = "chat"
     category: Category = "general"
@@ -191,7 +194,7 @@ class Model(_Strict):
     release_date: date | None = None
     deprecation_date: date | None = None
     aliases: Annotated[
-        list[Annotated[str, _matches(MODEL_ID, "alias")]], AfterValidator(_unique)
+        list[Annotated[str, _matches(MODEL_ID, "alias", MODEL_ID_RULE)]], AfterValidator(_unique)
     ] = Field(default_factory=list)
     source_url: SourceUrl | None = None
     verified_at: date | None = None
