@@ -279,8 +279,7 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
     # `options` is given: keep the user's (a search_path, say) before ours, which are last
     # so that --lock-timeout holds; set the rest only where the URL does not.
     query = db.url.query
-    given = query.get("options") or os.environ.get("PGOPTIONS", "")
-    given = " ".join(given) if isinstance(given, tuple) else given
+    given = _url_options(db) or os.environ.get("PGOPTIONS", "")
     connect_args: dict[str, Any] = {"options": f"{given} {timeouts}".strip()}
     defaults = {  # each with the libpq variable that would set it otherwise
         "connect_timeout": (CONNECT_TIMEOUT_S, "PGCONNECT_TIMEOUT"),
@@ -428,13 +427,18 @@ _SQLITE_UNAVAILABLE = (
 )
 
 
+def _url_options(db: DatabaseUrl) -> str:
+    """The URL's libpq `options`, all of them (given twice, SQLAlchemy holds a tuple)."""
+    given = db.url.query.get("options", "")
+    return " ".join(given) if isinstance(given, tuple) else given
+
+
 def _setting_source(db: DatabaseUrl, detail: str) -> str:
     """Where a setting the server refused came from: the URL (as a parameter of its own,
     `?client_encoding=`, or in its `options`), $PGOPTIONS, or libpq's other variables."""
     named = re.search(r'parameter "(\w+)"', detail)
     query = db.url.query
-    given = query.get("options", "")
-    in_url = " ".join(given) if isinstance(given, tuple) else given
+    in_url = _url_options(db)
     in_env = os.environ.get("PGOPTIONS", "")
     if named is None:  # not said: the options, as given
         return "the database URL" if in_url else "$PGOPTIONS"

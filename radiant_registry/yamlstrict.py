@@ -313,7 +313,8 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
     mapping_start = yaml.MappingStartEvent
     sequence_start = yaml.SequenceStartEvent
     collection_end = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    # Frames: [container, path, pending key or None, {key identity: line}, key position]
+    # Frames: [container, path, pending key or None, {("value" or "text", key): its mark},
+    #          mark of the pending key]
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
