@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -213,11 +213,17 @@ def set_enabled(
         key = located.key
         where = (models.c.provider_id == key[0], models.c.model_id == key[1])
         state = select(
-            models.c.enabled, models.c.switch_reason, models.c.switched_by, models.c.switched_at
+            models.c.enabled,
+            models.c.switch_reason,
+            models.c.switched_by,
+            models.c.switched_at,
+            models.c.retired_at,
         )
         # FOR UPDATE: on PostgreSQL two admins switching at once must not both see the old
-        # state, each then reporting a change (SQLite's write lock already serialises them).
+        # state, each then reporting a change (SQLite's write lock already serialises them);
+        # a sync that retired the model meanwhile is seen too.
         [current] = fetch_all(conn, state.where(*where).with_for_update())
+        located = replace(located, retired=current.retired_at is not None)
         if current.enabled == enabled:
             return Switch(
                 located,

@@ -152,7 +152,7 @@ def sync(
             raise interrupted_after_commit(exc, run_id) from None
         _record_failure(conn, started, registry, exc)
         raise
-    except (RegistryError, sa_exc.SQLAlchemyError) as exc:
+    except (RegistryError, sa_exc.SQLAlchemyError, OSError) as exc:  # OSError: the plan's output
         _record_failure(conn, started, registry, exc)
         raise
     # Committed: from here on, up to the caller's holding the result (which says it was
@@ -499,6 +499,8 @@ def _record_failure(
         message = first_line(exc.orig)
     elif isinstance(exc, KeyboardInterrupt):
         message = f"{interruption(exc)[0]}: nothing written"
+    elif isinstance(exc, OSError):  # as the CLI words it
+        message = f"input/output error: {exc.strerror or exc}"
     else:
         message = str(exc) or type(exc).__name__
     message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown

@@ -34,8 +34,10 @@ from radiant_registry.errors import (
 )
 
 if TYPE_CHECKING:
-    # Rows of any length and types (SQLAlchemy 2.1's Row takes a TypeVarTuple).
-    AnyRow = Row[*tuple[Any, ...]]
+    # Rows of any length and types. Bare: Row's parameters differ between SQLAlchemy 2.0
+    # (one tuple type) and 2.1 (a TypeVarTuple), and no spelling suits both (pyproject.toml
+    # lets this module leave generics bare).
+    AnyRow = Row
 
 URL_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL")
 DEFAULT_URL = "sqlite:///registry.db"

@@ -58,11 +58,23 @@ class _ClosedStream(io.TextIOBase):
 def open_missing_streams() -> None:
     """Stand-ins for standard streams closed at start. Standard output: one that fails on
     the first write (a command that writes none still works). Standard error, where only
-    messages go: the null device, so that output and exit codes stay what they would be."""
+    messages go: the null device, so that output and exit codes stay what they would be.
+
+    Descriptors 1 and 2 are opened on the null device too: left free, the next file or
+    socket opened would take them, and whatever writes there below Python (a fatal error,
+    a library's warning) would land in it, a database connection say."""
+    for fd in (1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)  # the lowest free descriptor: maybe fd
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
     if sys.stdout is None:
         sys.stdout = _ClosedStream()
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's lifetime
+    if sys.stderr is None:  # as Python's own stderr: an unencodable character is escaped
+        sys.stderr = open(2, "w", errors="backslashreplace", closefd=False)  # noqa: SIM115
 
 def set_format(name: str) -> None:
     """The output format of this invocation, also used for errors raised later."""

@@ -278,6 +278,34 @@ def test_a_row_locked_by_another_transaction_is_not_blamed_on_a_sync(cli, databa
     )
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_disable_notes_a_retire_committed_while_it_waited_for_the_row(cli, database_url):
+    """`disable` reads the model's state under its row lock: a prune that retired the model
+    while the command waited is what it reports on."""
+    import psycopg
+
+    assert cli.sync().exit_code == 0
+    with psycopg.connect(database_url) as other:
+        other.execute("UPDATE models SET retired_at = now() "
+                      "WHERE provider_id = 'xai' AND model_id = 'grok-2'")
+        switch = subprocess.Popen(
+            [str(REGISTRY), "disable", "xai/grok-2", "--reason", "old", "--database-url",
+             database_url], env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not query(database_url, "SELECT 1 FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND wait_event_type = 'Lock'"):
+            assert time.monotonic() < deadline, "disable never came to wait for the row"
+            time.sleep(0.05)
+        other.commit()
+    _, stderr = switch.communicate(timeout=60)
+    assert switch.returncode == 0, stderr
+    assert stderr.splitlines()[-2:] == [
+        "note: xai/grok-2 is retired (in no file now); the change holds should it come back",
+        "Disabled xai/grok-2",
+    ]
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_reader_holding_a_sqlite_commit_back_is_not_blamed_on_a_sync(
     cli, database_url, data_dir
@@ -728,8 +756,39 @@ def test_output_to_a_standard_output_closed_at_start_is_an_io_error(cli, databas
         assert done.returncode == 74, (argv, done.stderr)
         # (the JSON forms say it as {"error": ...})
         assert "input/output error: standard output is closed" in done.stderr.splitlines()[-1]
-    # A command that writes nothing there is not refused.
-    assert run_without(1, "sync", "--yes", "--data-dir", str(cli.data_dir), *db).returncode == 0
+    # A command that writes nothing there is not refused; a sync with changes shows its
+    # plan there first: refused before it writes, and recorded as failed.
+    sync = ("sync", "--yes", "--data-dir", str(cli.data_dir), *db)
+    assert run_without(1, *sync).returncode == 0
+    replace_once(provider_path(cli.data_dir, "xai"), "input_per_1m: 3.00", "input_per_1m: 3.50")
+    refused = run_without(1, *sync)
+    assert refused.returncode == 74, refused.stderr
+    [failed, *_] = json.loads(cli("history", "--format", "json").stdout)
+    assert (failed["outcome"], failed["error"]) == (
+        "failed", "input/output error: standard output is closed")
+    assert run_without(1, *sync, "--quiet").returncode == 0
+    assert "3.5" in cli("show", "xai/grok-3", "--format", "json").stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux's /proc")
+def test_descriptors_closed_at_start_are_not_left_for_files_and_sockets_to_take():
+    """Whatever writes to descriptor 2 below Python must not land in a database socket."""
+    read_end, write_end = os.pipe()
+    script = (
+        "import os\n"
+        "from radiant_registry import render\n"
+        "render.open_missing_streams()\n"
+        "links = [os.readlink(f'/proc/self/fd/{fd}') for fd in (1, 2)]\n"
+        f"os.write({write_end}, ' '.join(links).encode())\n"
+    )
+    try:
+        subprocess.run([sys.executable, "-c", script], stdin=subprocess.DEVNULL, timeout=60,
+                       pass_fds=(write_end,), check=True,
+                       preexec_fn=lambda: (os.close(1), os.close(2)))
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end) as said:
+        assert said.read() == f"{os.devnull} {os.devnull}"
 
 
 def test_a_standard_error_closed_at_start_keeps_output_and_exit_codes(cli, database_url, tmp_path):
@@ -741,3 +800,9 @@ def test_a_standard_error_closed_at_start_keeps_output_and_exit_codes(cli, datab
     unreachable = f"sqlite:///{tmp_path}/no/such/folder/r.db"
     assert run_without(2, "sync", "--yes", "--database-url", unreachable).returncode == 69
     assert run_without(2, "show", "no-such-model", "--database-url", database_url).returncode == 64
+    # A message with a character the stand-in cannot encode (an argument that is not UTF-8)
+    # is escaped, as Python's own standard error does: no new exit code.
+    done = subprocess.run([str(REGISTRY), "list", b"--bog\xe9"], env={"PATH": os.environ["PATH"]},
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                          preexec_fn=lambda: os.close(2))
+    assert done.returncode == 64
