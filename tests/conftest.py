@@ -265,3 +265,16 @@ def on_a_terminal(
     os.close(fd)
     assert typed, shown[-500:]
     return os.waitstatus_to_exitcode(status), shown
+
+
+def same(left: Any, right: Any) -> bool:
+    """Equal, and of the same types all the way down (1 == True == Decimal(1) in Python)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(same(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(same, left, right))
+    if isinstance(left, Decimal):  # also the digits as written: 3.00 is not 3
+        return left.as_tuple() == right.as_tuple()
+    return bool(left == right)

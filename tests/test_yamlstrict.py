@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import same
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,19 +27,6 @@ if hasattr(yaml, "cyaml"):
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(yamlstrict, "_Parser", request.param)
     return request.param
-
-
-def same(left: Any, right: Any) -> bool:
-    """Equal, and of the same types all the way down (1 == True == Decimal(1) in Python)."""
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, dict):
-        return left.keys() == right.keys() and all(same(left[k], right[k]) for k in left)
-    if isinstance(left, list):
-        return len(left) == len(right) and all(map(same, left, right))
-    if isinstance(left, Decimal):  # also the digits as written: 3.00 is not 3
-        return left.as_tuple() == right.as_tuple()
-    return bool(left == right)
 
 
 def problem_of(data: bytes) -> tuple[int, int, str]:
