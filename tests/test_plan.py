@@ -403,12 +403,15 @@ def test_a_retire_notes_the_admin_state_its_model_keeps_and_a_replacement_lacks(
 # --- prune guard ---------------------------------------------------------------------------
 
 
-def eight_models(*dropped: str, retired: tuple[str, ...] = ()) -> list[PruneRefusal]:
+def eight_models(
+    *dropped: str, retired: tuple[str, ...] = (), disabled: tuple[str, ...] = ()
+) -> list[PruneRefusal]:
     ids = [f"m{i}" for i in range(8)]
     before = provider_file("p", [model_data(i) for i in ids])
     after = provider_file("p", [model_data(i) for i in ids if i not in dropped])
     current = synced(before)
     current.retired_models = {("p", i) for i in retired}
+    current.disabled = {("p", i) for i in disabled}
     plan = compute_plan(*desired(after), current)
     return prune_refusals(plan, current)
 
@@ -431,6 +434,15 @@ def test_prune_guard_counts_only_active_models():
         PruneRefusal("p", "retires 2 of its 4 models not yet retired")
     ]
 
+
+
+def test_prune_guard_counts_disabled_models():
+    """Disabled is not retired: an admin's switch must not make a large prune look small."""
+    disabled = ("m6", "m7")
+    assert eight_models("m0", "m1", disabled=disabled) == []
+    assert eight_models("m0", "m1", "m2", disabled=disabled) == [
+        PruneRefusal("p", "retires 3 of its 8 models not yet retired")
+    ]
 
 def test_prune_of_a_whole_provider_is_refused_even_without_models():
     kept = provider_file("xai", [model_data("grok-3")])

@@ -284,6 +284,7 @@ def test_pending_retires_are_listed_until_pruned(cli, database_url, monkeypatch)
         assert plan_of(cli, "--full") == pending
     ok(cli.sync("--full"))
     assert plan_of(cli) == pending
+    assert cli("diff", "--exit-code", data=True).exit_code == 2  # a change not yet applied
 
     registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
     assert parsed == ["xai"]  # read again each time, to list the retire again
@@ -293,6 +294,7 @@ def test_pending_retires_are_listed_until_pruned(cli, database_url, monkeypatch)
     pruned = {"changes": [], "summary": {**EMPTY_PLAN["summary"], "unchanged": ROWS - 1}}
     assert plan_of(cli) == pruned
     assert plan_of(cli, "--full") == pruned
+    assert cli("diff", "--exit-code", data=True).exit_code == 0
     assert model_records(cli)["xai/grok-realtime"]["retired"] is True
 
     registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
