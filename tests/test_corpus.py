@@ -14,8 +14,9 @@ keep in the repository (over the size limit, nested a million deep) and files th
 cannot be read are made here, in a temporary folder. `corpus/good/` holds valid files,
 which must load together, with exactly the values written.
 
-The corpus tests run once per YAML parser: libyaml's, which the reader uses when
-PyYAML was built with it, and PyYAML's pure-Python one, which it uses otherwise.
+The corpus tests run once per YAML parser, the fast reader off: libyaml's, which the
+reader uses when PyYAML was built with it, and PyYAML's pure-Python one, which it uses
+otherwise; and once as shipped, the fast reader first.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import yaml
 from conftest import SHIPPED_DATA
 from typer.testing import CliRunner
 
-from radiant_registry import yamlstrict
+from radiant_registry import yamlfast, yamlstrict
 from radiant_registry.cli import app
 from radiant_registry.errors import ExitCode, InvalidRegistry, Problem
 from radiant_registry.loader import Registry, load_registry
@@ -50,6 +51,7 @@ MAX_MESSAGE = 300  # a message is one readable line, whatever the file holds
 PARSERS = [pytest.param(yamlstrict.PurePythonParser, id="pure-python")]
 if yamlstrict._Parser is not yamlstrict.PurePythonParser:  # PyYAML was built with libyaml
     PARSERS.insert(0, pytest.param(yamlstrict._Parser, id="libyaml"))
+AS_SHIPPED = pytest.param(None, id="fast-first")
 
 # Read as bytes: some corpus files are not valid UTF-8, on purpose.
 _EXPECT_LINE = re.compile(rb"^# expect: (\d+):(\d+): (.+?)\r?$", re.MULTILINE)
@@ -108,8 +110,13 @@ def assert_problems(problems: list[Problem], expected: list[Expected]) -> None:
     )
 
 
-@pytest.fixture(params=PARSERS)
+@pytest.fixture(params=[*PARSERS, AS_SHIPPED])
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The parser every file goes to (the fast reader, which reads the plain subset first,
+    turned off), or, for `fast-first`, the reader as shipped."""
+    if request.param is None:
+        return yamlstrict._Parser
+    monkeypatch.setattr(yamlfast, "ENABLED", False)  # forked workers inherit it
     monkeypatch.setattr(yamlstrict, "_Parser", request.param)
     return request.param
 
