@@ -23,13 +23,16 @@ def test_no_display_without_a_terminal(monkeypatch):
 
 def test_display_appears_only_after_the_delay(monkeypatch, capsys):
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    clock = [100.0]
+    monkeypatch.setattr(log_module.time, "monotonic", lambda: clock[0])
     events = EventLog()
     assert events.live is True
+    clock[0] += 0.9
     events.progress("files read", 1, 500)  # within the first second: nothing shown
     events.stop_progress()
     assert "files read" not in capsys.readouterr().err
 
-    monkeypatch.setattr(log_module, "PROGRESS_AFTER_S", 0.0)
+    clock[0] += 0.2
     events.progress("files read", 250, 500)
     events.progress("rows written", 10, 20)
     events.stop_progress()
@@ -63,7 +66,8 @@ def test_after_a_question_the_display_waits_for_a_second_of_work_again(monkeypat
     assert "rows written" in shown
     assert "files read" not in shown
 
-def test_sync_without_a_terminal_shows_no_progress(cli):
+def test_sync_without_a_terminal_shows_no_progress(cli, monkeypatch):
+    monkeypatch.setattr(log_module, "PROGRESS_AFTER_S", 0.0)  # it would show at once
     result = cli.sync()
     assert result.exit_code == 0
     for step in ("files read", "models planned", "rows written"):
