@@ -46,7 +46,11 @@ SETTINGS = settings(
 # --- strategies ------------------------------------------------------------------------------
 
 nonzero_prices = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("999.9999"), places=4)
-prices = st.one_of(st.just(Decimal(0)), nonzero_prices)
+# At the limits the README gives: 15 significant digits, 10 decimal places, below 100,000.
+precise_prices = st.decimals(
+    min_value=Decimal("0.0001"), max_value=Decimal("99999.9999999999"), places=10
+)
+prices = st.one_of(st.just(Decimal(0)), nonzero_prices, precise_prices)
 names = st.from_regex(r"Model [A-Za-z0-9]{1,8}( [A-Za-z0-9.()]{1,6})?", fullmatch=True)
 dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
 
@@ -153,8 +157,9 @@ def styled(value: Any, rnd: random.Random) -> Any:
     any order. None of it is a change."""
     if isinstance(value, Decimal):
         text = format(value.normalize() if rnd.random() < 0.5 else value, "f")
-        if "." in text and rnd.random() < 0.3:
-            text += "0" * rnd.randint(1, 2)
+        room = 10 - len(text.partition(".")[2])  # the files take 10 decimal places at most
+        if "." in text and room > 0 and rnd.random() < 0.3:
+            text += "0" * rnd.randint(1, min(2, room))
         return _Number(text)
     if isinstance(value, dict):
         return {k: styled(v, rnd) for k, v in value.items()}
