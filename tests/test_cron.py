@@ -211,13 +211,20 @@ def test_sync_gives_up_with_75_while_another_holds_the_lock(cli, database_url, d
     assert str(price).rstrip("0") == "3.1"
 
 
-def waiting_for_the_lock(database_url: str) -> None:
-    """Return once a sync waits for the registry lock: PostgreSQL shows the waiter; SQLite
-    shows nothing, so give its 31 models a second to be read."""
-    if not database_url.startswith("postgresql"):
-        time.sleep(1)
-        return
+def waiting_for_the_lock(database_url: str, pid: int | None = None) -> None:
+    """Return once a sync waits for the registry lock: PostgreSQL shows the waiter; on
+    SQLite, process `pid` sleeps between tries of the lock (nothing else it does sleeps so:
+    waiting for its workers is a futex). Without /proc, give it a second."""
     deadline = time.monotonic() + 30
+    if not database_url.startswith("postgresql"):
+        wchan = Path(f"/proc/{pid}/wchan")
+        if pid is None or not wchan.exists():
+            time.sleep(1)
+            return
+        while "nanosleep" not in wchan.read_text():
+            assert time.monotonic() < deadline, "the sync never came to wait for the lock"
+            time.sleep(0.01)
+        return
     while time.monotonic() < deadline:
         [(waiting,)] = query(database_url, "SELECT count(*) FROM pg_locks l JOIN pg_database d "
                              "ON d.oid = l.database WHERE d.datname = current_database() "
@@ -378,7 +385,7 @@ def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, 
         with proc, proc.stderr:
             said = [proc.stderr.readline() for _ in range(3)]  # start, database, files
             assert "Registry files: " in said[-1], said
-            waiting_for_the_lock(database_url)
+            waiting_for_the_lock(database_url, proc.pid)
             assert proc.poll() is None
             proc.send_signal(signum)
             try:
