@@ -96,13 +96,23 @@ def errors_as_json() -> bool:
 
 
 def _console(file: Any) -> Console:
-    # Made per call so that test runners that swap sys.stdout see the output. Piped output
-    # gets a wide line, so that tables in logs and files are not wrapped at 80 columns.
-    wide = None if file.isatty() else 240
+    # Made per call so that test runners that swap sys.stdout see the output.
     # emoji=False: ":new:" in a fine-tuned model id (ft:grok:acme:new:x) is text, not an emoji.
     return Console(
-        file=file, highlight=False, soft_wrap=True, markup=False, emoji=False, width=wide
+        file=file, highlight=False, soft_wrap=True, markup=False, emoji=False, width=_width(file)
     )
+
+
+def _width(file: Any) -> int | None:
+    """A terminal's own width (None: rich asks it). Piped output gets a wide line, so that
+    tables in logs and files are not wrapped at 80 columns, unless $COLUMNS sets one."""
+    if file.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
+PIPED_WIDTH = 240
 
 
 def stdout() -> Console:

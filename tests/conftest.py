@@ -29,7 +29,8 @@ SHIPPED_DATA = REPO / "registry_data"
 ADMIN_URL = os.environ.get(
     "REGISTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL", "REGISTRY_DATA_DIR")
+# COLUMNS too: piped tables are as wide as it says (a shell that exports it would narrow them).
+_ENV_VARS = ("REGISTRY_DATABASE_URL", "DATABASE_URL", "REGISTRY_DATA_DIR", "COLUMNS")
 
 
 def _postgres_problem() -> str | None:

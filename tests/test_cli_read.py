@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from conftest import dump_tables, model_block, provider_path
-from rich.console import Console
 from typer.testing import CliRunner
 
 from radiant_registry import render
@@ -122,8 +121,7 @@ def test_list_and_show_never_cut_a_value_short(cli, data_dir, monkeypatch):
     xai.write_text(xai.read_text().replace(remove, ""))
     assert cli.sync("--prune", "--force").exit_code == 0
     for columns in ("240", "100", "60"):
-        monkeypatch.setattr(render, "_console", lambda file, width=int(columns): Console(
-            file=file, width=width, soft_wrap=True, markup=False, emoji=False))
+        monkeypatch.setenv("COLUMNS", columns)  # the output is piped: it sets the width
         listed = cli("list", "--provider", "xai", "--all")
         assert listed.exit_code == 0, listed.output
         assert "…" not in listed.stdout
