@@ -200,7 +200,12 @@ def _check_all(
             # which they ignore: killed here, or the run would wait for them for ever.
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.kill()
+            manager = getattr(pool, "_executor_manager_thread", None)
             pool.shutdown(wait=False, cancel_futures=True)
+            if manager is not None:
+                # It closes its wake-up pipe as it ends; at exit, Python (before 3.12) may
+                # write to that pipe as it closes, and print a traceback: let it end first.
+                manager.join(timeout=10)
             raise WorkerDied(
                 "a worker process reading the files ended abruptly (killed, or out of "
                 "memory?); nothing was written"
