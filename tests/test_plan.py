@@ -443,6 +443,10 @@ def test_prune_guard_counts_disabled_models():
     assert eight_models("m0", "m1", "m2", disabled=disabled) == [
         PruneRefusal("p", "retires 3 of its 8 models not yet retired")
     ]
+    # Nor does retiring disabled models count for less.
+    assert eight_models("m0", *disabled, disabled=disabled) == [
+        PruneRefusal("p", "retires 3 of its 8 models not yet retired")
+    ]
 
 def test_prune_of_a_whole_provider_is_refused_even_without_models():
     kept = provider_file("xai", [model_data("grok-3")])

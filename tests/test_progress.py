@@ -67,7 +67,8 @@ def test_after_a_question_the_display_waits_for_a_second_of_work_again(monkeypat
     assert "files read" not in shown
 
 def test_sync_without_a_terminal_shows_no_progress(cli, monkeypatch):
-    monkeypatch.setattr(log_module, "PROGRESS_AFTER_S", 0.0)  # it would show at once
+    monkeypatch.setattr(log_module, "PROGRESS_AFTER_S", 0.0)  # it would show at once,
+    monkeypatch.setenv("FORCE_COLOR", "1")  # and rich would draw it on a pipe: only we refuse
     result = cli.sync()
     assert result.exit_code == 0
     for step in ("files read", "models planned", "rows written"):

@@ -46,7 +46,7 @@ SETTINGS = settings(
 # --- strategies ------------------------------------------------------------------------------
 
 nonzero_prices = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("999.9999"), places=4)
-# At the limits the README gives: 15 significant digits, 10 decimal places, below 100,000.
+# Near the limits the README gives: 10 decimal places, up to 100,000 (15 significant digits).
 precise_prices = st.decimals(
     min_value=Decimal("0.0001"), max_value=Decimal("99999.9999999999"), places=10
 )
