@@ -39,7 +39,6 @@ class _Invocation:
 _invocation = _Invocation()
 
 
-
 class _ClosedStream(io.TextIOBase):
     """Standard output the process was started without (`registry list >&-`), which Python
     leaves None: writing to it fails as writing to any closed descriptor does (exit 74),
@@ -76,6 +75,7 @@ def open_missing_streams() -> None:
     if sys.stderr is None:  # as Python's own stderr: an unencodable character is escaped
         sys.stderr = open(2, "w", errors="backslashreplace", closefd=False)  # noqa: SIM115
 
+
 def set_format(name: str) -> None:
     """The output format of this invocation, also used for errors raised later."""
     _invocation.format = name
@@ -95,6 +95,9 @@ def errors_as_json() -> bool:
     return (log is not None and log.machine) or current_format() == "json"
 
 
+PIPED_WIDTH = 240
+
+
 def _console(file: Any) -> Console:
     # Made per call so that test runners that swap sys.stdout see the output.
     # emoji=False: ":new:" in a fine-tuned model id (ft:grok:acme:new:x) is text, not an emoji.
@@ -110,9 +113,6 @@ def _width(file: Any) -> int | None:
         return None
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
-
-
-PIPED_WIDTH = 240
 
 
 def stdout() -> Console:
@@ -151,6 +151,7 @@ def write_json(data: Any) -> None:
     print(json.dumps(jsonable(data), indent=2))
     if sys.stdout is not None:  # None: started with stdout closed (>&-)
         sys.stdout.flush()  # as models_csv does
+
 
 def problems(found: Sequence[Problem]) -> None:
     log = _invocation.log

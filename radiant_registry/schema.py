@@ -119,6 +119,7 @@ def _unique(items: list[str]) -> list[str]:
 Price = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_price)]
 Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
 
+
 def _printable(value: str) -> str:
     # A name is printed in tables and logs: no terminal escapes or line breaks in it.
     if CONTROL_CHARACTERS.search(value):

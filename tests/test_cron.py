@@ -322,6 +322,7 @@ def test_disable_notes_a_retire_committed_while_it_waited_for_the_row(cli, datab
         "Disabled xai/grok-2",
     ]
 
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_reader_holding_a_sqlite_commit_back_is_not_blamed_on_a_sync(
     cli, database_url, data_dir
@@ -581,7 +582,6 @@ def test_a_stopped_run_leaves_no_worker_processes_behind(big_registry, stop):
     for pid in survivors:  # do not leave them to the next test
         os.kill(pid, signal.SIGKILL)
     assert survivors == []
-
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")

@@ -452,7 +452,6 @@ def test_api_base_placeholders_are_whole_names_in_braces(data_dir, api_base, val
     assert ("invalid api_base" in result.stdout) is not valid
 
 
-
 def test_a_type_error_hides_no_rule_across_fields_of_the_other_models(tmp_path):
     """One run reports every problem: the schema's, and the rules across fields and models
     of every model whose own values are well typed."""

@@ -435,7 +435,6 @@ def test_prune_guard_counts_only_active_models():
     ]
 
 
-
 def test_prune_guard_counts_disabled_models():
     """Disabled is not retired: an admin's switch must not make a large prune look small."""
     disabled = ("m6", "m7")
@@ -447,6 +446,7 @@ def test_prune_guard_counts_disabled_models():
     assert eight_models("m0", *disabled, disabled=disabled) == [
         PruneRefusal("p", "retires 3 of its 8 models not yet retired")
     ]
+
 
 def test_prune_of_a_whole_provider_is_refused_even_without_models():
     kept = provider_file("xai", [model_data("grok-3")])

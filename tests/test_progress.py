@@ -41,7 +41,6 @@ def test_display_appears_only_after_the_delay(monkeypatch, capsys):
     assert "rows written" in shown
 
 
-
 def test_after_a_question_the_display_waits_for_a_second_of_work_again(monkeypatch, capsys):
     """Minutes at a prompt are no work: the display must not flash up at once after it,
     nor bring back the steps done before the question."""
@@ -65,6 +64,7 @@ def test_after_a_question_the_display_waits_for_a_second_of_work_again(monkeypat
     shown = capsys.readouterr().err
     assert "rows written" in shown
     assert "files read" not in shown
+
 
 def test_sync_without_a_terminal_shows_no_progress(cli, monkeypatch):
     monkeypatch.setattr(log_module, "PROGRESS_AFTER_S", 0.0)  # it would show at once,
