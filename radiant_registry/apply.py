@@ -35,6 +35,7 @@ from radiant_registry.errors import (
     RegistryError,
     UnsafePrune,
     interruption,
+    io_failure,
 )
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
@@ -499,8 +500,8 @@ def _record_failure(
         message = first_line(exc.orig)
     elif isinstance(exc, KeyboardInterrupt):
         message = f"{interruption(exc)[0]}: nothing written"
-    elif isinstance(exc, OSError):  # as the CLI words it
-        message = f"input/output error: {exc.strerror or exc}"
+    elif isinstance(exc, OSError):
+        message = io_failure(exc)
     else:
         message = str(exc) or type(exc).__name__
     message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown

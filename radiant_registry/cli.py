@@ -28,6 +28,7 @@ from radiant_registry.errors import (
     RegistryError,
     UsageError,
     interruption,
+    io_failure,
 )
 from radiant_registry.printable import escaped, redacted
 
@@ -72,7 +73,7 @@ def _mapped_errors() -> Iterator[None]:
     except (*_CLICK_FLOW, BrokenPipeError):
         raise  # a reader gone (`| head`): click ends the command quietly, exit 1
     except OSError as exc:  # output to a full disk or a closed descriptor, say
-        render.error(f"input/output error: {exc.strerror or exc}")
+        render.error(io_failure(exc))
         raise typer.Exit(ExitCode.DATABASE) from None  # 74, sysexits' EX_IOERR
     except Exception as exc:
         # A bug, or a case no one foresaw: one line (JSON in a JSON log), never a traceback

@@ -98,6 +98,12 @@ def interruption(exc: KeyboardInterrupt) -> tuple[str, ExitCode]:
     return "interrupted (Ctrl-C)", ExitCode.INTERRUPTED
 
 
+def io_failure(exc: OSError) -> str:
+    """An input/output error (output to a full disk or a closed descriptor) in the words of
+    a message: the one printed (exit 74) and a failed run's record alike."""
+    return f"input/output error: {exc.strerror or exc}"
+
+
 class InterruptedAfterCommit(RegistryError):
     """Ctrl-C or SIGTERM once the sync had committed: said so, since its changes are in
     the database. Its exit code is the interruption's."""
