@@ -108,6 +108,8 @@ def _matches(pattern: re.Pattern[str], what: str, rule: str = "") -> Any:
 
 
 def _unique(items: list[str]) -> list[str]:
+    if len(set(items)) == len(items):
+        return items  # the usual case, at C speed
     seen: set[str] = set()
     for item in items:
         if item in seen:

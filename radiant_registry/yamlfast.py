@@ -116,12 +116,24 @@ def _read(text: str) -> Any:
     lines = _LINES.findall(text)
     if len(lines) != text.count("\n") + 1:
         raise _Outside  # a line without its match
+    # The same few values recur in every model of a file (types, categories, lists of
+    # modalities and capabilities): each text is read once. Scalars are immutable and
+    # shared; a collection is rebuilt for each use, so that no two places share one.
+    scalars: dict[str, Any] = {}
+    flows: dict[str, Any] = {}
     # Groups that took no part are "": no group that matched can be empty but the indent.
     for indent, dash, key, plain, double, single, flow in lines:
         if plain:
-            value = resolve_plain(plain)
-        elif double or single or flow:
-            value = _value(None, double or None, single or None, flow or None)
+            value = scalars.get(plain, _NO_VALUE)
+            if value is _NO_VALUE:
+                value = scalars[plain] = resolve_plain(plain)
+        elif flow:
+            value = flows.get(flow, _NO_VALUE)
+            if value is _NO_VALUE:
+                value = flows[flow] = _value(None, None, None, flow)
+            value = _fresh(value)
+        elif double or single:
+            value = _value(None, double or None, single or None, None)
         else:
             value = _NO_VALUE
         if not dash and not key:
@@ -169,6 +181,16 @@ def _read(text: str) -> Any:
     if not root:
         raise _Outside  # empty, or comments only
     return root
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a flow collection's value: new lists and mappings, the same scalars."""
+    if type(value) is list:
+        return [_fresh(item) if type(item) in _COLLECTIONS else item for item in value]
+    return {k: _fresh(item) if type(item) in _COLLECTIONS else item for k, item in value.items()}
+
+
+_COLLECTIONS = (list, dict)
 
 
 def _value(plain: str | None, double: str | None, single: str | None, flow: str | None) -> Any:

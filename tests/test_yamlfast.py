@@ -172,6 +172,18 @@ def test_plain_documents_are_read_fast(text: str) -> None:
     assert assert_agrees(text)
 
 
+@reads_fast
+def test_a_value_written_twice_is_read_into_two_separate_collections() -> None:
+    # The fast reader reads each distinct text once per file; a list or mapping it hands
+    # out twice would be one object, and a change to one model's list a change to both.
+    text = "a:\n  - m: {input: [text], n: [[x]]}\n  - m: {input: [text], n: [[x]]}\n"
+    first, second = yamlfast.read(text)["a"]
+    assert first == second
+    first["m"]["input"].append("image")
+    first["m"]["n"][0].append("y")
+    assert second == {"m": {"input": ["text"], "n": [["x"]]}}
+
+
 def test_a_file_the_strict_reader_refuses_on_second_reading_still_reports_its_problems(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
