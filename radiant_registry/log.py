@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from radiant_registry.printable import redacted
+from radiant_registry.printable import redacted, redacted_values
 
 LogFormat = Literal["text", "json"]
 
@@ -115,9 +115,10 @@ class EventLog:
             }
             # One write, line break included: a signal handled between print()'s two writes
             # would glue the next record (the interruption's) onto this line.
-            # Redacted as a whole: a value typed on the command line (a --provider that
+            # Every value redacted: one typed on the command line (a --provider that
             # swallowed `--database-url=postgresql://u:pw@…`) may hold a password.
-            sys.stderr.write(redacted(json.dumps(record, default=str)) + "\n")
+            text = json.dumps(redacted_values(record), default=lambda o: redacted(str(o)))
+            sys.stderr.write(text + "\n")
             sys.stderr.flush()
         else:
             from radiant_registry import render

@@ -4,6 +4,7 @@ elsewhere (a row edited by hand) is shown when it holds it anyway."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # C0 and C1 controls, DEL: line breaks (NEL too) and terminal escapes (ESC, CSI); the line
 # and paragraph separators, which split lines as well; and the bidirectional embeddings,
@@ -32,12 +33,30 @@ def printable_name(name: str) -> str:
 
 
 # A password in a URL (`scheme://user:password@host`: up to the last `@` of the word, as
-# the tool reads URLs) or given as libpq's `password=` / `sslpassword=`.
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)\S*@", re.IGNORECASE)
-_PASSWORD_PARAMETER = re.compile(r"((?:ssl)?password=)[^&\s)]*", re.IGNORECASE)
+# the tool reads URLs; or, where the word has no `@`, up to the last `@` before the path,
+# since a password may hold spaces) or given as libpq's `password=` / `sslpassword=`
+# (quoted, it may hold spaces too).
+_URL_PASSWORD = re.compile(
+    r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)(?:\S*@|[^/?#\n]*@)", re.IGNORECASE
+)
+_PASSWORD_PARAMETER = re.compile(
+    r"((?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s)]*)", re.IGNORECASE
+)
 
 
 def redacted(text: str) -> str:
     """`text` with every password it may quote replaced by `***`: for messages that echo
     what was typed (a usage error naming a stray argument) or an unexpected error's."""
     return _PASSWORD_PARAMETER.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def redacted_values(value: Any) -> Any:
+    """`value` (a log record) with every string in it `redacted`, keys too: redacting the
+    JSON text instead could take its quotes and commas along with a password."""
+    if isinstance(value, str):
+        return redacted(value)
+    if isinstance(value, dict):
+        return {redacted(str(k)): redacted_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted_values(item) for item in value]
+    return value

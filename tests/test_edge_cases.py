@@ -585,3 +585,36 @@ def test_an_unforeseen_error_is_one_line_exit_70_with_no_password(cli, monkeypat
     assert (json.loads(last)["message"] if log else last) == (message if log else
                                                               f"error: {message}")
     assert "Traceback" not in result.output and "s3cret" not in result.output
+
+
+def test_a_json_log_stays_json_when_a_value_looks_like_a_password(cli):
+    """Values are redacted one by one: redacting the JSON text took a value's closing quote
+    and the comma after it along with `password=…`, and the line no longer parsed."""
+    xai = cli.data_dir / "providers" / "xai.yaml"
+    assert cli.sync().exit_code == 0
+    url = "https://example.com/faq?password=reset"
+    replace_once(xai, "  - id: grok-3\n", f"  - id: grok-3\n    source_url: {url}\n")
+    result = cli("sync", "--yes", "--log-format", "json", data=True)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    change = next(r for r in records if r["event"] == "change")
+    assert change["fields"]["source_url"] == {
+        "old": None, "new": "https://example.com/faq?password=***"
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "secret"),
+    [
+        ("postgresql://u:s3cr3t w0rd@127.0.0.1/db", "s3cr3t w0rd"),
+        ("host=127.0.0.1 password='k3y ph4se' user=u", "k3y ph4se"),
+    ],
+)
+@pytest.mark.parametrize("log", [(), ("--log-format", "json")])
+def test_a_stray_argument_hides_a_password_that_holds_spaces(log, typed, secret):
+    result = CliRunner().invoke(app, ["sync", "--yes", *log, typed])
+    assert result.exit_code == 64, result.output
+    assert "unexpected extra argument" in result.output
+    assert "***" in result.output
+    for word in secret.split():
+        assert word not in result.output
