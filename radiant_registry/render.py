@@ -13,7 +13,9 @@ from datetime import UTC, date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -181,7 +183,7 @@ def validation_summary(registry: Registry) -> None:
     for provider_id, loaded in sorted(registry.files.items()):
         table.add_row(provider_id, str(len(loaded.models)))
     console = stdout()
-    console.print(table)
+    print_table(console, table)
     console.print(
         Text.assemble(
             ("OK", "bold green"),
@@ -299,7 +301,7 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     for row in rows:
         table.add_row(*row)
     console = stdout()
-    console.print(table)
+    print_table(console, table)
     overridden = sum(1 for r in records if r["override"])
     note = f" (* = admin price override, {overridden})" if overridden else ""
     console.print(f"{count(len(records), 'model')}{note}")
@@ -398,7 +400,7 @@ def model_detail(record: dict[str, Any]) -> None:
         )
     table.add_row("effective input_per_1m", price(record["pricing"]["input_per_1m"]))
     table.add_row("effective output_per_1m", price(record["pricing"]["output_per_1m"]))
-    stdout().print(table)
+    print_table(stdout(), table)
 
 
 def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: str) -> None:
@@ -410,7 +412,50 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: st
         table.add_column(name, overflow="fold")  # a long reason or error wraps, never cut
     for row in rows:
         table.add_row(*(value_text(row[name]) for name in columns))
-    stdout().print(table)
+    print_table(stdout(), table)
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print `table` whole.
+
+    Rich fits a table to the console by folding the text of its columns, down to one
+    character a line; where even that does not fit beside the columns that never wrap (the
+    numbers), it narrows some to nothing, and their text is lost. There the table is
+    printed as wide as that least layout needs, and the terminal wraps its lines.
+    """
+    needed = _narrowest(console, table)
+    if needed > console.width:
+        console.width = needed  # a console of its own (see `_console`)
+    console.print(table)
+
+
+def _narrowest(console: Console, table: Table) -> int:
+    """The least width at which rich draws `table` without losing text: every no_wrap
+    column as wide as its widest line, every other one two characters wide (rich narrows
+    those in equal steps, rounded: one may end a character narrower than another, and at
+    one a column could end at none). Measured by rich (padding, edges) on a one-row
+    stand-in, for a fraction of the time of measuring every cell."""
+    probe = Table(
+        box=table.box,
+        padding=table.padding,
+        pad_edge=table.pad_edge,
+        show_edge=table.show_edge,
+        show_header=False,
+        collapse_padding=table.collapse_padding,
+    )
+    for column in table.columns:
+        widest = _LEAST_TEXT_WIDTH
+        if column.no_wrap:
+            texts = [column.header, *column.cells]
+            plain = (text.plain if isinstance(text, Text) else str(text) for text in texts)
+            widest = max(cell_len(line) for text in plain for line in [*text.splitlines(), ""])
+        probe.add_column(min_width=widest)
+    probe.add_row(*["x"] * len(table.columns))
+    return Measurement.get(console, console.options.update(width=_UNBOUNDED), probe).minimum
+
+
+_LEAST_TEXT_WIDTH = 2
+_UNBOUNDED = 1_000_000  # a width no table reaches
 
 
 def providers_table(rows: Sequence[dict[str, Any]]) -> None:

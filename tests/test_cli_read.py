@@ -11,12 +11,15 @@ import io
 import json
 import re
 import sqlite3
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import dump_tables, model_block, provider_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from radiant_registry import render
@@ -138,6 +141,54 @@ def test_list_and_show_never_cut_a_value_short(cli, data_dir, monkeypatch):
         shown = cli("show", f"xai/{long_id}")
         assert shown.exit_code == 0 and "…" not in shown.stdout
         assert max(len(line.rstrip()) for line in shown.stdout.splitlines()) <= int(columns)
+
+
+@pytest.mark.parametrize("columns", ["40", "5"])
+def test_a_table_too_wide_for_the_terminal_is_printed_whole_and_wider(synced, monkeypatch, columns):
+    """Below the width its numbers need (about 50 columns here), rich narrowed the text
+    columns to nothing and printed the numbers alone. Now every word is there, in lines
+    wider than the terminal, which wraps them."""
+    monkeypatch.setenv("COLUMNS", columns)
+    listed = synced("list", "--provider", "xai")
+    assert listed.exit_code == 0, listed.output
+    # Folded, a value runs down its column: count characters, not substrings.
+    shown = Counter("".join(listed.stdout.split()))
+    values = [
+        value
+        for record in list_json(synced, "--provider", "xai")
+        for value in (record["provider"], record["id"], record["category"],
+                      *record["capabilities"])
+    ]
+    assert shown >= Counter("".join(values) + "providermodelcategorycapabilities")
+    assert max(len(line.rstrip()) for line in listed.stdout.splitlines()) > int(columns)
+
+
+_WORDS = st.text("abcxyz-/.,", min_size=1, max_size=15)
+
+
+@given(
+    spec=st.lists(st.booleans(), min_size=1, max_size=8),
+    header=st.lists(_WORDS, min_size=8, max_size=8),
+    cells=st.lists(st.lists(st.lists(_WORDS, max_size=4), min_size=8, max_size=8), max_size=3),
+    width=st.integers(1, 140),
+)
+@settings(max_examples=300, deadline=None)
+def test_print_table_never_loses_a_character_at_any_width(spec, header, cells, width):
+    """`spec` says which columns are no_wrap (numbers): the others fold their text."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name, no_wrap in zip(header, spec, strict=False):
+        table.add_column(name, no_wrap=no_wrap, overflow="fold")
+    rows = [[" ".join(words) for words in row[: len(spec)]] for row in cells]
+    for row in rows:
+        table.add_row(*row)
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system=None, markup=False, emoji=False)
+    render.print_table(console, table)
+    written = [*header[: len(spec)], *(cell for row in rows for cell in row)]
+    assert len("".join(out.getvalue().split())) == len("".join("".join(written).split()))
 
 
 def test_an_empty_list_notes_the_retired_or_disabled_models_that_match(synced):
