@@ -63,11 +63,15 @@ def _checked_name(value: str, option: str) -> str:
     return value
 
 
-# Blank or invisible, yet in no category tested below: Hangul fillers, braille blank, the
-# combining grapheme joiner, variation selectors.
-_BLANKS = frozenset("\u034f\u115f\u1160\u3164\uffa0\u2800") | {
-    chr(code) for code in range(0xFE00, 0xFE10)
-}
+# Blank or invisible, yet in no category tested below: every Default_Ignorable_Code_Point
+# of Unicode (DerivedCoreProperties.txt) that is not a format character or unassigned (the
+# combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian and other
+# variation selectors, the supplement's too), and the braille blank.
+_BLANK_RANGES = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF),
+)
+_BLANKS = frozenset(chr(code) for low, high in _BLANK_RANGES for code in range(low, high + 1))
 
 
 def _invisible(char: str) -> bool:

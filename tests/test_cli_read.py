@@ -796,6 +796,7 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     ("--by", "\ufeffroot", "invisible characters are not allowed (U+FEFF)"),
     ("--by", "ro\u00a0ot", "invisible characters are not allowed (U+00A0)"),
     ("--by", "r\u3164oot", "invisible characters are not allowed (U+3164)"),
+    ("--by", "root\U000e0100\u17b4", "invisible characters are not allowed (U+E0100)"),
     ("--by", "root ", "no spaces at its start or end"),
 ])
 def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option, value, message):
@@ -806,6 +807,28 @@ def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option
     assert result.exit_code == 64, result.output
     assert f"{option}: {message}" in result.stderr
     assert dump_tables(synced.database_url) == before
+
+
+# Default_Ignorable_Code_Point, from Unicode's DerivedCoreProperties.txt (15.1): characters
+# that a font shows as nothing.
+DEFAULT_IGNORABLE = [
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+]
+
+
+def test_every_character_unicode_calls_ignorable_is_refused_in_by():
+    from radiant_registry.admin import who
+    from radiant_registry.errors import UsageError
+
+    for low, high in DEFAULT_IGNORABLE:
+        for code in range(low, high + 1):
+            # The bidirectional controls are refused first, as control characters.
+            refusal = f"invisible characters are not allowed \\(U\\+{code:04X}\\)|control char"
+            with pytest.raises(UsageError, match=refusal):
+                who(f"ro{chr(code)}ot")
 
 
 @pytest.mark.parametrize(("user", "message"), [
