@@ -117,6 +117,8 @@ def preview(conn: Connection, registry: Registry, options: SyncOptions) -> Plan:
     `sync --dry-run`); a prune it would refuse is refused here too."""
     with conn.begin():
         empty = migrations.schema_state(conn) == "empty"
+        if empty and registry.skipped:  # skipped as applied, by a database emptied since
+            raise ConcurrentChange(_CHANGED_MEANWHILE)
         planned = CurrentPlan.empty(registry) if empty else _plan(conn, registry)
     _refuse_unsafe_prune(planned, options)
     return planned.plan
@@ -220,14 +222,19 @@ class CurrentPlan:
         return cls(compute_plan(*registry.desired(), CurrentState()), CurrentState(), {})
 
 
+_CHANGED_MEANWHILE = (
+    "the database changed while these files were read (another sync applied other files, "
+    "or a downgrade emptied it); run the command again"
+)
+
+
 def _plan(conn: Connection, registry: Registry) -> CurrentPlan:
     """Plan against the database, reading only what the skipped files leave to compare."""
     stored = read_file_keys(conn)
     for pid, key in registry.skipped.items():
         if stored.get(pid) != key:  # another sync applied different files meanwhile
-            raise ConcurrentChange(  # diff and sync --dry-run too: the plan would be stale
-                "another sync applied other files while these were read; run the command again"
-            )
+            # diff and sync --dry-run too: the plan would be stale
+            raise ConcurrentChange(_CHANGED_MEANWHILE)
     in_files = set(registry.keys)
     scope = set(registry.files) | (set(stored) - in_files)  # parsed files, and retire candidates
     if registry.providers is not None:

@@ -220,6 +220,35 @@ def test_files_another_sync_applies_while_these_are_read_stop_the_plan(
         k: v for k, v in before.items() if k != "sync_runs"}
 
 
+@pytest.mark.parametrize("dry_run", [True, False], ids=["diff", "sync"])
+def test_a_database_emptied_while_the_files_are_read_stops_the_plan(
+    cli, database_url, monkeypatch, dry_run
+):
+    """Files skipped as applied, then `db downgrade base` before the plan: planned as a
+    new database, the skipped files' rows would be missing from the plan (diff said so
+    silently)."""
+    from radiant_registry import apply
+    from radiant_registry.errors import ConcurrentChange
+    from radiant_registry.log import EventLog
+
+    ok(cli.sync())
+    registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
+    assert parsed == [] and "xai" in registry.skipped
+    ok(cli("db", "downgrade", "base", "--yes"))
+    before = dump_tables(database_url)
+    engine = make_engine(resolve_url(database_url))
+    try:
+        with engine.connect() as conn, pytest.raises(ConcurrentChange) as stale:
+            if dry_run:
+                apply.preview(conn, registry, apply.SyncOptions())
+            else:
+                apply.sync(conn, registry, apply.SyncOptions(), EventLog(quiet=True))
+    finally:
+        engine.dispose()
+    assert "a downgrade emptied it" in str(stale.value)
+    assert dump_tables(database_url) == before
+
+
 def test_a_file_touched_without_a_change_is_still_skipped(cli, database_url, monkeypatch):
     ok(cli.sync())
     path = provider_path(cli.data_dir, "openai")
