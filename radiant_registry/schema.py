@@ -129,7 +129,15 @@ def _printable(value: str) -> str:
     return value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+def _not_blank(value: str) -> str:
+    if not value.strip():  # "   " names nothing, and shows as an empty cell
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+Name = Annotated[
+    str, Field(min_length=1, max_length=200), AfterValidator(_printable), AfterValidator(_not_blank)
+]
 HeaderName = Annotated[str, _matches(HEADER_NAME, "auth_header (an HTTP header name)")]
 SOURCE_URL = re.compile(r"https?://\S+\Z")
 # \S alone would take NUL and escapes, which PostgreSQL refuses and terminals obey.
