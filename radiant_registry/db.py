@@ -435,6 +435,30 @@ def _url_options(db: DatabaseUrl) -> str:
     return " ".join(given) if isinstance(given, tuple) else given
 
 
+def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
+    """Where a connection parameter libpq refused came from: the URL, or the variable
+    libpq read it from ($PGSSLMODE, $PGPORT...) when the URL does not give it."""
+    from psycopg import pq
+
+    url = db.url
+    given = set(url.query) | {
+        keyword
+        for keyword, value in (("host", url.host), ("port", url.port), ("user", url.username))
+        if value
+    }
+    for option in pq.Conninfo.get_defaults():
+        keyword = option.keyword.decode()
+        variable = option.envvar.decode() if option.envvar else ""
+        if (
+            variable
+            and os.environ.get(variable)
+            and keyword not in given
+            and re.search(rf"\b{re.escape(keyword)}\b", detail)
+        ):
+            return f"${variable}"
+    return "the database URL"
+
+
 def _setting_source(db: DatabaseUrl, detail: str) -> str:
     """Where a setting the server refused came from: the URL (as a parameter of its own,
     `?client_encoding=`, or in its `options`), $PGOPTIONS, or libpq's other variables."""
@@ -456,8 +480,8 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     detail = scrub(db, first_line(orig))
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate is None and _BAD_CONNINFO.search(detail):
-        # libpq refusing a parameter of the URL: the URL is wrong, not the server down.
-        return ConfigError(f"the database URL is not usable: {detail}")
+        # libpq refusing a parameter: the URL (or a PG* variable) is wrong, not the server down.
+        return ConfigError(f"{_conninfo_source(db, detail)} is not usable: {detail}")
     if sqlstate is None and _BAD_SETTING.search(detail):
         return ConfigError(f"{_setting_source(db, detail)} is not usable: {detail}")
     if sqlstate == "57014":  # query_canceled: a statement timeout

@@ -350,6 +350,22 @@ def test_a_setting_the_server_refuses_as_it_connects_exits_78(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("PGSSLMODE", "bogus", 'invalid sslmode value: "bogus"'),
+    ("PGCONNECT_TIMEOUT", "abc", "bad value for connect_timeout: 'abc'"),
+])
+def test_a_connection_parameter_refused_is_blamed_on_its_variable(
+    postgres_admin, monkeypatch, variable, value, message
+):
+    """The URL is fine; a PG* variable libpq reads is not (it said "the database URL")."""
+    monkeypatch.setenv(variable, value)
+    result = registry("list", "--database-url", postgres_admin)
+    assert result.exit_code == 78, result.output
+    assert f"${variable} is not usable: " in result.stderr and message in result.stderr
+    assert "the database URL" not in result.stderr
+
+
+@pytest.mark.postgres
 def test_a_setting_refused_is_blamed_on_where_it_came_from(postgres_admin, monkeypatch):
     message = 'invalid value for parameter "client_encoding": "bogus"'
     given = registry("list", "--database-url", f"{postgres_admin}?client_encoding=bogus")
