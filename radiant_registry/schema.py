@@ -32,8 +32,12 @@ _PLACEHOLDER = r"\{[a-z_]+\}"
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 # An HTTP header's name is a token (RFC 9110, 5.1): no spaces, no separators.
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\-]{1,200}\Z")
+# A host name: labels of letters, digits, "_" and placeholders, with "-" inside only,
+# separated by single dots. One way to match any text: no backtracking blow-up.
+_HOST_CHAR = rf"(?:[A-Za-z0-9_]|{_PLACEHOLDER})"
+_LABEL = rf"{_HOST_CHAR}(?:-*{_HOST_CHAR})*"
 API_BASE = re.compile(
-    rf"(?=.{{1,500}}\Z)https://(?:[A-Za-z0-9.\-_]|{_PLACEHOLDER})+(?::{_PORT})?"
+    rf"(?=.{{1,500}}\Z)https://{_LABEL}(?:\.{_LABEL})*(?::{_PORT})?"
     rf"(?:/(?:[A-Za-z0-9._~\-/]|{_PLACEHOLDER})*)?\Z"
 )
 

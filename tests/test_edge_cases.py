@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -443,6 +444,14 @@ def test_a_negative_zero_already_stored_in_sqlite_reads_as_zero(tmp_path, data_d
     ("https://{a", False),  # a placeholder never closed
     ("https://a}.example.com", False),
     ("https://{}.example.com", False),  # a placeholder with no name
+    # Host names: labels with "-" inside only, one dot between them.
+    ("https://bedrock-runtime.{region}.amazonaws.com:8443/v1", True),
+    ("https://a--b.example.com", True),
+    ("https://-api.example.com", False),
+    ("https://api-.example.com", False),
+    ("https://api..example.com", False),
+    ("https://.example.com", False),
+    ("https://api.example.com.", False),
 ])
 def test_api_base_placeholders_are_whole_names_in_braces(data_dir, api_base, valid):
     replace_once(data_dir / "providers" / "xai.yaml",
@@ -450,6 +459,25 @@ def test_api_base_placeholders_are_whole_names_in_braces(data_dir, api_base, val
     result = Cli("sqlite:///unused.db", data_dir)("validate", data=True, db=False)
     assert result.exit_code == (0 if valid else 65), result.output
     assert ("invalid api_base" in result.stdout) is not valid
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
+@pytest.mark.parametrize("host", ["a." * 240 + "-", "a-" * 240 + "!", "{a}-" * 120 + "!"])
+def test_an_api_base_that_does_not_match_fails_in_linear_time(host):
+    """Not a timing test: a host pattern that could match a label two ways took 2^240 steps
+    on the first of these. The alarm only turns a hang into a failure."""
+    from radiant_registry.schema import API_BASE
+
+    def hung(signum, frame):
+        raise AssertionError("the api_base pattern backtracks without bound")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        assert API_BASE.match(f"https://{host}") is None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_type_error_hides_no_rule_across_fields_of_the_other_models(tmp_path):
