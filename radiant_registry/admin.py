@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.messages import problem_message
-from radiant_registry.printable import CONTROL_CHARACTERS
+from radiant_registry.printable import CONTROL_CHARACTERS, invisible
 from radiant_registry.queries import Located, locate
 from radiant_registry.schema import Price
 from radiant_registry.tables import models, price_overrides
@@ -57,30 +56,10 @@ def _checked_name(value: str, option: str) -> str:
     checked_text(value, option, 200)  # the who columns hold 200 characters
     if value != value.strip():
         raise UsageError(f"{option}: no spaces at its start or end")
-    hidden = next((char for char in value if _invisible(char)), None)
+    hidden = next((char for char in value if invisible(char)), None)
     if hidden is not None:
         raise UsageError(f"{option}: invisible characters are not allowed (U+{ord(hidden):04X})")
     return value
-
-
-# Blank or invisible, yet in no category tested below: every Default_Ignorable_Code_Point
-# of Unicode (DerivedCoreProperties.txt) that is not a format character or unassigned (the
-# combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian and other
-# variation selectors, the supplement's too), and the braille blank.
-_BLANK_RANGES = (
-    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
-    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF),
-)
-_BLANKS = frozenset(chr(code) for low, high in _BLANK_RANGES for code in range(low, high + 1))
-
-
-def _invisible(char: str) -> bool:
-    category = unicodedata.category(char)
-    return (
-        category in ("Cf", "Cn", "Co", "Cs")  # format, unassigned, private use, surrogates
-        or (category.startswith("Z") and char != " ")  # any space but a plain one
-        or char in _BLANKS
-    )
 
 
 def parse_price(text: str, option: str) -> Decimal:

@@ -4,12 +4,43 @@ elsewhere (a row edited by hand) is shown when it holds it anyway."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 # C0 and C1 controls, DEL: line breaks (NEL too) and terminal escapes (ESC, CSI); the line
 # and paragraph separators, which split lines as well; and the bidirectional embeddings,
 # overrides and isolates, which make text display in another order than it is written.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, 15.1): characters a
+# font shows as nothing. Most are format characters or unassigned, which `invisible` refuses
+# by category too; listed whole, so that one assigned in a later Unicode is still known.
+# Plus the braille blank, which shows as a space.
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+_IGNORABLE = frozenset(
+    chr(code) for low, high in _IGNORABLE_RANGES for code in range(low, high + 1)
+)
+
+
+def invisible(char: str) -> bool:
+    """Whether `char` shows as nothing, or as a space other than the plain one."""
+    category = unicodedata.category(char)
+    return (
+        category in ("Cf", "Cn", "Co", "Cs")  # format, unassigned, private use, surrogates
+        or (category.startswith("Z") and char != " ")  # any space but a plain one
+        or char in _IGNORABLE
+    )
+
+
+def blank(text: str) -> bool:
+    """Whether `text` shows as nothing but spaces: empty, spaces, invisible characters."""
+    return all(char.isspace() or invisible(char) for char in text)
 
 
 def escaped(text: str) -> str:

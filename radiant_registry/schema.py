@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from radiant_registry.printable import CONTROL_CHARACTERS
+from radiant_registry.printable import CONTROL_CHARACTERS, blank
 
 if TYPE_CHECKING:
     from radiant_registry.yamlstrict import Loc
@@ -134,7 +134,7 @@ def _printable(value: str) -> str:
 
 
 def _not_blank(value: str) -> str:
-    if not value.strip():  # "   " names nothing, and shows as an empty cell
+    if blank(value):  # "   " (or U+3164, a Hangul filler) names nothing: an empty cell
         raise PydanticCustomError("blank", "must not be blank")
     return value
 
