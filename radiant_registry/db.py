@@ -436,27 +436,35 @@ def _url_options(db: DatabaseUrl) -> str:
 
 
 def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
-    """Where a connection parameter libpq refused came from: the URL, or the variable
-    libpq read it from ($PGSSLMODE, $PGPORT...) when the URL does not give it."""
+    """Where a connection parameter libpq refused came from: the variable libpq read it
+    from ($PGSSLMODE, $PGHOSTADDR...) when that is set and the URL does not give it;
+    otherwise the URL."""
     from psycopg import pq
 
+    named = _REFUSED_KEYWORD.search(detail)
+    if named is None:
+        return "the database URL"
+    keyword = next((k for k in named.groups() if k), None) or (
+        "port" if "port number" in named[0] else "hostaddr"  # the two that name none
+    )
     url = db.url
     given = set(url.query) | {
-        keyword
-        for keyword, value in (("host", url.host), ("port", url.port), ("user", url.username))
+        name for name, value in (("host", url.host), ("port", url.port), ("user", url.username))
         if value
     }
     for option in pq.Conninfo.get_defaults():
-        keyword = option.keyword.decode()
         variable = option.envvar.decode() if option.envvar else ""
-        if (
-            variable
-            and os.environ.get(variable)
-            and keyword not in given
-            and re.search(rf"\b{re.escape(keyword)}\b", detail)
-        ):
-            return f"${variable}"
+        if option.keyword.decode() == keyword and keyword not in given and variable in os.environ:
+            return f"${variable}"  # set, even empty: libpq takes it
     return "the database URL"
+
+
+# The parameter a libpq refusal names, as `_BAD_CONNINFO` finds them.
+_REFUSED_KEYWORD = re.compile(
+    r'\binvalid connection option "(\w+)"|\binvalid "?(\w+)"? value: "'
+    r'|\binvalid integer value "[^"]*" for connection option "(\w+)"|\bbad value for (\w+): '
+    r'|\binvalid port number: |\bcould not parse network address "'
+)
 
 
 def _setting_source(db: DatabaseUrl, detail: str) -> str:

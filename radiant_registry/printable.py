@@ -63,13 +63,11 @@ def printable_name(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
-# A password in a URL (`scheme://user:password@host`: up to the last `@` of the word, as
-# the tool reads URLs; or, where the word has no `@`, up to the last `@` before the path,
-# since a password may hold spaces) or given as libpq's `password=` / `sslpassword=`
+# A password in a URL (`scheme://user:password@host`): up to the last `@` of the line, as
+# a password may hold spaces, `/`, `?` and `@` (which hides more than the password where
+# an address follows on the line, never less); or libpq's `password=` / `sslpassword=`
 # (quoted, it may hold spaces too).
-_URL_PASSWORD = re.compile(
-    r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)(?:\S*@|[^/?#\n]*@)", re.IGNORECASE
-)
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)[^\n]*@", re.IGNORECASE)
 _PASSWORD_PARAMETER = re.compile(
     r"((?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s)]*)", re.IGNORECASE
 )

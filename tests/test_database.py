@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import on_a_terminal
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from typer.testing import CliRunner
 
 from radiant_registry import migrations, render
@@ -352,7 +352,9 @@ def test_a_setting_the_server_refuses_as_it_connects_exits_78(
 @pytest.mark.postgres
 @pytest.mark.parametrize(("variable", "value", "message"), [
     ("PGSSLMODE", "bogus", 'invalid sslmode value: "bogus"'),
+    ("PGSSLMODE", "", 'invalid sslmode value: ""'),  # set, if empty: libpq takes it
     ("PGCONNECT_TIMEOUT", "abc", "bad value for connect_timeout: 'abc'"),
+    ("PGHOSTADDR", "bogus", 'could not parse network address "bogus"'),
 ])
 def test_a_connection_parameter_refused_is_blamed_on_its_variable(
     postgres_admin, monkeypatch, variable, value, message
@@ -363,6 +365,25 @@ def test_a_connection_parameter_refused_is_blamed_on_its_variable(
     assert result.exit_code == 78, result.output
     assert f"${variable} is not usable: " in result.stderr and message in result.stderr
     assert "the database URL" not in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("variable", "value", "query"), [
+    ("PGPORT", "5432", "keepalives=abc"),  # libpq's message names port 5432 first
+    ("PGSSLMODE", "require", "sslmode=bogus"),  # the URL's own wins over the variable
+])
+def test_a_url_parameter_refused_is_blamed_on_the_url_whatever_the_variables(
+    postgres_admin, monkeypatch, variable, value, query
+):
+    monkeypatch.setenv(variable, value)
+    given = make_url(postgres_admin)  # without its port: libpq may read $PGPORT then
+    url = URL.create(
+        given.drivername, given.username, given.password, given.host, None, given.database
+    ).render_as_string(hide_password=False)
+    result = registry("list", "--database-url", f"{url}?{query}")
+    assert result.exit_code == 78, result.output
+    assert "the database URL is not usable: " in result.stderr
+    assert f"${variable}" not in result.stderr
 
 
 @pytest.mark.postgres

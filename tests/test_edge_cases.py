@@ -635,6 +635,8 @@ def test_a_json_log_stays_json_when_a_value_looks_like_a_password(cli):
     ("typed", "secret"),
     [
         ("postgresql://u:s3cr3t w0rd@127.0.0.1/db", "s3cr3t w0rd"),
+        ("postgresql://u:s3cr3t w0rd/x?y@127.0.0.1/db", "s3cr3t w0rd/x?y"),
+        ("postgresql://u:s3cr3t@p4ss phr4se@127.0.0.1/db", "s3cr3t p4ss phr4se"),
         ("host=127.0.0.1 password='k3y ph4se' user=u", "k3y ph4se"),
     ],
 )
