@@ -421,7 +421,8 @@ def print_table(console: Console, table: Table) -> None:
     Rich fits a table to the console by folding the text of its columns, down to one
     character a line; where even that does not fit beside the columns that never wrap (the
     numbers), it narrows some to nothing, and their text is lost. There the table is
-    printed as wide as that least layout needs, and the terminal wraps its lines.
+    printed as wide as the least layout that keeps it all needs, and the terminal wraps
+    its lines. (The estimate is safe, not tight: rich might still fit a few columns less.)
     """
     needed = _narrowest(console, table)
     if needed > console.width:
@@ -431,10 +432,10 @@ def print_table(console: Console, table: Table) -> None:
 
 def _narrowest(console: Console, table: Table) -> int:
     """The least width at which rich draws `table` without losing text: every no_wrap
-    column as wide as its widest line, every other one two characters wide (rich narrows
-    those in equal steps, rounded: one may end a character narrower than another, and at
-    one a column could end at none). Measured by rich (padding, edges) on a one-row
-    stand-in, for a fraction of the time of measuring every cell."""
+    column as wide as its widest line, every other one as its widest character and one
+    more. (Rich narrows those in equal steps, rounded: one may end a cell narrower than
+    another, and a character wider than its column is not drawn.) Measured by rich
+    (padding, edges) on a one-row stand-in, for a fraction of the time of every cell."""
     probe = Table(
         box=table.box,
         padding=table.padding,
@@ -444,17 +445,19 @@ def _narrowest(console: Console, table: Table) -> int:
         collapse_padding=table.collapse_padding,
     )
     for column in table.columns:
-        widest = _LEAST_TEXT_WIDTH
+        texts = [column.header, *column.cells]
+        plain = [text.plain if isinstance(text, Text) else str(text) for text in texts]
         if column.no_wrap:
-            texts = [column.header, *column.cells]
-            plain = (text.plain if isinstance(text, Text) else str(text) for text in texts)
-            widest = max(cell_len(line) for text in plain for line in [*text.splitlines(), ""])
-        probe.add_column(min_width=widest)
+            least = max(cell_len(line) for text in plain for line in [*text.splitlines(), ""])
+        else:  # ASCII is one cell a character; others may take two (CJK)
+            least = 1 + max(
+                1 if text.isascii() else max(map(cell_len, text), default=1) for text in plain
+            )
+        probe.add_column(min_width=least)
     probe.add_row(*["x"] * len(table.columns))
     return Measurement.get(console, console.options.update(width=_UNBOUNDED), probe).minimum
 
 
-_LEAST_TEXT_WIDTH = 2
 _UNBOUNDED = 1_000_000  # a width no table reaches
 
 

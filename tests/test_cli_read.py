@@ -163,7 +163,7 @@ def test_a_table_too_wide_for_the_terminal_is_printed_whole_and_wider(synced, mo
     assert max(len(line.rstrip()) for line in listed.stdout.splitlines()) > int(columns)
 
 
-_WORDS = st.text("abcxyz-/.,", min_size=1, max_size=15)
+_WORDS = st.text("abcxyz-/.,漢字", min_size=1, max_size=15)  # 漢字: two cells each
 
 
 @given(
