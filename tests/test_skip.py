@@ -188,22 +188,12 @@ def test_only_the_edited_file_is_parsed_and_the_plans_agree(cli, database_url, m
     assert plan_of(cli) == EMPTY_PLAN
 
 
-@pytest.mark.parametrize("dry_run", [True, False], ids=["diff", "sync"])
-def test_files_another_sync_applies_while_these_are_read_stop_the_plan(
-    cli, database_url, monkeypatch, dry_run
-):
-    """A file skipped by its key, whose provider another sync changed before the plan:
-    the rows are no longer what the key promised, so no plan is made from them (75)."""
+def plan_refused(database_url: str, registry: Any, dry_run: bool) -> Any:
+    """The ConcurrentChange that `diff` (dry_run) or `sync` raises planning `registry`."""
     from radiant_registry import apply
-    from radiant_registry.errors import ConcurrentChange, ExitCode
+    from radiant_registry.errors import ConcurrentChange
     from radiant_registry.log import EventLog
 
-    ok(cli.sync())
-    registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
-    assert parsed == [] and "xai" in registry.skipped
-    replace_once(provider_path(cli.data_dir, "xai"), "input_per_1m: 3.00", "input_per_1m: 3.50")
-    ok(cli.sync())  # the other sync, between this one's reading and its plan
-    before = dump_tables(database_url)
     engine = make_engine(resolve_url(database_url))
     try:
         with engine.connect() as conn, pytest.raises(ConcurrentChange) as stale:
@@ -213,8 +203,26 @@ def test_files_another_sync_applies_while_these_are_read_stop_the_plan(
                 apply.sync(conn, registry, apply.SyncOptions(), EventLog(quiet=True))
     finally:
         engine.dispose()
-    assert stale.value.exit_code == ExitCode.TEMPFAIL == 75
-    assert "run the command again" in str(stale.value)
+    return stale.value
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["diff", "sync"])
+def test_files_another_sync_applies_while_these_are_read_stop_the_plan(
+    cli, database_url, monkeypatch, dry_run
+):
+    """A file skipped by its key, whose provider another sync changed before the plan:
+    the rows are no longer what the key promised, so no plan is made from them (75)."""
+    from radiant_registry.errors import ExitCode
+
+    ok(cli.sync())
+    registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
+    assert parsed == [] and "xai" in registry.skipped
+    replace_once(provider_path(cli.data_dir, "xai"), "input_per_1m: 3.00", "input_per_1m: 3.50")
+    ok(cli.sync())  # the other sync, between this one's reading and its plan
+    before = dump_tables(database_url)
+    stale = plan_refused(database_url, registry, dry_run)
+    assert stale.exit_code == ExitCode.TEMPFAIL == 75
+    assert "run the command again" in str(stale)
     after = dump_tables(database_url)
     assert {k: v for k, v in after.items() if k != "sync_runs"} == {
         k: v for k, v in before.items() if k != "sync_runs"}
@@ -227,25 +235,13 @@ def test_a_database_emptied_while_the_files_are_read_stops_the_plan(
     """Files skipped as applied, then `db downgrade base` before the plan: planned as a
     new database, the skipped files' rows would be missing from the plan (diff said so
     silently)."""
-    from radiant_registry import apply
-    from radiant_registry.errors import ConcurrentChange
-    from radiant_registry.log import EventLog
-
     ok(cli.sync())
     registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
     assert parsed == [] and "xai" in registry.skipped
     ok(cli("db", "downgrade", "base", "--yes"))
     before = dump_tables(database_url)
-    engine = make_engine(resolve_url(database_url))
-    try:
-        with engine.connect() as conn, pytest.raises(ConcurrentChange) as stale:
-            if dry_run:
-                apply.preview(conn, registry, apply.SyncOptions())
-            else:
-                apply.sync(conn, registry, apply.SyncOptions(), EventLog(quiet=True))
-    finally:
-        engine.dispose()
-    assert "a downgrade emptied it" in str(stale.value)
+    stale = plan_refused(database_url, registry, dry_run)
+    assert "a downgrade emptied it" in str(stale)
     assert dump_tables(database_url) == before
 
 
