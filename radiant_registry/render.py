@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from radiant_registry.errors import Problem
@@ -416,26 +416,43 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: st
 
 
 def print_table(console: Console, table: Table) -> None:
-    """Print `table` whole.
+    """Print `table` whole: no character lost, nothing cut short with "…".
 
-    Rich fits a table to the console by folding the text of its columns, down to one
-    character a line; where even that does not fit beside the columns that never wrap (the
-    numbers), it narrows some to nothing, and their text is lost. There the table is
-    printed as wide as the least layout that keeps it all needs, and the terminal wraps
-    its lines. (The estimate is safe, not tight: rich might still fit a few columns less.)
+    Rich fits a table too wide for the terminal by narrowing its text columns in equal
+    steps, padding included and rounded, with no regard for what they hold: a column can
+    end narrower than one of its characters (two cells for CJK), or at nothing beside the
+    numbers, and that text is not drawn. So where the table does not fit, its widths are
+    set here: numbers whole, the widest text columns cut down to one width, none below its
+    widest character. Where even that does not fit, the table is printed wider than the
+    terminal, which wraps its lines.
     """
-    needed = _narrowest(console, table)
-    if needed > console.width:
-        console.width = needed  # a console of its own (see `_console`)
+    spans = [_span(column, table.show_header) for column in table.columns]
+    overhead = _overhead(console, table)
+    room = console.width - overhead
+    if sum(natural for natural, _ in spans) > room:  # else rich narrows nothing
+        widths = _shared(spans, room)
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
+        console.width = max(console.width, sum(widths) + overhead)  # own console: `_console`
     console.print(table)
 
 
-def _narrowest(console: Console, table: Table) -> int:
-    """The least width at which rich draws `table` without losing text: every no_wrap
-    column as wide as its widest line, every other one as its widest character and one
-    more. (Rich narrows those in equal steps, rounded: one may end a cell narrower than
-    another, and a character wider than its column is not drawn.) Measured by rich
-    (padding, edges) on a one-row stand-in, for a fraction of the time of every cell."""
+def _span(column: Column, with_header: bool) -> tuple[int, int]:
+    """A column's natural width (its longest line, as rich measures it) and the least that
+    loses nothing: the same for a number (no_wrap), else its widest character."""
+    texts = [column.header, *column.cells] if with_header else list(column.cells)
+    plain = [text.plain if isinstance(text, Text) else str(text) for text in texts]
+    natural = max([1, *(cell_len(line) for text in plain for line in text.split("\n"))])
+    if column.no_wrap:
+        return natural, natural
+    # ASCII is one cell a character; others may take two (CJK).
+    widest = max([1, *(max(map(cell_len, text)) for text in plain if not text.isascii())])
+    return natural, widest
+
+
+def _overhead(console: Console, table: Table) -> int:
+    """The cells `table` takes beside its columns' text: padding, edges, separators.
+    Measured by rich on a stand-in of one-cell columns, for none of the cost of its rows."""
     probe = Table(
         box=table.box,
         padding=table.padding,
@@ -444,21 +461,34 @@ def _narrowest(console: Console, table: Table) -> int:
         show_header=False,
         collapse_padding=table.collapse_padding,
     )
-    for column in table.columns:
-        texts = [column.header, *column.cells]
-        plain = [text.plain if isinstance(text, Text) else str(text) for text in texts]
-        if column.no_wrap:
-            least = max(cell_len(line) for text in plain for line in [*text.splitlines(), ""])
-        else:  # ASCII is one cell a character; others may take two (CJK)
-            least = 1 + max(
-                1 if text.isascii() else max(map(cell_len, text), default=1) for text in plain
-            )
-        probe.add_column(min_width=least)
-    probe.add_row(*["x"] * len(table.columns))
-    return Measurement.get(console, console.options.update(width=_UNBOUNDED), probe).minimum
+    for _ in table.columns:
+        probe.add_column(width=1)
+    measured = Measurement.get(console, console.options.update(width=_UNBOUNDED), probe)
+    return measured.maximum - len(table.columns)
 
 
 _UNBOUNDED = 1_000_000  # a width no table reaches
+
+
+def _shared(spans: Sequence[tuple[int, int]], room: int) -> list[int]:
+    """Column widths (`spans`: natural, least) within `room` where they can be: the widest
+    columns cut down to one level, the highest that fits, none below its least; the cells
+    left over go one each to the columns cut, from the left."""
+
+    def widths_at(level: int) -> list[int]:
+        return [max(least, min(natural, level)) for natural, least in spans]
+
+    low, high = 0, max(natural for natural, _ in spans)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if sum(widths_at(middle)) <= room else (low, middle - 1)
+    widths = widths_at(low)
+    spare = room - sum(widths)
+    for index, (natural, _) in enumerate(spans):
+        if spare > 0 and widths[index] < natural:
+            widths[index] += 1
+            spare -= 1
+    return widths
 
 
 def providers_table(rows: Sequence[dict[str, Any]]) -> None:

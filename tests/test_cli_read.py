@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import dump_tables, model_block, provider_path
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -163,14 +163,24 @@ def test_a_table_too_wide_for_the_terminal_is_printed_whole_and_wider(synced, mo
     assert max(len(line.rstrip()) for line in listed.stdout.splitlines()) > int(columns)
 
 
-_WORDS = st.text("abcxyz-/.,漢字", min_size=1, max_size=15)  # 漢字: two cells each
+# 漢字: two cells each. Columns all of them, or mixed, narrow differently in rich.
+_WORDS = st.one_of(
+    st.text(alphabet, min_size=1, max_size=15) for alphabet in ("abcxyz-/.,", "漢字", "ab漢字-")
+)
 
 
 @given(
-    spec=st.lists(st.booleans(), min_size=1, max_size=8),
-    header=st.lists(_WORDS, min_size=8, max_size=8),
-    cells=st.lists(st.lists(st.lists(_WORDS, max_size=4), min_size=8, max_size=8), max_size=3),
+    spec=st.lists(st.booleans(), min_size=1, max_size=10),
+    header=st.lists(_WORDS, min_size=10, max_size=10),
+    cells=st.lists(st.lists(st.lists(_WORDS, max_size=4), min_size=10, max_size=10), max_size=3),
     width=st.integers(1, 140),
+)
+@example(  # rich alone drew the third column one cell narrower than its 字 (seen in fuzzing)
+    spec=[False, True, False, False],
+    header=["zb-y.xa.-axa", "b漢,字za漢xz/c-y", "字字漢字字漢字漢字字漢漢字", "yc,xb.z.bax.,",
+            *"abcdef"],
+    cells=[],
+    width=22,
 )
 @settings(max_examples=300, deadline=None)
 def test_print_table_never_loses_a_character_at_any_width(spec, header, cells, width):
