@@ -63,11 +63,17 @@ def printable_name(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
-# A password in a URL (`scheme://user:password@host`): up to the last `@` of the line, as
-# a password may hold spaces, `/`, `?` and `@` (which hides more than the password where
-# an address follows on the line, never less); or libpq's `password=` / `sslpassword=`
-# (quoted, it may hold spaces too).
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:)[^\n]*@", re.IGNORECASE)
+# A password in a URL (`scheme://user:password@host`): from the user part's first `:` (a
+# user typed with a space or `/` too; not a `: `, which follows a URL in a message) up to
+# the last `@` of the line, as a password may hold spaces, `/`, `?` and `@` (which hides
+# more than the password where an address follows on the line, never less). In a query
+# (`?password=`), up to the next parameter, the end of the line (or a `)` closing it, as
+# click quotes an argument) or a `: ` (as a message follows a URL with its reason). Or
+# libpq's `password=` / `sslpassword=` (quoted, it may hold spaces too).
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:@\n]*:)(?=\S)[^\n]*@", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(
+    r"((?<=[?&])(?:ssl)?password=)[^&#\n]*?(?=[&#]|: |\)?$)", re.IGNORECASE | re.MULTILINE
+)
 _PASSWORD_PARAMETER = re.compile(
     r"((?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s)]*)", re.IGNORECASE
 )
@@ -76,7 +82,9 @@ _PASSWORD_PARAMETER = re.compile(
 def redacted(text: str) -> str:
     """`text` with every password it may quote replaced by `***`: for messages that echo
     what was typed (a usage error naming a stray argument) or an unexpected error's."""
-    return _PASSWORD_PARAMETER.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    # The query's rule last: the keyword's stops at a space, so it masks what that left.
+    return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD_PARAMETER.sub(r"\1***", text))
 
 
 def redacted_values(value: Any) -> Any:
