@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
 from radiant_registry.messages import problem_message
-from radiant_registry.printable import CONTROL_CHARACTERS, invisible
+from radiant_registry.printable import CONTROL_CHARACTERS, blank, invisible
 from radiant_registry.queries import Located, locate
 from radiant_registry.schema import Price
 from radiant_registry.tables import models, price_overrides
@@ -30,8 +30,8 @@ MAX_REASON = 1000  # a sentence or two; list, show and history print it
 def checked_text(value: str, option: str, limit: int) -> str:
     """An admin's free text, held to what the files allow in names: it is printed in tables
     and logs, where a control character could rewrite the terminal."""
-    if not value.strip():
-        raise UsageError(f"{option} must not be empty")
+    if blank(value):
+        raise UsageError(f"{option} must not be blank")
     if CONTROL_CHARACTERS.search(value):
         raise UsageError(f"{option}: control characters (line breaks, escapes) are not allowed")
     if len(value) > limit:

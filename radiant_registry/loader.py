@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from radiant_registry import interrupts, yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem, UsageError, WorkerDied, quoted
 from radiant_registry.messages import describe, problem_message
+from radiant_registry.printable import blank
 from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
     Model,
@@ -37,7 +38,7 @@ CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
 # Part of every file's content key. Bump it when a validation rule or the shape of the
 # desired rows changes, so that no sync skips a file checked by older rules.
-RULES_VERSION = "7"
+RULES_VERSION = "8"
 # Below this many bytes to check, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
@@ -394,7 +395,7 @@ def _capability_problems(name: str, text: Any) -> list[str]:
     found = []
     if not (name.isidentifier() and name == name.lower()):
         found.append(f"capability name {quoted(name)} is not lowercase snake_case")
-    if not (isinstance(text, str) and text.strip()):
+    if not isinstance(text, str) or blank(text):
         hint = "; quote it" if text is not None and not isinstance(text, str | dict | list) else ""
         found.append(
             f"capability {quoted(name)} needs a one-line description, got {describe(text)}{hint}"

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, false, func, select, true
 
 from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure, NotFound, UsageError
+from radiant_registry.printable import blank
 from radiant_registry.schema import Category
 from radiant_registry.suggest import did_you_mean
 from radiant_registry.tables import (
@@ -54,8 +55,8 @@ class ModelFilter:
             choices = ", ".join(get_args(Category))
             hint = did_you_mean(self.category, get_args(Category))
             raise UsageError(f"--category: no category {self.category!r}{hint} (one of {choices})")
-        if self.capability is not None and not self.capability.strip():
-            raise UsageError("--capability must not be empty")
+        if self.capability is not None and blank(self.capability):
+            raise UsageError("--capability must not be blank")
 
 
 _JSON_FIELDS = sorted(json_columns(models))

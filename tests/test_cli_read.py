@@ -242,8 +242,9 @@ def test_an_empty_list_names_the_filter_nothing_in_the_database_has(synced):
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("--category", "flagshp", "--category: no category 'flagshp'; did you mean 'flagship'? "
                               "(one of flagship, balanced, economy, specialized, novel, general)"),
-    ("--capability", "", "--capability must not be empty"),
-    ("--capability", "  ", "--capability must not be empty"),
+    ("--capability", "", "--capability must not be blank"),
+    ("--capability", "  ", "--capability must not be blank"),
+    ("--capability", "\u200b", "--capability must not be blank"),
 ])
 def test_list_refuses_a_filter_that_could_only_match_nothing(synced, option, value, message):
     result = synced("list", option, value)
@@ -782,9 +783,10 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     missing = synced("disable", "xai/grok-2")
     assert missing.exit_code == 64
     assert "Missing option '--reason'" in missing.stderr
-    blank = synced("disable", "xai/grok-2", "--reason", "")
-    assert blank.exit_code == 64
-    assert "--reason must not be empty" in blank.stderr
+    for reason in ("", " ", "\u3164\u200b"):  # a Hangul filler and a zero-width space
+        blank = synced("disable", "xai/grok-2", "--reason", reason)
+        assert blank.exit_code == 64
+        assert "--reason must not be blank" in blank.stderr
     assert len(list_json(synced)) == ALL_MODELS
 
 
