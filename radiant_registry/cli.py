@@ -694,7 +694,8 @@ def db_downgrade(
     with _database(database_url, absent=Absent.read_as_empty) as conn:
         with conn.begin() as transaction:
             db.take_registry_lock(conn)  # a first sync may be creating the schema
-            if migrations.current_revision(conn) is None:
+            # A revision this version cannot start from is refused (78) before any question.
+            if migrations.known_revision(conn) is None:
                 # Nothing to drop, so no question. The revision is still checked (and tables
                 # without a version refused); the version table Alembic made is undone.
                 migrations.downgrade(conn, revision)

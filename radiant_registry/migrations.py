@@ -90,7 +90,7 @@ def _raised_by_revision_parser(exc: BaseException) -> bool:
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    _known_revision(connection)
+    known_revision(connection)
     from alembic import command
 
     with _alembic_errors(revision):
@@ -98,14 +98,14 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 
 def downgrade(connection: Connection, revision: str) -> None:
-    _known_revision(connection)
+    known_revision(connection)
     from alembic import command
 
     with _alembic_errors(revision):
         command.downgrade(alembic_config(connection), revision)
 
 
-def _known_revision(connection: Connection) -> str | None:
+def known_revision(connection: Connection) -> str | None:
     """The database's revision, None for an empty one; exit 78 unless this version's
     migrations can start from it (never from tables without a version)."""
     current = current_revision(connection)
@@ -164,7 +164,7 @@ def status(connection: Connection) -> str:
 
 def schema_state(connection: Connection) -> State:
     """'empty' for a brand-new database, 'current' at head; otherwise refuse (exit 78)."""
-    revision = _known_revision(connection)
+    revision = known_revision(connection)
     if revision is None:
         return "empty"
     if revision != SCHEMA_HEAD:

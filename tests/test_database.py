@@ -570,7 +570,9 @@ def test_database_with_tables_but_no_version_is_refused(database_url, engine, da
     execute(engine, "DELETE FROM alembic_version")
     refused_everywhere(database_url, data_dir,
                        "the database has tables but no radiant-registry schema version")
-    for argv in (("db", "upgrade"), ("db", "downgrade", "base", "--yes")):
+    # Without --yes (no terminal here), refused all the same, not asked for --yes (64).
+    for argv in (("db", "upgrade"), ("db", "downgrade", "base", "--yes"),
+                 ("db", "downgrade", "base")):
         result = registry(*argv, "--database-url", database_url)
         assert result.exit_code == 78, (argv, result.output)
         assert "tables but no radiant-registry schema version" in result.stderr
@@ -585,7 +587,9 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
     execute(engine, f"UPDATE alembic_version SET version_num = '{stored}'")
     message = f"the database schema is at revision {stored!r}, which this version of"
     refused_everywhere(database_url, data_dir, message)
-    for argv in (("db", "upgrade"), ("db", "downgrade", "base", "--yes")):
+    # Without --yes (no terminal here), refused all the same, not asked for --yes (64).
+    for argv in (("db", "upgrade"), ("db", "downgrade", "base", "--yes"),
+                 ("db", "downgrade", "base")):
         result = registry(*argv, "--database-url", database_url)
         assert result.exit_code == 78, (argv, result.output)
         assert message in " ".join(result.stderr.split()), argv
