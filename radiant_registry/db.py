@@ -436,9 +436,10 @@ def _url_options(db: DatabaseUrl) -> str:
 
 
 def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
-    """Where a connection parameter libpq refused came from: the variable libpq read it
-    from ($PGSSLMODE, $PGHOSTADDR...) when that is set and the URL does not give it;
-    otherwise the URL."""
+    """Where a connection parameter libpq refused came from: the URL when it gives it;
+    else a libpq service file, when one is named, or the variable libpq reads it from
+    ($PGSSLMODE, $PGHOSTADDR...), when that is set (a service file's value wins over the
+    variable's, so with both it may be either)."""
     from psycopg import pq
 
     named = _REFUSED_KEYWORD.search(detail)
@@ -452,11 +453,22 @@ def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
         name for name, value in (("host", url.host), ("port", url.port), ("user", url.username))
         if value
     }
-    for option in pq.Conninfo.get_defaults():
-        variable = option.envvar.decode() if option.envvar else ""
-        if option.keyword.decode() == keyword and keyword not in given and variable in os.environ:
-            return f"${variable}"  # set, even empty: libpq takes it
-    return "the database URL"
+    if keyword in given:
+        return "the database URL"
+    service = "service" in given or "PGSERVICE" in os.environ
+    variable = next(
+        (
+            f"${option.envvar.decode()}"
+            for option in pq.Conninfo.get_defaults()
+            # Set, even empty: libpq takes it.
+            if option.keyword.decode() == keyword and option.envvar
+            and option.envvar.decode() in os.environ
+        ),
+        None,
+    )
+    if variable and service:
+        return f"{variable} or the libpq service file"
+    return variable or ("the libpq service file" if service else "the database URL")
 
 
 # The parameter a libpq refusal names, as `_BAD_CONNINFO` finds them.

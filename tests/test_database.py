@@ -368,6 +368,26 @@ def test_a_connection_parameter_refused_is_blamed_on_its_variable(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(("environment", "source"), [
+    ({}, "the libpq service file"),
+    ({"PGSSLMODE": "require"}, "$PGSSLMODE or the libpq service file"),  # the file's wins
+])
+def test_a_parameter_refused_with_a_service_file_in_use_names_the_file(
+    postgres_admin, monkeypatch, tmp_path, environment, source
+):
+    """It said $PGSSLMODE (or "the database URL") for the service file's bad sslmode."""
+    services = tmp_path / "pg_service.conf"
+    services.write_text("[registry]\nsslmode=bogus\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    result = registry("list", "--database-url", f"{postgres_admin}?service=registry")
+    assert result.exit_code == 78, result.output
+    assert f"error: {source} is not usable: " in result.stderr
+    assert 'invalid sslmode value: "bogus"' in result.stderr
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize(("variable", "value", "query"), [
     ("PGPORT", "5432", "keepalives=abc"),  # libpq's message names port 5432 first
     ("PGSSLMODE", "require", "sslmode=bogus"),  # the URL's own wins over the variable
