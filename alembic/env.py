@@ -54,9 +54,8 @@ def run_from_command_line() -> None:
         url = db.resolve_url(None)
         with (
             db.connect(url, absent=Absent.create, say=_say) as connection,
-            db.write_begin(connection),  # as `registry db upgrade`: the commit is not cut
+            db.registry_write(connection),  # as `registry db upgrade`
         ):
-            db.take_registry_lock(connection)  # as `registry db upgrade` does
             run_migrations(connection)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)

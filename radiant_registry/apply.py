@@ -24,9 +24,8 @@ from radiant_registry.db import (
     DatabaseUrl,
     first_line,
     is_lock_refused,
+    registry_write,
     scrub,
-    take_registry_lock,
-    write_begin,
 )
 from radiant_registry.errors import (
     ConcurrentChange,
@@ -73,8 +72,7 @@ def write_transaction(conn: Connection) -> Iterator[None]:
     lock, so that admin writes and reads are not blocked by a sync."""
     locked = False
     try:
-        with write_begin(conn):  # on SQLite, the lock itself
-            take_registry_lock(conn)
+        with registry_write(conn):
             locked = True
             yield
     except sa_exc.OperationalError as exc:

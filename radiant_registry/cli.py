@@ -663,8 +663,7 @@ def db_upgrade(
     """
     from radiant_registry import db, migrations
 
-    with _database(database_url, absent=Absent.create) as conn, db.write_begin(conn):
-        db.take_registry_lock(conn)
+    with _database(database_url, absent=Absent.create) as conn, db.registry_write(conn):
         migrations.upgrade(conn, revision)
         current = migrations.current_revision(conn)
     render.info(f"Schema at revision {current or 'base (empty)'}")
@@ -710,8 +709,7 @@ def db_downgrade(
         if not (yes or prompt.confirm(question)):
             render.info("Nothing changed.")
             return
-        with db.write_begin(conn):
-            db.take_registry_lock(conn)
+        with db.registry_write(conn):
             migrations.downgrade(conn, revision)
             current = migrations.current_revision(conn)
     render.info(f"Schema at revision {current or 'base (empty)'}")

@@ -394,6 +394,14 @@ def take_registry_lock(conn: Connection) -> None:
 
 
 @contextmanager
+def registry_write(conn: Connection) -> Iterator[None]:
+    """A write transaction holding the registry lock: a sync's or a migration's."""
+    with write_begin(conn):
+        take_registry_lock(conn)
+        yield
+
+
+@contextmanager
 def translated_errors(db: DatabaseUrl) -> Iterator[None]:
     """Turn driver errors into domain errors with exit codes, and never leak the password."""
     try:
