@@ -14,12 +14,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError
-from radiant_registry.messages import problem_message
+from radiant_registry.messages import expected_number, problem_message
 from radiant_registry.printable import CONTROL_CHARACTERS, blank, invisible
 from radiant_registry.queries import Located, locate
 from radiant_registry.schema import Price
 from radiant_registry.tables import models, price_overrides
-from radiant_registry.yamlscalars import Unreadable, resolve_plain
+from radiant_registry.yamlscalars import Ambiguous, Unreadable, resolve_plain
 
 _price = TypeAdapter(Price)
 
@@ -68,6 +68,8 @@ def parse_price(text: str, option: str) -> Decimal:
     value = resolve_plain(text.strip())
     if isinstance(value, Unreadable):
         raise UsageError(f"{option}: {text!r} is {value.reason}")
+    if isinstance(value, Ambiguous):  # 1_000, 1e-6: as the files say, with the plain spelling
+        raise UsageError(f"{option}: {expected_number(value)}")
     if type(value) not in (int, Decimal):
         raise UsageError(f"{option}: {text!r} is not a number (write it as in the files: 0.5, 12)")
     try:

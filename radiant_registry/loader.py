@@ -38,7 +38,7 @@ CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
 # Part of every file's content key. Bump it when a validation rule or the shape of the
 # desired rows changes, so that no sync skips a file checked by older rules.
-RULES_VERSION = "8"
+RULES_VERSION = "9"
 # Below this many bytes to check, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 

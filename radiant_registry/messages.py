@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from radiant_registry.errors import quoted
 from radiant_registry.schema import Modalities, Model, PriceTier, Pricing, Provider, ProviderFile
 from radiant_registry.suggest import did_you_mean
-from radiant_registry.yamlscalars import Ambiguous, Unreadable
+from radiant_registry.yamlscalars import MAX_NUMBER_CHARS, Ambiguous, Unreadable
 
 # The keys each mapping allows, by the key that holds it, for "did you mean" hints.
 _FIELDS_BY_PARENT: dict[str | None, type[BaseModel]] = {
@@ -58,6 +58,8 @@ def problem_message(err: ErrorDetails) -> str:
         key = str(loc[-1])
         hint = did_you_mean(key, allowed) or _belongs_under(key, parent)
         return f"unknown key {quoted(key)}{hint}"
+    if kind in ("int_type", "is_instance_of"):  # an integer, a number (a Decimal)
+        return expected_number(value, integer=kind == "int_type")
     expected = _EXPECTED.get(kind)
     if expected:
         # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
@@ -65,9 +67,6 @@ def problem_message(err: ErrorDetails) -> str:
         hint = "; quote it" if kind == "string_type" and typed else ""
         if kind == "date_type" and _is_iso_date(value):
             hint = "; write it without quotes"
-        if kind in ("int_type", "is_instance_of"):  # an integer, a number
-            plain = _plain_number(value, integer=kind == "int_type")
-            hint = "" if plain is None else f"; write {plain}"
         return f"expected {expected}, got {describe(value)}{hint}"
     if kind == "literal_error":
         choices = err["ctx"]["expected"].replace("'", "")
@@ -81,15 +80,20 @@ def problem_message(err: ErrorDetails) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
+def expected_number(value: Any, *, integer: bool = False) -> str:
+    """That `value` is no number, and the plain spelling of one where YAML reads one."""
+    plain = _plain_number(value, integer=integer)
+    hint = "" if plain is None else f"; write {plain}"
+    return f"expected {'an integer' if integer else 'a number'}, got {describe(value)}{hint}"
+
+
 # pydantic's error types that the schema can raise (tests/corpus/bad reaches each one).
 _EXPECTED = {
     "string_type": "a string",
-    "int_type": "an integer",
     "bool_type": "true or false",
     "date_type": "a date (YYYY-MM-DD)",
     "model_type": "a mapping",
     "list_type": "a list",
-    "is_instance_of": "a number",  # a Decimal in strict mode
     "finite_number": "a finite number",
 }
 _BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_short",
@@ -98,7 +102,18 @@ _BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_
 
 def _plain_number(value: Any, integer: bool) -> str | None:
     """How to write, plainly, the number that YAML 1.1 reads in `1_000`, `+1000`, `0x3e8`
-    or `.5` (YAML 1.2 reads some of them as text: the tool takes neither reading)."""
+    or `.5` (YAML 1.2 reads some of them as text: the tool takes neither reading), or that
+    YAML 1.2 reads in `1e3` (YAML 1.1 reads text)."""
+    if isinstance(value, Ambiguous) and value.reading == "a string":
+        try:
+            number = Decimal(value.text)
+        except InvalidOperation:  # an exponent beyond the decimal module's range
+            return None
+        if abs(number.adjusted()) >= MAX_NUMBER_CHARS:  # 1e400: none will write its digits
+            return None
+        if integer and number != number.to_integral_value():
+            return None  # 1.5e0 where an integer is expected
+        return str(int(number)) if integer else format(number, "f")
     if not isinstance(value, Ambiguous) or value.reading not in ("an integer", "a float"):
         return None
     if ":" in value.text or re.match(r"[-+]?0[0-9_]", value.text):
@@ -128,6 +143,8 @@ def _is_iso_date(value: Any) -> bool:
 
 def describe(value: Any) -> str:
     """Say what a typed YAML value is, in the words of an error message."""
+    if isinstance(value, Ambiguous) and value.reading == "a string":  # 1e3
+        return f"{quoted(value.text)}, a number in YAML 1.2 but a string to YAML 1.1 parsers"
     if isinstance(value, Ambiguous):
         return f"{quoted(value.text)}, which YAML 1.1 parsers read as {value.reading}"
     if isinstance(value, Unreadable):

@@ -50,7 +50,7 @@ _YAML11_BOOLS = frozenset(
     for lower in ("y", "yes", "n", "no", "on", "off")
     for word in (lower, lower.capitalize(), lower.upper())
 )
-# Its length is bounded before it is tried (_MAX_NUMBER_CHARS).
+# Its length is bounded before it is tried (MAX_NUMBER_CHARS).
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
 _SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
@@ -59,7 +59,7 @@ _SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
     for word in ("inf", "Inf", "INF")
 } | {f".{word}": Decimal("NaN") for word in ("nan", "NaN", "NAN")}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
+MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
 _YAML11_TAG_NAMES = {
     "tag:yaml.org,2002:bool": "a boolean",
     "tag:yaml.org,2002:int": "an integer",
@@ -89,13 +89,16 @@ def resolve_plain(text: str) -> Any:
         return False
     first = text[0]
     if first.isdigit() or first in "-+.":
-        if len(text) > _MAX_NUMBER_CHARS and _DECIMAL.match(text):
+        if len(text) > MAX_NUMBER_CHARS and _DECIMAL.match(text):
             return Unreadable(
-                text, f"a number of {len(text)} characters (at most {_MAX_NUMBER_CHARS})"
+                text, f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})"
             )
         if _INT.match(text):
             return int(text)
         if _DECIMAL.match(text):
+            if ("e" in text or "E" in text) and _yaml11_tag(text) != _YAML11_FLOAT:
+                # 1e3, 1.5e3: YAML 1.1's floats need a dot and a signed exponent (1.5e+3).
+                return Ambiguous(text, "a string")
             try:
                 return Decimal(text)
             except InvalidOperation:  # an exponent beyond the decimal module's range
@@ -115,6 +118,9 @@ def resolve_plain(text: str) -> Any:
     if tag != "tag:yaml.org,2002:str":
         return Ambiguous(text, _YAML11_TAG_NAMES.get(tag, "a non-string value"))
     return text
+
+
+_YAML11_FLOAT = "tag:yaml.org,2002:float"
 
 
 @lru_cache(maxsize=4096)

@@ -46,7 +46,9 @@ def problem_of(data: bytes) -> tuple[int, int, str]:
         ("false", False), ("False", False), ("FALSE", False),
         ("0", 0), ("-5", -5), ("128000", 128000), ("9" * 40, int("9" * 40)),
         ("3.00", Decimal("3.00")), ("3.10", Decimal("3.10")), ("-0.5", Decimal("-0.5")),
-        ("1e-6", Decimal("0.000001")), ("1E+5", Decimal("1E+5")), ("2.5e-7", Decimal("2.5E-7")),
+        # An exponent as YAML 1.1 spells its floats too: a dot, and a sign after the e.
+        ("1.0e-6", Decimal("0.0000010")), ("1.5E+5", Decimal("1.5E+5")),
+        ("2.5e-7", Decimal("2.5E-7")),
         (".inf", Decimal("Infinity")), ("+.Inf", Decimal("Infinity")),
         ("-.INF", Decimal("-Infinity")),
         ("2024-06-01", date(2024, 6, 1)),
@@ -90,8 +92,8 @@ def test_resolve_plain_flags_what_yaml_1_1_would_read_differently(text: str, rea
         ("9" * 41, "a number of 41 characters (at most 40)"),
         ("0." + "1" * 40, "a number of 42 characters (at most 40)"),
         # Beyond the decimal module's exponent range: Decimal() itself refuses these.
-        ("1e99999999999999999999", "a number with an exponent out of range"),
-        ("0e99999999999999999999", "a number with an exponent out of range"),
+        ("1.0e+99999999999999999999", "a number with an exponent out of range"),
+        ("0.0e+99999999999999999999", "a number with an exponent out of range"),
         ("-1.5e-99999999999999999999", "a number with an exponent out of range"),
     ],
 )
@@ -101,10 +103,17 @@ def test_resolve_plain_refuses_numbers_it_cannot_read_exactly(text: str, reason:
 
 
 def test_resolve_plain_never_returns_a_float() -> None:
-    for text in ["3.0", "1e400", "-1e-400", "0.1", ".inf", "1.7976931348623157e309"]:
+    for text in ["3.0", "1.0e+400", "-1.0e-400", "0.1", ".inf", "1.7976931348623157e+309"]:
         value = resolve_plain(text)
         assert type(value) is Decimal, text
-    assert resolve_plain("1e400") == Decimal("1E+400")  # a float would be inf
+    assert resolve_plain("1.0e+400") == Decimal("1.0E+400")  # a float would be inf
+
+
+@pytest.mark.parametrize("text", ["1e3", "1E+5", "1.5e3", "1e-6", "-2.5E7", "0e0", "1e400"])
+def test_an_exponent_yaml_1_1_reads_as_text_is_ambiguous(text: str) -> None:
+    """A number in YAML 1.2, a string to YAML 1.1 (PyYAML): neither reading is taken."""
+    assert yaml.safe_load(text) == text
+    assert resolve_plain(text) == Ambiguous(text, "a string")
 
 
 # --- read ---------------------------------------------------------------------------------
@@ -297,8 +306,8 @@ def test_flow_depth_counts_each_place_a_flow_collection_starts(
 # unquoted and the reader (by design) flags them as Ambiguous instead of reading text.
 _YAML11_ONLY_BOOLEANS = {"y", "Y", "n", "N"}
 # A number with an exponent and no dot or no exponent sign (1e5, 1.5e5, 1e-6) is text to
-# YAML 1.1, so safe_dump writes it unquoted, but the reader reads it as a number on
-# purpose: a per-token price written 1e-6 must not pass as a string.
+# YAML 1.1, so safe_dump writes it unquoted, but it is a number to YAML 1.2: the reader
+# takes neither reading (Ambiguous), so a per-token price written 1e-6 cannot pass as text.
 _EXPONENT_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+")
 
 identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True)
@@ -341,7 +350,7 @@ def test_safe_dump_reads_back_as_the_same_data(
 def test_the_excluded_strings_read_as_documented() -> None:
     # What the strategies above leave out, and why: read, not round-tripped.
     assert yaml.safe_dump("1e-6") == "1e-6\n...\n"
-    assert same(read(b"1e-6\n"), Decimal("0.000001"))
+    assert read(b"1e-6\n") == Ambiguous("1e-6", "a string")
     assert yaml.safe_dump("y") == "y\n...\n"
     assert read(b"y\n") == Ambiguous("y", "a boolean")
 
