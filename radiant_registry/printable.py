@@ -14,8 +14,8 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u
 
 
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, 15.1): characters a
-# font shows as nothing. Most are format characters or unassigned, which `invisible` refuses
-# by category too; listed whole, so that one assigned in a later Unicode is still known.
+# font shows as nothing. Most are format characters or unassigned, which the category
+# tests below catch too; listed whole, so that one assigned in a later Unicode is known.
 # Plus the braille blank, which shows as a space.
 _IGNORABLE_RANGES = (
     (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
@@ -28,19 +28,27 @@ _IGNORABLE = frozenset(
 )
 
 
-def invisible(char: str) -> bool:
+def _shows_nothing(char: str) -> bool:
     """Whether `char` shows as nothing, or as a space other than the plain one."""
     category = unicodedata.category(char)
     return (
-        category in ("Cf", "Cn", "Co", "Cs")  # format, unassigned, private use, surrogates
+        category in ("Cf", "Cs")  # format characters, surrogates
         or (category.startswith("Z") and char != " ")  # any space but a plain one
         or char in _IGNORABLE
     )
 
 
+def invisible(char: str) -> bool:
+    """Whether `char` shows as nothing, or may: the audit trail's test (`--by`), where a
+    doubt refuses. Unassigned (to this Python's Unicode) and private-use characters are
+    drawn by some fonts and not by others."""
+    return _shows_nothing(char) or unicodedata.category(char) in ("Cn", "Co")
+
+
 def blank(text: str) -> bool:
-    """Whether `text` shows as nothing but spaces: empty, spaces, invisible characters."""
-    return all(char.isspace() or invisible(char) for char in text)
+    """Whether `text` shows as nothing but spaces: empty, spaces, characters that show as
+    nothing. A newer emoji (unassigned to this Python) or a private-use one is text."""
+    return all(char.isspace() or _shows_nothing(char) for char in text)
 
 
 def escaped(text: str) -> str:
@@ -63,16 +71,24 @@ def printable_name(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
-# A password in a URL (`scheme://user:password@host`): from the user part's first `:` (a
-# user typed with a space or `/` too; not a `: `, which follows a URL in a message) up to
-# the last `@` of the line, as a password may hold spaces, `/`, `?` and `@` (which hides
-# more than the password where an address follows on the line, never less). In a query
-# (`?password=`), up to the next parameter, the end of the line (or a `)` closing it, as
-# click quotes an argument) or a `: ` (as a message follows a URL with its reason). Or
-# libpq's `password=` / `sslpassword=` (quoted, it may hold spaces too).
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:@\n]*:)(?=\S)[^\n]*@", re.IGNORECASE)
+# A password in a URL (`scheme://user:password@host`), as `db.parse_url` reads one: from
+# the user part's first `:` (a user may hold `@`, as Azure's `user@server`, spaces or `/`)
+# to the last `@` before a `: ` (a password may hold spaces, `/`, `?` and `@`; a message
+# follows a URL with `: ` and its reason, which may name `user@server` again); after a
+# `: `, only a word right before an `@` (a password that starts with a space). Not a
+# `:///path` (SQLite). Bounded (a user of 128 characters, a password of 512), and started
+# only at a scheme's first letter, so that a long line costs linear time.
+# In a query (`?password=`): up to the next parameter, the end of the line (or a `)`
+# closing it, as click quotes an argument), a `: ` or a ` (` (as `Database: URL
+# (--database-url)` says where the URL came from).
+# Or libpq's `password=` / `sslpassword=` (quoted, it may hold spaces too).
+_URL_PASSWORD = re.compile(
+    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://(?!/)[^:\n]{0,128}:)"
+    r"(?:(?=\S)(?:(?!: )[^\n]){0,512}| [^\s@]{1,512})@",  # or a space, then one word
+    re.IGNORECASE,
+)
 _QUERY_PASSWORD = re.compile(
-    r"((?<=[?&])(?:ssl)?password=)[^&#\n]*?(?=[&#]|: |\)?$)", re.IGNORECASE | re.MULTILINE
+    r"((?<=[?&])(?:ssl)?password=)[^&#\n]*?(?=[&#]|: | \(|\)?$)", re.IGNORECASE | re.MULTILINE
 )
 _PASSWORD_PARAMETER = re.compile(
     r"((?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s)]*)", re.IGNORECASE

@@ -652,23 +652,3 @@ def test_a_stray_argument_hides_a_password_that_holds_spaces(log, typed, secret)
     assert "***" in result.output
     for word in secret.split():
         assert word not in result.output
-
-
-@pytest.mark.parametrize(
-    ("message", "shown"),
-    [
-        # The reason after a URL stays readable; only the password goes.
-        ("cannot use postgresql://u@h/db?password=p4ss w0rd: refused",
-         "cannot use postgresql://u@h/db?password=***: refused"),
-        ("extra argument (postgresql://u@h/db?sslpassword=k3y ph4se)",
-         "extra argument (postgresql://u@h/db?sslpassword=***)"),
-        ("postgresql://my us3r:s3cr3t@h/db", "postgresql://my us3r:***@h/db"),
-        # A colon and a space end a URL in a message: no user part spans them.
-        ("api_base https://api.x.ai/v1: see vertex/claude@2024",
-         "api_base https://api.x.ai/v1: see vertex/claude@2024"),
-    ],
-)
-def test_a_message_loses_its_passwords_and_nothing_else(message, shown):
-    from radiant_registry.printable import redacted
-
-    assert redacted(message) == shown

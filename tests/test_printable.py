@@ -1,0 +1,80 @@
+"""printable: which text shows as nothing, and which passwords messages hide."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from radiant_registry.printable import blank, invisible, redacted
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        # The reason after a URL stays readable; only the password goes.
+        ("cannot use postgresql://u@h/db?password=p4ss w0rd: refused",
+         "cannot use postgresql://u@h/db?password=***: refused"),
+        ("extra argument (postgresql://u@h/db?sslpassword=k3y ph4se)",
+         "extra argument (postgresql://u@h/db?sslpassword=***)"),
+        ("postgresql://my us3r:s3cr3t@h/db", "postgresql://my us3r:***@h/db"),
+        ("postgresql://u: s3cr3t@h/db", "postgresql://u:***@h/db"),  # a leading space
+        ("Database: postgresql://u@h/db?sslpassword=*** (--database-url)",
+         "Database: postgresql://u@h/db?sslpassword=*** (--database-url)"),
+        # Azure's user names hold an `@`: the password still goes, and the message's own
+        # mention of the user later on the line is kept.
+        ("extra argument (postgresql://admin@srv:S3cret@h/db)",
+         "extra argument (postgresql://admin@srv:***@h/db)"),
+        ('cannot use postgresql://admin@srv:***@h/db: FATAL: role "admin@srv" does not exist',
+         'cannot use postgresql://admin@srv:***@h/db: FATAL: role "admin@srv" does not exist'),
+        # A port is no password, nor is what follows a `: ` after the URL.
+        ('cannot use postgresql://127.0.0.1:5432/postgres: FATAL: role "ops@corp" does not '
+         'exist', 'cannot use postgresql://127.0.0.1:5432/postgres: FATAL: role "ops@corp" '
+         'does not exist'),
+        ("api_base https://api.x.ai/v1: see vertex/claude@2024",
+         "api_base https://api.x.ai/v1: see vertex/claude@2024"),
+        # A SQLite path may hold `:` and `@`.
+        ("Database: sqlite:///tmp/a:b@c.db", "Database: sqlite:///tmp/a:b@c.db"),
+    ],
+)
+def test_a_message_loses_its_passwords_and_nothing_else(message, shown):
+    assert redacted(message) == shown
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
+@pytest.mark.parametrize("line", ["a." * 200_000, "https://a b " * 40_000, "x://a:b " * 40_000])
+def test_redaction_takes_linear_time_on_a_long_line(line):
+    """Not a timing test: a URL pattern that tried every dot as the start of a scheme, or
+    let a user part run to the end of the line from each URL, took minutes on these. The
+    alarm only turns a hang into a failure."""
+
+    def hung(signum, frame):
+        raise AssertionError("redaction takes time in the square of the line's length")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        assert "a." in redacted(line) or "://" in redacted(line)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u3164\u200b", "\u00a0\u2003", "\ufeff\u2060"])
+def test_text_of_spaces_and_characters_that_show_as_nothing_is_blank(text):
+    assert blank(text)
+
+
+@pytest.mark.parametrize("text", [
+    "x",
+    "\uf8ff",  # private use (a logo in some fonts)
+    "\U0001fae9",  # an emoji newer than some Pythons' Unicode
+    " \u3164a ",
+])
+def test_text_a_font_may_draw_is_not_blank(text):
+    assert not blank(text)
+
+
+def test_a_name_in_the_audit_trail_refuses_what_a_font_may_not_draw():
+    """--by is stricter: a private-use or unassigned character may show as nothing."""
+    assert invisible("\uf8ff") and invisible("\U000e01f0") and not invisible("a")
