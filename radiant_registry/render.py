@@ -289,15 +289,14 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
         rows.append(row)
     table = Table(box=None, pad_edge=False, header_style="bold")
     columns = _MODEL_COLUMNS if show_state else _MODEL_COLUMNS[:-1]
-    for name, numeric in columns:
+    for index, (name, numeric) in enumerate(columns):
         # Nothing is ever cut short: where the terminal is too narrow, text wraps within its
         # column and a number (a price, its * mark) stays whole on one line.
-        table.add_column(
-            name,
-            justify="right" if numeric else "left",
-            overflow="fold",
-            no_wrap=numeric,
-        )
+        if numeric:
+            widest = max((cell_len(row[index]) for row in rows), default=1)
+            table.add_column(name, overflow="fold", justify="right", min_width=widest)
+        else:
+            table.add_column(name, overflow="fold")
     for row in rows:
         table.add_row(*row)
     console = stdout()
@@ -408,11 +407,22 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: st
         stdout().print(empty)
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name in columns:
-        table.add_column(name, overflow="fold")  # a long reason or error wraps, never cut
-    for row in rows:
-        table.add_row(*(value_text(row[name]) for name in columns))
+    texts = [[value_text(row[name]) for name in columns] for row in rows]
+    for index, name in enumerate(columns):
+        # A long reason or error wraps, never cut; a number (a price, a count) stays whole
+        # on one line, as in `list`: `12.34` over `5` reads as another price.
+        if all(_is_number(row[name]) for row in rows):
+            widest = max(cell_len(cells[index]) for cells in texts)
+            table.add_column(name, overflow="fold", justify="right", min_width=widest)
+        else:
+            table.add_column(name, overflow="fold")
+    for cells in texts:
+        table.add_row(*cells)
     print_table(stdout(), table)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | Decimal) and not isinstance(value, bool))
 
 
 def print_table(console: Console, table: Table) -> None:
@@ -439,7 +449,8 @@ def print_table(console: Console, table: Table) -> None:
 
 def _span(column: Column, with_header: bool) -> tuple[int, int]:
     """A column's natural width (its longest line, as rich measures it) and the least that
-    loses nothing: the same for a number (no_wrap), else its widest character."""
+    loses nothing: the same where no line may wrap (no_wrap), else its widest character or
+    its `min_width` (numbers' columns: their header folds, the numbers stay whole)."""
     texts = [column.header, *column.cells] if with_header else list(column.cells)
     plain = [text.plain if isinstance(text, Text) else str(text) for text in texts]
     natural = max([1, *(cell_len(line) for text in plain for line in text.split("\n"))])
@@ -447,7 +458,7 @@ def _span(column: Column, with_header: bool) -> tuple[int, int]:
         return natural, natural
     # ASCII is one cell a character; others may take two (CJK).
     widest = max([1, *(max(map(cell_len, text)) for text in plain if not text.isascii())])
-    return natural, widest
+    return natural, max(widest, min(column.min_width or 0, natural))
 
 
 def _overhead(console: Console, table: Table) -> int:

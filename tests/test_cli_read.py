@@ -633,6 +633,28 @@ def test_price_clear_restores_the_list_price(synced):
     assert synced("price", "list").stdout.strip() == "no price overrides"
 
 
+def test_numbers_stay_whole_in_every_table_on_a_narrow_terminal(synced, monkeypatch):
+    """`price list` and `history` folded prices and counts like text: 12.345 showed as
+    `12.34` over `5`. Their long headers fold instead."""
+    reason = "Negotiated enterprise discount, contract 2025-114"
+    set_price = synced("price", "set", "xai/grok-3", "--input", "12.345", "--output", "150",
+                       "--reason", reason)
+    assert set_price.exit_code == 0, set_price.output
+    for columns in ("70", "60", "50"):
+        monkeypatch.setenv("COLUMNS", columns)
+        prices = synced("price", "list")
+        assert prices.exit_code == 0, prices.output
+        words = prices.stdout.split()
+        assert {"12.345", "150.00", "3.00", "15.00"} <= set(words), prices.stdout
+        assert max(len(line.rstrip()) for line in prices.stdout.splitlines()) <= int(columns)
+    [run] = json.loads(synced("history", "--format", "json").stdout)
+    assert run["created"] >= 10  # two digits, which folded one over the other
+    monkeypatch.setenv("COLUMNS", "40")
+    history = synced("history")
+    assert history.exit_code == 0, history.output
+    assert str(run["created"]) in history.stdout.split()
+
+
 def test_price_set_refuses_an_unknown_model_with_did_you_mean(synced):
     result = synced("price", "set", "xai/grok-33", "--input", "1", "--reason", "x")
     assert result.exit_code == 64
