@@ -422,6 +422,7 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
 _BAD_CONNINFO = re.compile(
     r'\binvalid (?:connection option "|"?\w+"? value: "|integer value "|port number: )'
     r'|\bbad value for \w+: |\bcould not parse network address "'
+    r'|\bdefinition of service "[^"]*" not found'
 )
 # The server refusing a setting of `options` (the URL's, or else $PGOPTIONS) as it connects.
 _BAD_SETTING = re.compile(
@@ -463,7 +464,8 @@ def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
     }
     if keyword in given:
         return "the database URL"
-    service = "service" in given or "PGSERVICE" in os.environ
+    # A service file in use may hold the value (not the service's own name).
+    service = keyword != "service" and ("service" in given or "PGSERVICE" in os.environ)
     variable = next(
         (
             f"${option.envvar.decode()}"
@@ -483,7 +485,7 @@ def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
 _REFUSED_KEYWORD = re.compile(
     r'\binvalid connection option "(\w+)"|\binvalid "?(\w+)"? value: "'
     r'|\binvalid integer value "[^"]*" for connection option "(\w+)"|\bbad value for (\w+): '
-    r'|\binvalid port number: |\bcould not parse network address "'
+    r'|\binvalid port number: |\bcould not parse network address "|\bdefinition of (service) "'
 )
 
 

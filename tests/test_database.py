@@ -355,6 +355,7 @@ def test_a_setting_the_server_refuses_as_it_connects_exits_78(
     ("PGSSLMODE", "", 'invalid sslmode value: ""'),  # set, if empty: libpq takes it
     ("PGCONNECT_TIMEOUT", "abc", "bad value for connect_timeout: 'abc'"),
     ("PGHOSTADDR", "bogus", 'could not parse network address "bogus"'),
+    ("PGSERVICE", "nosuch", 'definition of service "nosuch" not found'),  # was 69
 ])
 def test_a_connection_parameter_refused_is_blamed_on_its_variable(
     postgres_admin, monkeypatch, variable, value, message
@@ -391,6 +392,7 @@ def test_a_parameter_refused_with_a_service_file_in_use_names_the_file(
 @pytest.mark.parametrize(("variable", "value", "query"), [
     ("PGPORT", "5432", "keepalives=abc"),  # libpq's message names port 5432 first
     ("PGSSLMODE", "require", "sslmode=bogus"),  # the URL's own wins over the variable
+    ("PGSSLMODE", "require", "service=nosuch"),  # no such service: a mistake, not an outage
 ])
 def test_a_url_parameter_refused_is_blamed_on_the_url_whatever_the_variables(
     postgres_admin, monkeypatch, variable, value, query
