@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import re
 import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 from radiant_registry import interrupts, yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem, UsageError, WorkerDied, quoted
 from radiant_registry.messages import describe, problem_message
-from radiant_registry.printable import blank
+from radiant_registry.printable import CONTROL_CHARACTERS, blank
 from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
     Model,
@@ -38,7 +39,7 @@ CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
 # Part of every file's content key. Bump it when a validation rule or the shape of the
 # desired rows changes, so that no sync skips a file checked by older rules.
-RULES_VERSION = "9"
+RULES_VERSION = "10"
 # Below this many bytes to check, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
@@ -391,11 +392,20 @@ def _load_capabilities(path: Path, problems: list[Problem]) -> Vocabulary:
     return {name: text for name, text in terms.items() if name not in bad}
 
 
+_SNAKE_CASE = re.compile(r"[a-z_][a-z0-9_]*")
+
+
 def _capability_problems(name: str, text: Any) -> list[str]:
     found = []
-    if not (name.isidentifier() and name == name.lower()):
+    # ASCII: isidentifier() takes letters that show as nothing (U+3164, a Hangul filler).
+    if not _SNAKE_CASE.fullmatch(name):
         found.append(f"capability name {quoted(name)} is not lowercase snake_case")
-    if not isinstance(text, str) or blank(text):
+    if isinstance(text, str) and CONTROL_CHARACTERS.search(text):
+        found.append(
+            f"capability {quoted(name)} needs a one-line description: control characters "
+            "(line breaks, escapes) are not allowed"
+        )
+    elif not isinstance(text, str) or blank(text):
         hint = "; quote it" if text is not None and not isinstance(text, str | dict | list) else ""
         found.append(
             f"capability {quoted(name)} needs a one-line description, got {describe(text)}{hint}"

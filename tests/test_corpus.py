@@ -502,7 +502,8 @@ def test_each_flaw_of_the_vocabulary_is_reported_where_it_is(empty_registry: Pat
     path = empty_registry / "capabilities.yaml"
     path.write_text(
         "capabilities:\n  chat: Conversation.\n  Vision: Images.\n  code: yes\n"
-        "  long_context: ''\n  tools:\n  audio: \"\\u3164\"\nversion: 2\n"
+        "  long_context: ''\n  tools:\n  audio: \"\\u3164\"\n"
+        '  "\\u3164x": A Hangul filler and x.\n  math: "One.\\nTwo."\nversion: 2\n'
     )
     assert problems_of(empty_registry) == [
         Problem(str(path), 3, 3, "capability name 'Vision' is not lowercase snake_case"),
@@ -513,7 +514,10 @@ def test_each_flaw_of_the_vocabulary_is_reported_where_it_is(empty_registry: Pat
         Problem(str(path), 6, 3, "capability 'tools' needs a one-line description, got null"),
         Problem(str(path), 7, 3, "capability 'audio' needs a one-line description, "
                 "got the string '\u3164'"),
-        Problem(str(path), 8, 1, "unknown key 'version'; the file holds one key, 'capabilities'"),
+        Problem(str(path), 8, 3, "capability name '\u3164x' is not lowercase snake_case"),
+        Problem(str(path), 9, 3, "capability 'math' needs a one-line description: control "
+                "characters (line breaks, escapes) are not allowed"),
+        Problem(str(path), 10, 1, "unknown key 'version'; the file holds one key, 'capabilities'"),
     ]
 
 
