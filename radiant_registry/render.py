@@ -393,8 +393,8 @@ def model_detail(record: dict[str, Any]) -> None:
     if override:
         table.add_row(
             "override",
-            f"input {price(override['input_per_1m'])}, output "
-            f"{price(override['output_per_1m'])}: {value_text(override['reason'])} "
+            f"{_override_prices(override['input_per_1m'], override['output_per_1m'])}: "
+            f"{value_text(override['reason'])} "
             f"({value_text(override['set_by'])}, {value_text(override['set_at'])})",
         )
     table.add_row("effective input_per_1m", price(record["pricing"]["input_per_1m"]))
@@ -535,11 +535,17 @@ def model_notes(text: str, model: Located, *, retired: bool = True) -> None:
 
 
 def override_set(done: OverrideSet) -> None:
-    prices = ", ".join(
-        f"{side} {'list price' if value is None else price(value)}"
-        for side, value in (("input", done.input_per_1m), ("output", done.output_per_1m))
-    )
+    prices = _override_prices(done.input_per_1m, done.output_per_1m)
     info(f"Price override set on {done.model.name} by {done.set_by}: {prices}")
+
+
+def _override_prices(input_per_1m: Decimal | None, output_per_1m: Decimal | None) -> str:
+    """`input 2.50, output list price`: a side not overridden is served at its list price
+    (a `-` would read as no price at all)."""
+    return ", ".join(
+        f"{side} {'list price' if value is None else price(value)}"
+        for side, value in (("input", input_per_1m), ("output", output_per_1m))
+    )
 
 
 def switched(switch: Switch) -> None:

@@ -488,6 +488,10 @@ def test_show_with_override_shows_list_and_effective_price_and_reason(synced):
     assert rows["override"].startswith("input 2.50, output 12.00: negotiated rate (carol, ")
     assert (rows["list input_per_1m"], rows["effective input_per_1m"]) == ("3.00", "2.50")
     assert rows["effective output_per_1m"] == "12.00"
+    # One side overridden: the other is served at its list price, not shown as "-" (none).
+    assert synced("price", "set", "grok-2", "--input", "1.50", "--reason", "trial").exit_code == 0
+    one_sided = detail(synced("show", "xai/grok-2").stdout)["override"]
+    assert one_sided.startswith("input 1.50, output list price: trial (")
 
 
 @pytest.mark.parametrize(("typed", "suggested"), [("xai/grok-33", "xai/grok-3"),
