@@ -72,19 +72,19 @@ def printable_name(name: str) -> str:
 
 
 # A password in a URL (`scheme://user:password@host`), as `db.parse_url` reads one: from
-# the user part's first `:` (a user may hold `@`, as Azure's `user@server`, spaces or `/`)
-# to the last `@` before a `: ` (a password may hold spaces, `/`, `?` and `@`; a message
-# follows a URL with `: ` and its reason, which may name `user@server` again); after a
-# `: `, only a word right before an `@` (a password that starts with a space). Not a
-# `:///path` (SQLite). Bounded (a user of 128 characters, a password of 512), and started
-# only at a scheme's first letter, so that a long line costs linear time.
+# the user part's first `:` (a user may hold spaces and `@`, as Azure's `user@server`; not
+# `/`, so `https://host/path: reason` is no user) to its `@`, and on over further `@`s
+# (a password may hold `@`, spaces, `/`, `?`) but not over a `: `, as a message follows a
+# URL with `: ` and its reason, which may name `user@server` again. A port is no password
+# (`host:5432/db`). Only a line's text up to its last `@` is searched, so that a search
+# from each URL on a long line ends at that `@`: time linear in the line's length.
 # In a query (`?password=`): up to the next parameter, the end of the line (or a `)`
 # closing it, as click quotes an argument), a `: ` or a ` (` (as `Database: URL
 # (--database-url)` says where the URL came from).
 # Or libpq's `password=` / `sslpassword=` (quoted, it may hold spaces too).
 _URL_PASSWORD = re.compile(
-    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://(?!/)[^:\n]{0,128}:)"
-    r"(?:(?=\S)(?:(?!: )[^\n]){0,512}| [^\s@]{1,512})@",  # or a space, then one word
+    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/\n]{0,512}:)(?!\d{1,5}(?:[/?#\s\"')]|$))"
+    r"[^@\n]*@(?:(?:(?!: )[^@\n])*@)*",
     re.IGNORECASE,
 )
 _QUERY_PASSWORD = re.compile(
@@ -98,9 +98,14 @@ _PASSWORD_PARAMETER = re.compile(
 def redacted(text: str) -> str:
     """`text` with every password it may quote replaced by `***`: for messages that echo
     what was typed (a usage error naming a stray argument) or an unexpected error's."""
-    text = _URL_PASSWORD.sub(r"\1***@", text)
+    text = "\n".join(map(_without_url_passwords, text.split("\n")))
     # The query's rule last: the keyword's stops at a space, so it masks what that left.
     return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD_PARAMETER.sub(r"\1***", text))
+
+
+def _without_url_passwords(line: str) -> str:
+    end = line.rfind("@") + 1
+    return _URL_PASSWORD.sub(r"\1***@", line[:end]) + line[end:] if end else line
 
 
 def redacted_values(value: Any) -> Any:

@@ -639,7 +639,7 @@ def test_a_json_log_stays_json_when_a_value_looks_like_a_password(cli):
         ("postgresql://u:s3cr3t@p4ss phr4se@127.0.0.1/db", "s3cr3t p4ss phr4se"),
         ("host=127.0.0.1 password='k3y ph4se' user=u", "k3y ph4se"),
         ("postgresql://my us3r:s3cr3t@127.0.0.1/db", "s3cr3t"),
-        ("postgresql://us/3r:s3cr3t@127.0.0.1/db", "s3cr3t"),
+        ("postgresql://srv@us3r:s3cr3t@127.0.0.1/db", "s3cr3t"),
         ("postgresql://u@127.0.0.1/db?password=p4ss w0rd", "p4ss w0rd"),
         ("postgresql://u@127.0.0.1/db?sslpassword=k3y ph4se&sslmode=require", "k3y ph4se"),
     ],

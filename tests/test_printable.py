@@ -19,6 +19,14 @@ from radiant_registry.printable import blank, invisible, redacted
          "extra argument (postgresql://u@h/db?sslpassword=***)"),
         ("postgresql://my us3r:s3cr3t@h/db", "postgresql://my us3r:***@h/db"),
         ("postgresql://u: s3cr3t@h/db", "postgresql://u:***@h/db"),  # a leading space
+        ("postgresql://u: two words@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:pa: ss@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:12345@h:5432/db", "postgresql://u:***@h:5432/db"),
+        ("postgresql://u:s3cr3t@p4ss phr4se@h/db", "postgresql://u:***@h/db"),
+        # As long as a cloud's access token, and a user of 140 characters.
+        ("postgresql://aad:eyJ" + "a1B2c3" * 250 + "@h/db", "postgresql://aad:***@h/db"),
+        ("postgresql://" + "%D0%B0" * 23 + "xx:S3cret@h/db",
+         "postgresql://" + "%D0%B0" * 23 + "xx:***@h/db"),
         ("Database: postgresql://u@h/db?sslpassword=*** (--database-url)",
          "Database: postgresql://u@h/db?sslpassword=*** (--database-url)"),
         # Azure's user names hold an `@`: the password still goes, and the message's own
@@ -42,7 +50,12 @@ def test_a_message_loses_its_passwords_and_nothing_else(message, shown):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
-@pytest.mark.parametrize("line", ["a." * 200_000, "https://a b " * 40_000, "x://a:b " * 40_000])
+@pytest.mark.parametrize("line", [
+    text + end
+    for text in ("a." * 200_000, "https://a b " * 40_000, "x://a:b " * 40_000,
+                 ("x://" + "a" * 600 + " ") * 500)
+    for end in ("", "@")
+])
 def test_redaction_takes_linear_time_on_a_long_line(line):
     """Not a timing test: a URL pattern that tried every dot as the start of a scheme, or
     let a user part run to the end of the line from each URL, took minutes on these. The
