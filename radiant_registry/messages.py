@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from radiant_registry.errors import quoted
 from radiant_registry.schema import Modalities, Model, PriceTier, Pricing, Provider, ProviderFile
 from radiant_registry.suggest import did_you_mean
-from radiant_registry.yamlscalars import MAX_NUMBER_CHARS, Ambiguous, Unreadable
+from radiant_registry.yamlscalars import MAX_NUMBER_CHARS, Ambiguous, Unreadable, yaml12_number
 
 # The keys each mapping allows, by the key that holds it, for "did you mean" hints.
 _FIELDS_BY_PARENT: dict[str | None, type[BaseModel]] = {
@@ -103,17 +103,20 @@ _BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_
 def _plain_number(value: Any, integer: bool) -> str | None:
     """How to write, plainly, the number that YAML 1.1 reads in `1_000`, `+1000`, `0x3e8`
     or `.5` (YAML 1.2 reads some of them as text: the tool takes neither reading), or that
-    YAML 1.2 reads in `1e3` (YAML 1.1 reads text)."""
+    YAML 1.2 reads in `1e3` or `0o17` (YAML 1.1 reads text)."""
     if isinstance(value, Ambiguous) and value.reading == "a string":
-        try:
-            number = Decimal(value.text)
-        except InvalidOperation:  # an exponent beyond the decimal module's range
+        number = yaml12_number(value.text)
+        if number is None:
             return None
+        if not number:
+            return "0"  # 0e999999, 0e-11: not as many zeros
+        number = Decimal(number)
         if abs(number.adjusted()) >= MAX_NUMBER_CHARS:  # 1e400: none will write its digits
             return None
         if integer and number != number.to_integral_value():
             return None  # 1.5e0 where an integer is expected
-        return str(int(number)) if integer else format(number, "f")
+        plain = str(int(number)) if integer else format(number.normalize(), "f")
+        return plain if len(plain) <= MAX_NUMBER_CHARS else None  # 1e-39: 41 characters
     if not isinstance(value, Ambiguous) or value.reading not in ("an integer", "a float"):
         return None
     if ":" in value.text or re.match(r"[-+]?0[0-9_]", value.text):

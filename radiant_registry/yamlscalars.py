@@ -59,6 +59,11 @@ _SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
     for word in ("inf", "Inf", "INF")
 } | {f".{word}": Decimal("NaN") for word in ("nan", "NaN", "NAN")}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+# YAML 1.2's core schema numbers: what a YAML 1.2 parser (ruamel.yaml, most others) reads
+# as one, `+1e6`, `1.e3`, `.5e3`, `0o17` included, which YAML 1.1 parsers read as text.
+_YAML12_NUMBER = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z|0o[0-7]+\Z|0x[0-9a-fA-F]+\Z"
+)
 MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
 _YAML11_TAG_NAMES = {
     "tag:yaml.org,2002:bool": "a boolean",
@@ -117,10 +122,23 @@ def resolve_plain(text: str) -> Any:
     tag = _yaml11_tag(text)
     if tag != "tag:yaml.org,2002:str":
         return Ambiguous(text, _YAML11_TAG_NAMES.get(tag, "a non-string value"))
+    if _YAML12_NUMBER.match(text):  # +1e6, 0o17: a number to YAML 1.2, text to YAML 1.1
+        return Ambiguous(text, "a string")
     return text
 
 
 _YAML11_FLOAT = "tag:yaml.org,2002:float"
+
+
+def yaml12_number(text: str) -> int | Decimal | None:
+    """The number YAML 1.2 reads in `text` (`Ambiguous(text, "a string")`), or None where
+    the decimal module cannot hold it."""
+    if text[:2] in ("0o", "0x"):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
 
 
 @lru_cache(maxsize=4096)

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from radiant_registry import yamlstrict
+from radiant_registry.messages import expected_number
 from radiant_registry.yamlscalars import Ambiguous, Unreadable, resolve_plain, yaml11_key
 from radiant_registry.yamlstrict import YamlProblem, YamlProblems, read
 
@@ -55,7 +56,7 @@ def problem_of(data: bytes) -> tuple[int, int, str]:
         ("acme-chat", "acme-chat"), ("Acme Chat", "Acme Chat"), ("3.10.1", "3.10.1"),
         ("v1", "v1"), ("gpt-4o", "gpt-4o"), ("claude-4-5@20251001", "claude-4-5@20251001"),
         # Not YAML 1.1 spellings of a boolean or of infinity: plain text.
-        ("yEs", "yEs"), ("oN", "oN"), (".iNf", ".iNf"), ("0o17", "0o17"), ("2024-1-5", "2024-1-5"),
+        ("yEs", "yEs"), ("oN", "oN"), (".iNf", ".iNf"), ("2024-1-5", "2024-1-5"),
     ],
 )
 def test_resolve_plain_types_by_a_small_grammar(text: str, expected: Any) -> None:
@@ -109,11 +110,32 @@ def test_resolve_plain_never_returns_a_float() -> None:
     assert resolve_plain("1.0e+400") == Decimal("1.0E+400")  # a float would be inf
 
 
-@pytest.mark.parametrize("text", ["1e3", "1E+5", "1.5e3", "1e-6", "-2.5E7", "0e0", "1e400"])
-def test_an_exponent_yaml_1_1_reads_as_text_is_ambiguous(text: str) -> None:
+@pytest.mark.parametrize("text", [
+    "1e3", "1E+5", "1.5e3", "1e-6", "-2.5E7", "0e0", "1e400",  # no dot, or no exponent sign
+    "+1e6", "1.e3", ".5e3", "-.5e3", "01e3", "0o17",  # and YAML 1.2's other spellings
+])
+def test_a_number_only_yaml_1_2_reads_is_ambiguous(text: str) -> None:
     """A number in YAML 1.2, a string to YAML 1.1 (PyYAML): neither reading is taken."""
     assert yaml.safe_load(text) == text
     assert resolve_plain(text) == Ambiguous(text, "a string")
+
+
+@pytest.mark.parametrize(("text", "integer", "hint"), [
+    ("1e3", True, "; write 1000"), ("+1e3", True, "; write 1000"), ("0o17", True, "; write 15"),
+    ("1.50e3", False, "; write 1500"), (".5e3", False, "; write 500"),
+    ("-1e3", False, "; write -1000"), ("2.5e1", False, "; write 25"),
+    ("0e-11", False, "; write 0"), ("-0e999999", True, "; write 0"),
+    ("1.5e0", True, ""),  # no integer
+    ("1e-39", False, ""), ("1e400", False, ""),  # 41 and 401 characters: over the limit
+])
+def test_a_number_only_yaml_1_2_reads_is_refused_with_its_plain_spelling(
+    text: str, integer: bool, hint: str
+) -> None:
+    message = expected_number(resolve_plain(text), integer=integer)
+    assert message == (
+        f"expected {'an integer' if integer else 'a number'}, got {text!r}, a number in "
+        f"YAML 1.2 but a string to YAML 1.1 parsers{hint}"
+    )
 
 
 # --- read ---------------------------------------------------------------------------------
