@@ -28,6 +28,7 @@ from radiant_registry.printable import CONTROL_CHARACTERS, blank
 from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
     Model,
+    ModelNames,
     Provider,
     ProviderFile,
     rule_problems,
@@ -282,7 +283,8 @@ def _validate(
         # The rules across fields still apply to every part that is well typed: one run
         # reports every problem, not the type errors first and the rest after their fix.
         found = [(tuple(err["loc"]), problem_message(err)) for err in exc.errors()]
-        found += rule_problems(*_well_typed_parts(data), path.stem, capabilities)
+        provider, models, names = _well_typed_parts(data)
+        found += rule_problems(provider, models, path.stem, capabilities, names)
         located = _Locator(path, raw)
         return None, sorted(located.problem(loc, message) for loc, message in found)
     semantic = semantic_problems(content, path.stem, capabilities)
@@ -292,20 +294,28 @@ def _validate(
     return content, []
 
 
-def _well_typed_parts(data: Any) -> tuple[Provider | None, list[tuple[int, Model]]]:
+def _well_typed_parts(
+    data: Any,
+) -> tuple[Provider | None, list[tuple[int, Model]], list[tuple[int, Model | ModelNames]]]:
     """The provider block and the models of a file that fails the schema, each that passes it
-    on its own (models with their index in the file)."""
+    on its own (models with their index in the file), and the names (id, aliases) of every
+    model whose names pass it, whatever its other fields."""
     if not isinstance(data, dict):
-        return None, []
+        return None, [], []
     provider = None
     with suppress(ValidationError):
         provider = Provider.model_validate(data.get("provider"))
     models = data.get("models")
-    passing = []
+    passing: list[tuple[int, Model]] = []
+    names: list[tuple[int, Model | ModelNames]] = []
     for index, model in enumerate(models if isinstance(models, list) else []):
-        with suppress(ValidationError):
+        try:
             passing.append((index, Model.model_validate(model)))
-    return provider, passing
+            names.append(passing[-1])
+        except ValidationError:
+            with suppress(ValidationError):
+                names.append((index, ModelNames.model_validate(model)))
+    return provider, passing, names
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:

@@ -9,6 +9,7 @@ never a string and a string never a number. Rules that span several fields live 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
@@ -194,8 +195,14 @@ class Modalities(_Strict):
     )
 
 
+_ModelId = Annotated[str, _matches(MODEL_ID, "model id", MODEL_ID_RULE)]
+_Aliases = Annotated[
+    list[Annotated[str, _matches(MODEL_ID, "alias", MODEL_ID_RULE)]], AfterValidator(_unique)
+]
+
+
 class Model(_Strict):
-    id: Annotated[str, _matches(MODEL_ID, "model id", MODEL_ID_RULE)]
+    id: _ModelId
     display_name: Name
     model_type: ModelType = "chat"
     category: Category = "general"
@@ -208,11 +215,18 @@ class Model(_Strict):
     status: Status = "active"
     release_date: date | None = None
     deprecation_date: date | None = None
-    aliases: Annotated[
-        list[Annotated[str, _matches(MODEL_ID, "alias", MODEL_ID_RULE)]], AfterValidator(_unique)
-    ] = Field(default_factory=list)
+    aliases: _Aliases = Field(default_factory=list)
     source_url: SourceUrl | None = None
     verified_at: date | None = None
+
+
+class ModelNames(BaseModel):
+    """The names a model answers to, read on their own: the rules across models (duplicate
+    ids, aliases) also hold for a model whose other fields fail the schema."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+    id: _ModelId
+    aliases: _Aliases = Field(default_factory=list)
 
 
 class Provider(_Strict):
@@ -245,21 +259,25 @@ def rule_problems(
     models: list[tuple[int, Model]],
     stem: str,
     capabilities: dict[str, str] | None,
+    names: Sequence[tuple[int, Model | ModelNames]] | None = None,
 ) -> list[tuple[Loc, str]]:
     """`semantic_problems` of the parts of a file that are well typed: its provider (None if
-    it is not) and its models, each with its index in the file."""
+    it is not) and its models, each with its index in the file; the rules across models
+    also hold for `names`, those of every model whose names are well typed (by default,
+    of `models`)."""
+    names = models if names is None else names
     problems: list[tuple[Loc, str]] = []
     if provider is not None and provider.id != stem:
         message = f"provider id {provider.id!r} must equal the file name ({stem!r})"
         problems.append((("provider", "id"), message))
-    problems += _duplicate_ids(models)
+    problems += _duplicate_ids(names)
     for index, model in models:
         problems += _model_problems(("models", index), model, capabilities)
-    problems += _alias_problems(models)
+    problems += _alias_problems(names)
     return problems
 
 
-def _duplicate_ids(models: list[tuple[int, Model]]) -> list[tuple[Loc, str]]:
+def _duplicate_ids(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tuple[Loc, str]]:
     """An id repeated, case aside: the providers' APIs may take either spelling."""
     problems: list[tuple[Loc, str]] = []
     first_seen: dict[str, tuple[int, str]] = {}  # folded id -> index, id as first written
@@ -317,7 +335,7 @@ def _model_problems(
     return problems
 
 
-def _alias_problems(models: list[tuple[int, Model]]) -> list[tuple[Loc, str]]:
+def _alias_problems(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tuple[Loc, str]]:
     """An alias names one model of the provider: not another model, not two models."""
     problems: list[tuple[Loc, str]] = []
     ids = {model.id.lower(): model.id for _, model in models}
