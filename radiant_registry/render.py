@@ -7,7 +7,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
@@ -402,7 +402,13 @@ def model_detail(record: dict[str, Any]) -> None:
     print_table(stdout(), table)
 
 
-def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: str) -> None:
+def rows_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    empty: str,
+    numbers: Collection[str] = (),
+) -> None:
+    """`rows` as a table of `columns`; those in `numbers` right-aligned and never folded."""
     if not rows:
         stdout().print(empty)
         return
@@ -411,7 +417,7 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: st
     for index, name in enumerate(columns):
         # A long reason or error wraps, never cut; a number (a price, a count) stays whole
         # on one line, as in `list`: `12.34` over `5` reads as another price.
-        if all(_is_number(row[name]) for row in rows):
+        if name in numbers:
             widest = max(cell_len(cells[index]) for cells in texts)
             table.add_column(name, overflow="fold", justify="right", min_width=widest)
         else:
@@ -419,10 +425,6 @@ def rows_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: st
     for cells in texts:
         table.add_row(*cells)
     print_table(stdout(), table)
-
-
-def _is_number(value: Any) -> bool:
-    return value is None or (isinstance(value, int | Decimal) and not isinstance(value, bool))
 
 
 def print_table(console: Console, table: Table) -> None:
@@ -505,22 +507,31 @@ def _shared(spans: Sequence[tuple[int, int]], room: int) -> list[int]:
 def providers_table(rows: Sequence[dict[str, Any]]) -> None:
     shown = [{**row, "state": "retired" if row["retired"] else "active"} for row in rows]
     columns = ["id", "display_name", "auth_type", "api_base", "models", "state"]
-    rows_table(shown, columns, "no providers")
+    rows_table(shown, columns, "no providers", numbers={"models"})
 
 
 def history_table(runs: Sequence[dict[str, Any]]) -> None:
     # A run limited by --provider counts only those providers' rows: say which.
     shown = [{**run, "providers": ", ".join(run["providers"] or ["(all)"])} for run in runs]
-    columns = ["id", "started_at", "outcome", "providers", "created", "updated", "retired",
-               "unchanged"]
-    rows_table(shown, [*columns, "error"], "no sync runs yet")
+    counts = ["created", "updated", "retired", "unchanged"]
+    columns = ["id", "started_at", "outcome", "providers", *counts, "error"]
+    rows_table(shown, columns, "no sync runs yet", numbers={"id", *counts})
 
 
 def overrides_table(rows: Sequence[dict[str, Any]]) -> None:
-    shown = [{**row, "state": _model_state(row)} for row in rows]
+    # A side not overridden is served at its list price: "-" would read as no price at all.
+    shown = [
+        {
+            **row,
+            "input_per_1m": _override_price(row["input_per_1m"]),
+            "output_per_1m": _override_price(row["output_per_1m"]),
+            "state": _model_state(row),
+        }
+        for row in rows
+    ]
     prices = ["input_per_1m", "output_per_1m", "list_input_per_1m", "list_output_per_1m"]
-    rows_table(shown, ["provider_id", "model_id", *prices, "reason", "set_by", "set_at",
-                       "state"], "no price overrides")
+    columns = ["provider_id", "model_id", *prices, "reason", "set_by", "set_at", "state"]
+    rows_table(shown, columns, "no price overrides", numbers=prices)
 
 
 def model_notes(text: str, model: Located, *, retired: bool = True) -> None:
@@ -543,9 +554,13 @@ def _override_prices(input_per_1m: Decimal | None, output_per_1m: Decimal | None
     """`input 2.50, output list price`: a side not overridden is served at its list price
     (a `-` would read as no price at all)."""
     return ", ".join(
-        f"{side} {'list price' if value is None else price(value)}"
+        f"{side} {_override_price(value)}"
         for side, value in (("input", input_per_1m), ("output", output_per_1m))
     )
+
+
+def _override_price(value: Decimal | None) -> str:
+    return "list price" if value is None else price(value)
 
 
 def switched(switch: Switch) -> None:

@@ -492,6 +492,10 @@ def test_show_with_override_shows_list_and_effective_price_and_reason(synced):
     assert synced("price", "set", "grok-2", "--input", "1.50", "--reason", "trial").exit_code == 0
     one_sided = detail(synced("show", "xai/grok-2").stdout)["override"]
     assert one_sided.startswith("input 1.50, output list price: trial (")
+    listed = [line.split() for line in synced("price", "list").stdout.splitlines()]
+    assert ["xai", "grok-2", "1.50", "list", "price", "2.00", "10.00"] in [
+        row[:7] for row in listed
+    ]
 
 
 @pytest.mark.parametrize(("typed", "suggested"), [("xai/grok-33", "xai/grok-3"),
