@@ -422,7 +422,7 @@ def translated_errors(db: DatabaseUrl) -> Iterator[None]:
 _BAD_CONNINFO = re.compile(
     r'\binvalid (?:connection option "|"?\w+"? value: "|integer value "|port number: )'
     r'|\bbad value for \w+: |\bcould not parse network address "'
-    r'|\bdefinition of service "[^"]*" not found'
+    r'|\bdefinition of service "[^"]*" not found|\bservice file "'
 )
 # The server refusing a setting of `options` (the URL's, or else $PGOPTIONS) as it connects.
 _BAD_SETTING = re.compile(
@@ -451,6 +451,8 @@ def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
     variable's, so with both it may be either)."""
     from psycopg import pq
 
+    if 'service file "' in detail:  # missing, or not its syntax: the message names it
+        return "the libpq service file"
     named = _REFUSED_KEYWORD.search(detail)
     if named is None:
         return "the database URL"

@@ -369,6 +369,26 @@ def test_a_connection_parameter_refused_is_blamed_on_its_variable(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(("services", "message"), [
+    (None, 'service file "'),  # $PGSERVICEFILE names no file
+    ("[registry]\nsslmode\n", 'syntax error in service file "'),
+    ("[registry]\nbogus=1\n", 'syntax error in service file "'),
+])
+def test_a_service_file_libpq_cannot_use_is_a_configuration_error(
+    postgres_admin, monkeypatch, tmp_path, services, message
+):
+    """It was exit 69, "cannot use database": an outage to cron's alerting."""
+    path = tmp_path / "pg_service.conf"
+    if services is not None:
+        path.write_text(services)
+    monkeypatch.setenv("PGSERVICEFILE", str(path))
+    result = registry("list", "--database-url", f"{postgres_admin}?service=registry")
+    assert result.exit_code == 78, result.output
+    assert "error: the libpq service file is not usable: " in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize(("environment", "source"), [
     ({}, "the libpq service file"),
     ({"PGSSLMODE": "require"}, "$PGSSLMODE or the libpq service file"),  # the file's wins
