@@ -223,7 +223,9 @@ def connect(
     path = not_created_yet(database)
     if path is not None:
         if absent is Absent.refuse:
-            raise ConfigError(f"no database at {path}: run `registry sync` to create it")
+            # A sync cannot create a file in a folder that does not exist: say so first.
+            missing = "" if path.parent.is_dir() else f" (nor its folder {path.parent}: create it)"
+            raise ConfigError(f"no database at {path}{missing}: run `registry sync` to create it")
         # Without its folder, the file could not be created: opening it says so (exit 69).
         if absent is Absent.read_as_empty and path.parent.is_dir():
             say("database.absent", f"No file at {path} yet: read as an empty database")

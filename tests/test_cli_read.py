@@ -920,6 +920,14 @@ def test_read_commands_on_a_missing_sqlite_file_exit_78_and_create_nothing(tmp_p
     # The default database too: ./registry.db is not created by a read.
     assert registry("list").exit_code == 78
     assert not (tmp_path / "registry.db").exists()
+    # A sync could not create it either, where its folder does not exist: said first.
+    nowhere = tmp_path / "nowhere" / "registry.db"
+    result = registry("list", "--database-url", f"sqlite:///{nowhere}")
+    assert result.exit_code == 78, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"error: no database at {nowhere} (nor its folder {nowhere.parent}: create it): run "
+        "`registry sync` to create it"
+    )
 
 
 def test_diff_dry_run_and_db_commands_read_a_missing_sqlite_file_as_empty_and_create_nothing(
