@@ -132,14 +132,22 @@ def _bad_price(price: Decimal) -> bool:
     return price < 0 or price > 100_000 or 0 < price < Decimal("0.0001") or places > 10
 
 
-def rule_breaks(models: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(model id, key) of each break of a rule across fields or models, in well-typed models."""
+def duplicate_ids(models: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(model id, "id") of each model whose id an earlier one has, case aside: the later
+    one, whatever its case."""
     found = []
     first: set[str] = set()
     for model in models:
         if model["id"].lower() in first:
-            found.append((model["id"], "id"))  # the later one, whatever its case
+            found.append((model["id"], "id"))
         first.add(model["id"].lower())
+    return found
+
+
+def rule_breaks(models: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(model id, key) of each break of a rule across fields, in well-typed models."""
+    found = []
+    for model in models:
         window, output = model["context_window"], model["max_output_tokens"]
         embedding = model.get("model_type") == "embedding"
         if output > window or (output == 0 and not embedding):
@@ -156,10 +164,12 @@ def rule_breaks(models: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def expected_problems(registry: Registry) -> list[tuple[str, str, str]]:
     """(provider id, model id, key) of every problem `registry validate` must report: each
-    flaw, and each break of a rule across fields among the models without one."""
+    flaw, each break of a rule across fields among the models without one, and each
+    duplicate id among the models whose id is well typed, whatever their other values."""
     expected = []
     for pid, content in registry.items():
         found = [(m["id"], key) for m in content["models"] for key in flaws(m)]
+        found += duplicate_ids([m for m in content["models"] if _model_id(m["id"])])
         found += rule_breaks([m for m in content["models"] if not flaws(m)])
         expected += [(pid, model_id, key) for model_id, key in found]
     return sorted(expected)
@@ -199,7 +209,7 @@ def sound(registry: Registry) -> Registry:
     is kept: which one the catalogue meant is unknown."""
     kept: Registry = {}
     for pid, content in well_typed(registry).items():
-        breaks = rule_breaks(content["models"])
+        breaks = duplicate_ids(content["models"]) + rule_breaks(content["models"])
         broken = {model_id for model_id, _ in breaks}
         doubled = {model_id.lower() for model_id, key in breaks if key == "id"}
         models = [

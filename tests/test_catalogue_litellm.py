@@ -30,10 +30,10 @@ The map has real flaws: ids with "*" in them or ending in "/", ids listed twice 
 prefix is dropped, sources that are a sentence or a URL followed by words, token limits
 written as floats (2000000.0), image models with no token price, models with no limits,
 price tiers that start at the context window, "code" as a modality. `realdata.flaws` and
-`realdata.rule_breaks` name them without the loader; the tests check that `registry
-validate` reports exactly those, each at its line, that the fast reader reads the files as
-the strict one does, and that the other models (1,202 of the 1,644 imported, over 15
-providers) sync to both databases with every value intact.
+`realdata.rule_breaks` and `duplicate_ids` name them without the loader; the tests
+check that `registry validate` reports exactly those, each at its line, that the fast
+reader reads the files as the strict one does, and that the other models (1,202 of the
+1,644 imported, over 15 providers) sync to both databases with every value intact.
 """
 
 from __future__ import annotations

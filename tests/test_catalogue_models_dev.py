@@ -21,10 +21,10 @@ Where the catalogue is silent or messy, it does what a user importing it would e
 The catalogue has real flaws: image and speech models with a context window of 0 or no
 input price, a price with float noise, a price tier that starts at the context window, an
 embedding model (models.dev has no model type) with no output. `realdata.flaws` and
-`realdata.rule_breaks` name them without the loader; the tests check that `registry
-validate` reports exactly those, each at its line, that the fast reader reads these files
-as the strict one does, and that the other 490 models sync to both databases with every
-value intact.
+`realdata.rule_breaks` and `duplicate_ids` name them without the loader; the tests
+check that `registry validate` reports exactly those, each at its line, that the fast
+reader reads these files as the strict one does, and that the other 490 models sync to
+both databases with every value intact.
 """
 
 from __future__ import annotations
