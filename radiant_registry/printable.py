@@ -73,17 +73,19 @@ def printable_name(name: str) -> str:
 
 # A password in a URL (`scheme://user:password@host`), as `db.parse_url` reads one: from
 # the user part's first `:` (a user may hold spaces and `@`, as Azure's `user@server`; not
-# `/`, so `https://host/path: reason` is no user) to its `@`, and on over further `@`s
-# (a password may hold `@`, spaces, `/`, `?`) but not over a `: `, as a message follows a
-# URL with `: ` and its reason, which may name `user@server` again. A port is no password
-# (`host:5432/db`). Only a line's text up to its last `@` is searched, so that a search
+# `/` nor `[`, so that neither `https://host/path: reason` nor an IPv6 host is taken for a
+# user) to its `@`, and on over further `@`s (a password may hold `@`, spaces, `/`, `?`),
+# but not over a `: `: a message follows a URL with `: ` and its reason, which may name
+# `user@server` again. Not a `: ` itself, nor a port (`host:5432/db`, with no `@` after
+# it before a space). Only a line's text up to its last `@` is searched, so that a search
 # from each URL on a long line ends at that `@`: time linear in the line's length.
 # In a query (`?password=`): up to the next parameter, the end of the line (or a `)`
 # closing it, as click quotes an argument), a `: ` or a ` (` (as `Database: URL
 # (--database-url)` says where the URL came from).
 # Or libpq's `password=` / `sslpassword=` (quoted, it may hold spaces too).
 _URL_PASSWORD = re.compile(
-    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/\n]{0,512}:)(?!\d{1,5}(?:[/?#\s\"')]|$))"
+    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/\[\n]{0,512}:)"
+    r"(?! )(?!\d{1,5}(?:[/?#\"')][^\s@]*)?(?:\s|$))"
     r"[^@\n]*@(?:(?:(?!: )[^@\n])*@)*",
     re.IGNORECASE,
 )

@@ -18,8 +18,9 @@ from radiant_registry.printable import blank, invisible, redacted
         ("extra argument (postgresql://u@h/db?sslpassword=k3y ph4se)",
          "extra argument (postgresql://u@h/db?sslpassword=***)"),
         ("postgresql://my us3r:s3cr3t@h/db", "postgresql://my us3r:***@h/db"),
-        ("postgresql://u: s3cr3t@h/db", "postgresql://u:***@h/db"),  # a leading space
-        ("postgresql://u: two words@h/db", "postgresql://u:***@h/db"),
+        # Digits first, then what follows a port: still a password, as an `@` comes.
+        ("postgresql://admin:9/Zq+Ab3@h/reg", "postgresql://admin:***@h/reg"),
+        ("postgresql://admin:123?x@h/reg", "postgresql://admin:***@h/reg"),
         ("postgresql://u:pa: ss@h/db", "postgresql://u:***@h/db"),
         ("postgresql://u:12345@h:5432/db", "postgresql://u:***@h:5432/db"),
         ("postgresql://u:s3cr3t@p4ss phr4se@h/db", "postgresql://u:***@h/db"),
@@ -41,6 +42,12 @@ from radiant_registry.printable import blank, invisible, redacted
          'does not exist'),
         ("api_base https://api.x.ai/v1: see vertex/claude@2024",
          "api_base https://api.x.ai/v1: see vertex/claude@2024"),
+        ("could not reach https://api.example.com: ask ops@example.com",
+         "could not reach https://api.example.com: ask ops@example.com"),
+        ('cannot use postgresql://alice%40srv@127.0.0.1: FATAL: role "alice@srv" does not exist',
+         'cannot use postgresql://alice%40srv@127.0.0.1: FATAL: role "alice@srv" does not exist'),
+        ('cannot use postgresql://alice@[fd00::5]:5432/reg: FATAL: user "alice@corp" failed',
+         'cannot use postgresql://alice@[fd00::5]:5432/reg: FATAL: user "alice@corp" failed'),
         # A SQLite path may hold `:` and `@`.
         ("Database: sqlite:///tmp/a:b@c.db", "Database: sqlite:///tmp/a:b@c.db"),
     ],
