@@ -313,8 +313,9 @@ def _well_typed_parts(
             passing.append((index, Model.model_validate(model)))
             names.append(passing[-1])
         except ValidationError:
-            with suppress(ValidationError):
-                names.append((index, ModelNames.model_validate(model)))
+            named = ModelNames.read(model)
+            if named is not None:
+                names.append((index, named))
     return provider, passing, names
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
@@ -220,13 +221,27 @@ class Model(_Strict):
     verified_at: date | None = None
 
 
-class ModelNames(BaseModel):
-    """The names a model answers to, read on their own: the rules across models (duplicate
-    ids, aliases) also hold for a model whose other fields fail the schema."""
+@dataclass(frozen=True)
+class ModelNames:
+    """The names a model answers to, each read on its own: the rules across models
+    (duplicate ids, aliases) also hold for a model whose other fields, or other aliases,
+    fail the schema. An alias that fails it is None, so that the others keep their place."""
 
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-    id: _ModelId
-    aliases: _Aliases = Field(default_factory=list)
+    id: str
+    aliases: list[str | None]
+
+    @classmethod
+    def read(cls, data: Any) -> ModelNames | None:
+        """The names in a model's `data`; None where its id fails the schema."""
+        if not (isinstance(data, dict) and _is_model_id(data.get("id"))):
+            return None
+        aliases = data.get("aliases")
+        listed = aliases if isinstance(aliases, list) else []
+        return cls(data["id"], [alias if _is_model_id(alias) else None for alias in listed])
+
+
+def _is_model_id(value: Any) -> bool:
+    return type(value) is str and MODEL_ID.match(value) is not None  # as strict mode reads
 
 
 class Provider(_Strict):
@@ -342,6 +357,8 @@ def _alias_problems(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tu
     alias_of: dict[str, str] = {}
     for index, model in models:
         for alias_index, alias in enumerate(model.aliases):
+            if alias is None:  # fails the schema, which says so
+                continue
             folded_alias = alias.lower()
             other = ids.get(folded_alias, model.id)
             owner = alias_of.setdefault(folded_alias, model.id)
