@@ -104,7 +104,9 @@ def _plain_number(value: Any, integer: bool) -> str | None:
     """How to write, plainly, the number that YAML 1.1 reads in `1_000`, `+1000`, `0x3e8`
     or `.5` (YAML 1.2 reads some of them as text: the tool takes neither reading), or that
     YAML 1.2 reads in `1e3` or `0o17` (YAML 1.1 reads text)."""
-    if isinstance(value, Ambiguous) and value.reading == "a string":
+    if not isinstance(value, Ambiguous) or len(value.text) > MAX_NUMBER_CHARS:
+        return None  # as no number of more characters is read (+ and 5000 digits)
+    if value.reading == "a string":
         number = yaml12_number(value.text)
         if number is None:
             return None
@@ -115,9 +117,11 @@ def _plain_number(value: Any, integer: bool) -> str | None:
             return None
         if integer and number != number.to_integral_value():
             return None  # 1.5e0 where an integer is expected
-        plain = str(int(number)) if integer else format(number.normalize(), "f")
+        plain = str(int(number)) if integer else format(number, "f")
+        if "." in plain:  # exactly its value (normalize() would round to 28 digits)
+            plain = plain.rstrip("0").rstrip(".")
         return plain if len(plain) <= MAX_NUMBER_CHARS else None  # 1e-39: 41 characters
-    if not isinstance(value, Ambiguous) or value.reading not in ("an integer", "a float"):
+    if value.reading not in ("an integer", "a float"):
         return None
     if ":" in value.text or re.match(r"[-+]?0[0-9_]", value.text):
         return None  # base 60 (1:20 is 80) or octal (0755 is 493): surely not what was meant

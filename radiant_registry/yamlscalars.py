@@ -59,8 +59,8 @@ _SPECIAL_FLOATS = {  # the YAML 1.1 and 1.2 spellings: ".iNf" is a string
     for word in ("inf", "Inf", "INF")
 } | {f".{word}": Decimal("NaN") for word in ("nan", "NaN", "NAN")}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-# YAML 1.2's core schema numbers: what a YAML 1.2 parser (ruamel.yaml, most others) reads
-# as one, `+1e6`, `1.e3`, `.5e3`, `0o17` included, which YAML 1.1 parsers read as text.
+# YAML 1.2's core schema numbers (its spec's regular expressions), `+1e6`, `1.e3`, `.5e3`
+# and `0o17` included, which YAML 1.1 parsers read as text.
 _YAML12_NUMBER = re.compile(
     r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z|0o[0-7]+\Z|0x[0-9a-fA-F]+\Z"
 )

@@ -120,12 +120,19 @@ def test_a_number_only_yaml_1_2_reads_is_ambiguous(text: str) -> None:
     assert resolve_plain(text) == Ambiguous(text, "a string")
 
 
+@pytest.mark.parametrize("text", ["+" + "1" * 5000, "0x" + "f" * 5000, "0o" + "7" * 5000])
+def test_a_number_of_thousands_of_digits_gets_no_plain_spelling(text: str) -> None:
+    """Python refuses to convert an integer of over 4,300 digits: it was an exit 70."""
+    assert expected_number(resolve_plain(text), integer=True).startswith("expected an integer")
+
+
 @pytest.mark.parametrize(("text", "integer", "hint"), [
     ("1e3", True, "; write 1000"), ("+1e3", True, "; write 1000"), ("0o17", True, "; write 15"),
     ("1.50e3", False, "; write 1500"), (".5e3", False, "; write 500"),
     ("-1e3", False, "; write -1000"), ("2.5e1", False, "; write 25"),
     ("0e-11", False, "; write 0"), ("-0e999999", True, "; write 0"),
     ("1.5e0", True, ""),  # no integer
+    ("1.00000000000000000000000000001e0", False, "; write 1.00000000000000000000000000001"),
     ("1e-39", False, ""), ("1e400", False, ""),  # 41 and 401 characters: over the limit
 ])
 def test_a_number_only_yaml_1_2_reads_is_refused_with_its_plain_spelling(
