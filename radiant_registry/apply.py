@@ -8,6 +8,7 @@ lock, so that what it shows is exactly what it writes. Admin-owned state is neve
 from __future__ import annotations
 
 import json
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -147,6 +148,10 @@ def sync(
             counts = _counts(plan, options.prune)
             run_id = _record_run(conn, started, "success", counts, registry, None)
     except KeyboardInterrupt as exc:
+        # Landing inside a statement, it made SQLAlchemy close that connection; but the
+        # statement, held by the frames it left, kept SQLite's connection open, and with it
+        # its write lock: the run could not be recorded. Their variables go now.
+        traceback.clear_frames(exc.__traceback__)
         # Ctrl-C may land during the commit or just after it, before the block is left:
         # the database says whether this run's own row, and so its changes, are there.
         if run_id is not None and _committed(conn, run_id, started):

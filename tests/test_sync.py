@@ -757,6 +757,47 @@ def test_ctrl_c_in_the_instant_after_the_commit_does_not_record_a_failed_run(cli
     assert [run["outcome"] for run in history(cli)] == ["success", "success"]
 
 
+def test_a_sigterm_inside_a_write_statement_is_recorded_and_writes_nothing(cli, monkeypatch):
+    """SIGTERM lands while the driver runs the models' UPDATE: SQLAlchemy closes that
+    connection, whose statement the exception's frames still held, so on SQLite it kept its
+    write lock and the failed run could not be recorded ("database is locked")."""
+    from sqlalchemy import event
+
+    import radiant_registry.db
+
+    ok(cli.sync())
+    before = dump_tables(cli.database_url)
+    for model in ("grok-3", "grok-2"):
+        edit_model(cli.data_dir, "xai", model, "input_per_1m: ", "input_per_1m: 1")
+    making = radiant_registry.db._make_engine
+
+    def make_engine_cut_short(*args: Any) -> Any:
+        engine = making(*args)
+
+        @event.listens_for(engine, "do_executemany")
+        def cut_short(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+            if not statement.startswith("UPDATE models"):
+                return False
+
+            def rows() -> Any:
+                yield parameters[0]
+                raise Stopped  # SIGTERM, as interrupts.install makes it
+
+            cursor.executemany(statement, rows())
+            return True
+
+        return engine
+
+    monkeypatch.setattr(radiant_registry.db, "_make_engine", make_engine_cut_short)
+    result = cli.sync()
+    assert result.exit_code == 143, result.output
+    after = dump_tables(cli.database_url)
+    after.pop("sync_runs")
+    assert after == {name: rows for name, rows in before.items() if name != "sync_runs"}
+    [failed, _] = history(cli)
+    assert (failed["outcome"], failed["error"]) == ("failed", "stopped (SIGTERM): nothing written")
+
+
 def test_ctrl_c_once_the_run_is_recorded_but_before_the_commit_writes_nothing(cli, monkeypatch):
     """The body of the sync's transaction is done, its run id known; the commit is next.
     The interrupt rolls everything back, and the run is recorded as failed."""
