@@ -12,6 +12,7 @@ import itertools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -46,6 +47,17 @@ _CLICK_FLOW = (typer.Exit, typer.Abort, click_errors.ClickException)
 _T = TypeVar("_T")
 
 
+@dataclass
+class _Committed:
+    """The sync run this invocation committed: from then on, a Ctrl-C or SIGTERM (one that
+    lands while the command's objects are freed, say) is said as after the commit."""
+
+    run_id: int | None = None
+
+
+_committed = _Committed()
+
+
 @contextmanager
 def _mapped_errors() -> Iterator[None]:
     """Domain errors become a message and their exit code; usage errors exit 64, not 2."""
@@ -67,6 +79,12 @@ def _mapped_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Stopped)
         # Said once, after the progress display is gone (it hides the cursor while shown).
+        if _committed.run_id is not None:
+            from radiant_registry.apply import interrupted_after_commit
+
+            after = interrupted_after_commit(exc, _committed.run_id)
+            render.error(str(after))
+            raise typer.Exit(after.exit_code) from None
         what, exit_code = interruption(exc)
         render.error(what)
         raise typer.Exit(exit_code) from None
@@ -105,6 +123,7 @@ class _Group(TyperGroup):
         # Each invocation starts with plain output, also when several run in one process.
         render.set_format("table")
         render.set_log(None)
+        _committed.run_id = None
         _preset_error_format(args)
         with _mapped_errors():
             return super().make_context(info_name, args, *rest, **kwargs)
@@ -383,7 +402,7 @@ def sync_command(
 
     Example (cron): registry sync --yes --log-format json
     """
-    from radiant_registry.apply import SyncOptions, interrupted_after_commit, preview, sync
+    from radiant_registry.apply import SyncOptions, preview, sync
     from radiant_registry.log import EventLog
 
     log = EventLog(log_format.value, quiet)
@@ -418,25 +437,20 @@ def sync_command(
     database = db.resolve_url(database_url)
     registry = _load(data_dir, providers, log) if db.not_created_yet(database) else None
     absent = Absent.read_as_empty if dry_run else Absent.create
-    result = None
-    try:
-        with _database(database, lock_timeout, absent=absent, log=log) as conn:
-            if registry is None:
-                registry = _load(data_dir, providers, log, conn=conn, full=full)
-            if dry_run:
-                plan = preview(conn, registry, options)  # a prune it would refuse is refused
-                log.stop_progress()
-                if not log.machine and not quiet:
-                    render.plan(plan, pruning=prune)
-                log.event("sync.dry_run", "Dry run: nothing written", **plan.summary)
-                return
-            result = sync(conn, registry, options, log, confirm)
-        log.stop_progress()
-    except KeyboardInterrupt as exc:
-        # As the connection closes, say: the changes are in, whatever stopped it now.
-        if result is not None and result.applied and result.run_id is not None:
-            raise interrupted_after_commit(exc, result.run_id) from None
-        raise
+    with _database(database, lock_timeout, absent=absent, log=log) as conn:
+        if registry is None:
+            registry = _load(data_dir, providers, log, conn=conn, full=full)
+        if dry_run:
+            plan = preview(conn, registry, options)  # a prune it would refuse is refused
+            log.stop_progress()
+            if not log.machine and not quiet:
+                render.plan(plan, pruning=prune)
+            log.event("sync.dry_run", "Dry run: nothing written", **plan.summary)
+            return
+        result = sync(conn, registry, options, log, confirm)
+        if result.applied:  # an interruption from here on is said as after the commit
+            _committed.run_id = result.run_id
+    log.stop_progress()
     if not result.applied:
         log.event("sync.cancelled", "Nothing written")
 

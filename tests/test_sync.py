@@ -798,6 +798,30 @@ def test_a_sigterm_inside_a_write_statement_is_recorded_and_writes_nothing(cli, 
     assert (failed["outcome"], failed["error"]) == ("failed", "stopped (SIGTERM): nothing written")
 
 
+def test_a_sigterm_once_the_sync_command_returned_says_the_changes_are_applied(cli):
+    """SIGTERM lands as the committed command's objects are freed, after it returned: it
+    said "stopped (SIGTERM)" alone, which reads as nothing written."""
+    from typer.core import TyperGroup
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    invoking = TyperGroup.invoke
+
+    def invoke_then_stop(self: Any, ctx: Any) -> Any:
+        invoking(self, ctx)
+        raise Stopped
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(TyperGroup, "invoke", invoke_then_stop)
+        result = cli.sync()
+    assert result.exit_code == 143, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "error: stopped (SIGTERM) after the sync committed: its changes are applied (run 2)"
+    )
+    assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
+    assert [run["outcome"] for run in history(cli)] == ["success", "success"]
+
+
 def test_ctrl_c_once_the_run_is_recorded_but_before_the_commit_writes_nothing(cli, monkeypatch):
     """The body of the sync's transaction is done, its run id known; the commit is next.
     The interrupt rolls everything back, and the run is recorded as failed."""
