@@ -7,7 +7,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
@@ -290,13 +290,7 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     table = Table(box=None, pad_edge=False, header_style="bold")
     columns = _MODEL_COLUMNS if show_state else _MODEL_COLUMNS[:-1]
     for index, (name, numeric) in enumerate(columns):
-        # Nothing is ever cut short: where the terminal is too narrow, text wraps within its
-        # column and a number (a price, its * mark) stays whole on one line.
-        if numeric:
-            widest = max((cell_len(row[index]) for row in rows), default=1)
-            table.add_column(name, overflow="fold", justify="right", min_width=widest)
-        else:
-            table.add_column(name, overflow="fold")
+        _add_column(table, name, (row[index] for row in rows), number=numeric)
     for row in rows:
         table.add_row(*row)
     console = stdout()
@@ -415,16 +409,21 @@ def rows_table(
     table = Table(box=None, pad_edge=False, header_style="bold")
     texts = [[value_text(row[name]) for name in columns] for row in rows]
     for index, name in enumerate(columns):
-        # A long reason or error wraps, never cut; a number (a price, a count) stays whole
-        # on one line, as in `list`: `12.34` over `5` reads as another price.
-        if name in numbers:
-            widest = max(cell_len(cells[index]) for cells in texts)
-            table.add_column(name, overflow="fold", justify="right", min_width=widest)
-        else:
-            table.add_column(name, overflow="fold")
+        _add_column(table, name, (cells[index] for cells in texts), number=name in numbers)
     for cells in texts:
         table.add_row(*cells)
     print_table(stdout(), table)
+
+
+def _add_column(table: Table, name: str, cells: Iterable[str], *, number: bool) -> None:
+    """Where the terminal is too narrow, text wraps within its column, never cut short; a
+    number (a price and its * mark, a count) stays whole on one line, right-aligned, and
+    its header folds instead: `12.34` over `5` would read as another price."""
+    if number:
+        widest = max(map(cell_len, cells), default=1)
+        table.add_column(name, overflow="fold", justify="right", min_width=widest)
+    else:
+        table.add_column(name, overflow="fold")
 
 
 def print_table(console: Console, table: Table) -> None:
