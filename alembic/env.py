@@ -36,7 +36,7 @@ def run_from_command_line() -> None:
     message and an exit code (README), never a traceback."""
     from logging.config import fileConfig
 
-    from radiant_registry import db
+    from radiant_registry import db, migrations
     from radiant_registry.config import Absent
     from radiant_registry.errors import ConfigError, RegistryError
 
@@ -56,6 +56,7 @@ def run_from_command_line() -> None:
             db.connect(url, absent=Absent.create, say=_say) as connection,
             db.registry_write(connection),  # as `registry db upgrade`
         ):
+            migrations.known_revision(connection)  # never over another application's tables
             run_migrations(connection)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -529,12 +529,17 @@ def test_tables_match_what_the_migrations_create(database_url, engine):
         assert compare_metadata(context, metadata) == []
 
 
-def test_alembic_upgrade_head_from_the_checkout(database_url, engine):
-    env = {"PATH": os.environ["PATH"], "REGISTRY_DATABASE_URL": database_url}
-    proc = subprocess.run(
+def alembic_upgrade_head(database_url: str) -> subprocess.CompletedProcess[str]:
+    """Alembic's own command, run from the checkout as the README says."""
+    return subprocess.run(
         [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO, env={"PATH": os.environ["PATH"], "REGISTRY_DATABASE_URL": database_url},
+        capture_output=True, text=True, timeout=60,
     )
+
+
+def test_alembic_upgrade_head_from_the_checkout(database_url, engine):
+    proc = alembic_upgrade_head(database_url)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.startswith("Database: ") and "($REGISTRY_DATABASE_URL)" in proc.stderr
     assert f"Running upgrade  -> {HEAD}" in proc.stderr  # alembic.ini's logging
@@ -618,8 +623,12 @@ def test_database_with_tables_but_no_version_is_refused(database_url, engine, da
         result = registry(*argv, "--database-url", database_url)
         assert result.exit_code == 78, (argv, result.output)
         assert "tables but no radiant-registry schema version" in result.stderr
-    with engine.connect() as conn:  # the downgrade dropped nothing
+    proc = alembic_upgrade_head(database_url)  # the README's other way to migrate
+    assert proc.returncode == 78, proc.stderr
+    assert "tables but no radiant-registry schema version" in proc.stderr
+    with engine.connect() as conn:  # the downgrade dropped nothing, the upgrade made nothing
         assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == 31
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 0
 
 
 # A newer tool's revision, and what a hand edit may leave (Alembic's parser asserts on some).
@@ -635,6 +644,9 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
         result = registry(*argv, "--database-url", database_url)
         assert result.exit_code == 78, (argv, result.output)
         assert message in " ".join(result.stderr.split()), argv
+    proc = alembic_upgrade_head(database_url)  # the README's other way to migrate
+    assert proc.returncode == 78, proc.stderr
+    assert message in " ".join(proc.stderr.split())
     current = registry("db", "current", "--database-url", database_url)
     assert current.stdout == (
         f"{stored or repr(stored)} (unknown to this version, whose head is {HEAD}: "
