@@ -411,8 +411,7 @@ def sync_command(
         if log.machine or quiet:
             shown_by = "--log-format json" if log.machine else "--quiet"
             raise UsageError(f"{shown_by} shows no plan to confirm: pass --yes to apply it")
-        if not (sys.stdin and sys.stdin.isatty()):
-            raise UsageError("no terminal to confirm on: pass --yes to apply without asking")
+        prompt.require_terminal("apply without asking")
     log.event(
         "sync.start", "Starting sync", providers=providers or None, dry_run=dry_run, prune=prune
     )
@@ -704,29 +703,22 @@ def db_downgrade(
     """
     from radiant_registry import db, migrations
 
-    with _database(database_url, absent=Absent.read_as_empty) as conn:
-        with conn.begin() as transaction:
-            db.take_registry_lock(conn)  # a first sync may be creating the schema
-            # A revision this version cannot start from is refused (78) before any question.
-            if migrations.known_revision(conn) is None:
-                # Nothing to drop, so no question. The revision is still checked (and tables
-                # without a version refused); the version table Alembic made is undone.
-                migrations.downgrade(conn, revision)
-                transaction.rollback()
-                render.info("Schema at revision base (empty): nothing to downgrade")
-                return
-        # Refused once the database is named (above).
-        if not yes and not (sys.stdin and sys.stdin.isatty()):
-            raise UsageError("no terminal to confirm on: pass --yes to downgrade")
-        # Asked once the database is named, before anything is changed in it.
-        question = f"Downgrade it to {revision}? Data in dropped tables is lost"
-        if not (yes or prompt.confirm(question)):
-            render.info("Nothing changed.")
-            return
-        with db.registry_write(conn):
-            migrations.downgrade(conn, revision)
-            current = migrations.current_revision(conn)
-    render.info(f"Schema at revision {current or 'base (empty)'}")
+    def confirm() -> bool:
+        """Asked once the database is named and its revision checked, before any drop."""
+        if yes:
+            return True
+        prompt.require_terminal("downgrade")
+        return prompt.confirm(f"Downgrade it to {revision}? Data in dropped tables is lost")
+
+    with _database(database_url, absent=Absent.read_as_empty) as conn, db.registry_write(conn):
+        done = migrations.downgrade(conn, revision, confirm)
+        current = migrations.current_revision(conn)
+    if done == "empty":
+        render.info("Schema at revision base (empty): nothing to downgrade")
+    elif done == "declined":
+        render.info("Nothing changed.")
+    else:
+        render.info(f"Schema at revision {current or 'base (empty)'}")
 
 
 @db_app.command("current")

@@ -8,7 +8,7 @@ every command does, reads alembic_version directly and compares it with SCHEMA_H
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -97,8 +97,28 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
-def downgrade(connection: Connection, revision: str) -> None:
-    known_revision(connection)
+Downgrade = Literal["empty", "declined", "done"]
+
+
+def downgrade(connection: Connection, revision: str, confirm: Callable[[], bool]) -> Downgrade:
+    """Migrate down to `revision` in the caller's transaction, which holds the registry
+    lock from the check to the drop, so that what is dropped is what `confirm` asked about.
+
+    A database this version cannot start from is refused (78) before anything is asked. An
+    empty one has nothing to drop and nothing is asked: the revision is still checked, in a
+    savepoint undone after (Alembic would leave its version table)."""
+    if known_revision(connection) is None:
+        with connection.begin_nested() as check:
+            _downgrade(connection, revision)
+            check.rollback()
+        return "empty"
+    if not confirm():
+        return "declined"
+    _downgrade(connection, revision)
+    return "done"
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
     from alembic import command
 
     with _alembic_errors(revision):

@@ -14,8 +14,14 @@ import sys
 
 import typer
 
-from radiant_registry.errors import Stopped
+from radiant_registry.errors import Stopped, UsageError
 from radiant_registry.interrupts import POLL_S
+
+
+def require_terminal(to: str) -> None:
+    """Refuse (64) where no one can answer: cron, a pipe, a CI job."""
+    if not (sys.stdin and sys.stdin.isatty()):
+        raise UsageError(f"no terminal to confirm on: pass --yes to {to}")
 
 
 def confirm(question: str) -> bool:

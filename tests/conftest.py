@@ -14,7 +14,7 @@ import shutil
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -233,11 +233,15 @@ def all_expected(registry: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 
 def on_a_terminal(
-    argv: list[str], when: bytes, keys: bytes = b"", signum: int | None = None
+    argv: list[str],
+    when: bytes,
+    keys: bytes = b"",
+    signum: int | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[int, bytes]:
     """Run `argv` on a pseudo-terminal and type `keys` (or send it `signum`) once it has
-    shown `when` (b"\\x03" is Ctrl-C: the terminal sends SIGINT). Its exit code and all it
-    wrote."""
+    shown `when` (b"\\x03" is Ctrl-C: the terminal sends SIGINT), after calling `meanwhile`.
+    Its exit code and all it wrote."""
     import pty
     import select
 
@@ -255,6 +259,7 @@ def on_a_terminal(
                 break
             shown += chunk
         if not typed and when in shown:
+            meanwhile()
             if signum is None:
                 os.write(fd, keys)
             else:

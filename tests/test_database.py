@@ -795,6 +795,24 @@ def test_db_downgrade_names_the_database_before_it_asks(database_url, data_dir, 
         assert current == f"{HEAD} (at head)\n"
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
+def test_db_downgrade_asks_under_the_lock_it_drops_under(database_url, data_dir):
+    """From the revision's check to the drop no sync slips in: what is dropped is what the
+    question was about."""
+    synced_database(database_url, data_dir)
+    argv = [str(REGISTRY), "db", "downgrade", "base", "--database-url", database_url]
+    meanwhile = []
+
+    def sync_at_the_prompt() -> None:
+        meanwhile.append(registry("sync", "--yes", "--lock-timeout", "0", "--data-dir",
+                                  str(data_dir), "--database-url", database_url))
+
+    code, shown = on_a_terminal(argv, when=b"[y/N]", keys=b"n\r", meanwhile=sync_at_the_prompt)
+    assert code == 0, shown
+    assert "Nothing changed." in shown.decode()
+    assert meanwhile[0].exit_code == 75, meanwhile[0].output
+
+
 @pytest.mark.postgres
 def test_a_client_encoding_in_the_options_is_kept(postgres_admin, monkeypatch):
     """The tool asks for UTF-8 only where nothing else says: `-c client_encoding=…` in the
