@@ -100,7 +100,9 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 Downgrade = Literal["empty", "declined", "done"]
 
 
-def downgrade(connection: Connection, revision: str, confirm: Callable[[], bool]) -> Downgrade:
+def downgrade(
+    connection: Connection, revision: str, confirm: Callable[[], bool] = lambda: True
+) -> Downgrade:
     """Migrate down to `revision` in the caller's transaction, which holds the registry
     lock from the check to the drop, so that what is dropped is what `confirm` asked about.
 
