@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import hashlib
 import itertools
@@ -38,9 +39,6 @@ from radiant_registry.suggest import did_you_mean
 
 CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
-# Part of every file's content key. Bump it when a validation rule or the shape of the
-# desired rows changes, so that no sync skips a file checked by older rules.
-RULES_VERSION = "10"
 # Below this many bytes to check, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 
@@ -49,12 +47,32 @@ PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 Vocabulary = dict[str, str] | None
 
 
+@functools.cache
+def rules_digest() -> str:
+    """Part of every file's content key: the code that reads and checks a file and makes
+    its rows. Any change to it (an upgrade of the tool) reads every file again once, rather
+    than a sync skipping a file that older rules checked. The whole package is hashed, so
+    that no module can be forgotten; pydantic and PyYAML decide types too."""
+    import pydantic
+    import yaml
+
+    return sources_digest(Path(__file__).parent, f"{pydantic.VERSION}:{yaml.__version__}")
+
+
+def sources_digest(package: Path, versions: str) -> str:
+    digest = hashlib.sha256(versions.encode())
+    for source in sorted(package.glob("*.py")):
+        digest.update(f"\0{source.name}\0".encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class LoadedFile:
     """One provider file that passed every check, as the rows it asks the database for."""
 
     path: Path
-    key: str  # the content key: rules version, vocabulary and file bytes, hashed
+    key: str  # the content key: rules digest, vocabulary and file bytes, hashed
     provider_id: str
     provider: Row
     models: dict[str, Row]  # by model id
@@ -151,7 +169,7 @@ def load_registry(
             problems.extend(read_problems)
             one_more()
             continue
-        key = hashlib.sha256(f"{RULES_VERSION}:{vocabulary}:".encode() + raw).hexdigest()
+        key = hashlib.sha256(f"{rules_digest()}:{vocabulary}:".encode() + raw).hexdigest()
         if skip is not None and skip(path.stem, key):
             registry.skipped[path.stem] = key
             one_more()

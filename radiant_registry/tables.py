@@ -159,7 +159,7 @@ providers = Table(
     Column("auth_type", String(32), nullable=False),
     Column("auth_header", String(200)),
     Column("auth_prefix", String(200)),
-    # The content key (sha256 of the rules version, the vocabulary and the file's bytes) of
+    # The content key (sha256 of the tool's rules, the vocabulary and the file's bytes) of
     # the file the last sync applied in full; lets a re-sync skip the file.
     Column("file_sha256", String(64)),
     Column("retired_at", Timestamp),
