@@ -54,14 +54,6 @@ CSV_HEADER = ["provider", "id", "display_name", "model_type", "category", "conte
               "capabilities", "enabled", "retired"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_render_state() -> None:
-    """The output format and event log of an earlier in-process run must not leak into this
-    test: cli.py sets them per run but never resets them (a new process always starts clean)."""
-    render.set_format("table")
-    render.set_log(None)
-
-
 @pytest.fixture
 def synced(cli: Any) -> Any:
     result = cli.sync()
@@ -904,9 +896,7 @@ READ_COMMANDS = [
 
 
 def registry(*argv: str) -> Any:
-    """One in-process run, starting like a new process (see fresh_render_state)."""
-    render.set_format("table")
-    render.set_log(None)
+    """One in-process run (each starts with plain output, as a new process does)."""
     return CliRunner().invoke(app, list(argv), catch_exceptions=False)
 
 
