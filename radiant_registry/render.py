@@ -225,6 +225,14 @@ def value_text(value: Any) -> str:
     return escaped(str(value))
 
 
+def field_text(value: Any) -> str:
+    """A field's value in a plan or in `show`: text quoted where its edges would hide it,
+    so that `"Bearer "` -> `Bearer` reads as the change it is, and `""` is not `-` (None)."""
+    if isinstance(value, str) and (not value or value != value.strip()):
+        return f'"{escaped(value)}"'
+    return value_text(value)
+
+
 _ACTION_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "retire": ("-", "red")}
 
 
@@ -244,9 +252,9 @@ def plan(the_plan: Plan, *, pruning: bool) -> None:
                 console.print(
                     Text.assemble(
                         f"    {name}: ",
-                        (value_text(old), "red"),
+                        (field_text(old), "red"),
                         " -> ",
-                        (value_text(new), "green"),
+                        (field_text(new), "green"),
                     )
                 )
         if change.note:
@@ -378,7 +386,7 @@ def model_detail(record: dict[str, Any]) -> None:
     skip = {"list_pricing", "pricing", "override"}
     for name, value in record.items():
         if name not in skip:
-            table.add_row(name, value_text(value))
+            table.add_row(name, field_text(value))
     for name in ("input_per_1m", "output_per_1m", "cache_read_per_1m", "cache_write_per_1m"):
         table.add_row(f"list {name}", price(record["list_pricing"][name]))
     if record["list_pricing"]["tiers"]:

@@ -126,6 +126,25 @@ def test_diff_shows_an_edit_field_by_field(cli):
     ]
 
 
+def test_diff_shows_a_change_of_spaces_at_the_edges_of_a_text(cli):
+    """`"Bearer "` -> `Bearer` breaks the header consumers build: it must read as a change."""
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", 'auth_prefix: "Bearer "', "auth_prefix: Bearer")
+    edit(cli.data_dir, "xai", "display_name: Grok 3\n", 'display_name: "Grok 3 "\n')
+    result = ok(cli("diff", data=True))
+    assert result.stdout.splitlines() == [
+        "~ update provider xai",
+        '    auth_prefix: "Bearer " -> Bearer',
+        "~ update model xai/grok-3",
+        '    display_name: Grok 3 -> "Grok 3 "',
+        "Plan: 0 to create, 2 to update, 0 to retire, 45 unchanged.",
+    ]
+    ok(cli.sync())
+    shown = ok(cli("show", "xai/grok-3")).stdout
+    fields = [line.rstrip().split(None, 1) for line in shown.splitlines()]
+    assert ["display_name", '"Grok 3 "'] in fields
+
+
 def test_diff_exit_code_is_2_with_changes_and_0_without(cli):
     assert cli("diff", "--exit-code", data=True).exit_code == 2  # brand-new database
     ok(cli.sync())
