@@ -417,8 +417,8 @@ def _load_capabilities(path: Path, problems: list[Problem]) -> Vocabulary:
     if found:
         locator = _Locator(path, raw)
         problems.extend(locator.problem(loc, message) for loc, message in found)
-    bad = {loc[1] for loc, _ in found if len(loc) == 2}
-    return {name: text for name, text in terms.items() if name not in bad}
+    # A name with a bad description is still a name: the models that list it are not wrong.
+    return {name: text for name, text in terms.items() if _SNAKE_CASE.fullmatch(str(name))}
 
 
 _SNAKE_CASE = re.compile(r"[a-z_][a-z0-9_]*")

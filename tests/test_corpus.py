@@ -498,6 +498,20 @@ def test_an_unusable_vocabulary_is_one_problem_not_one_per_capability_used(
     assert [p.file for p in problems] == [str(path)]
 
 
+def test_a_capability_with_a_bad_description_is_not_also_unknown(tmp_path: Path) -> None:
+    """Its name is in the vocabulary: the files that use it are not wrong too."""
+    data_dir = tmp_path / "registry_data"
+    shutil.copytree(SHIPPED_DATA, data_dir, ignore=shutil.ignore_patterns("*.md"))
+    path = data_dir / "capabilities.yaml"
+    text = path.read_text()
+    line = text.splitlines().index(next(x for x in text.splitlines() if x.startswith("  vision:")))
+    path.write_text(re.sub(r"(?m)^  vision: .*$", "  vision: ''", text))
+    assert problems_of(data_dir) == [
+        Problem(str(path), line + 1, 3,
+                "capability 'vision' needs a one-line description, got the string ''"),
+    ]
+
+
 def test_each_flaw_of_the_vocabulary_is_reported_where_it_is(empty_registry: Path) -> None:
     path = empty_registry / "capabilities.yaml"
     path.write_text(
