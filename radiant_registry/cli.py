@@ -513,7 +513,7 @@ def show(
     with _database(database_url) as conn:
         located = locate(conn, model)
         record = show_model(conn, located.key)
-    render.model_notes(model, located, retired=False)  # the detail shows it
+    render.model_notes(model, located, note_retired=False)  # the detail shows it
     _print(output, record, render.model_detail)
 
 
@@ -598,7 +598,7 @@ def price_clear(model: ModelArgument, database_url: DatabaseUrlOption = None) ->
 
     with _database(database_url) as conn:
         located = clear_price(conn, model)
-    render.model_notes(model, located, retired=False)
+    render.model_notes(model, located)
     render.info(f"Price override cleared on {located.name}")
 
 
@@ -651,7 +651,7 @@ def _switch(
 
     with _database(database_url) as conn:
         switch = set_enabled(conn, model, enabled, reason, by)
-    render.model_notes(model, switch.model, retired=switch.changed)
+    render.model_notes(model, switch.model, changed=switch.changed)
     render.switched(switch)
 
 

@@ -541,13 +541,15 @@ def overrides_table(rows: Sequence[dict[str, Any]]) -> None:
     rows_table(shown, columns, "no price overrides", numbers=prices)
 
 
-def model_notes(text: str, model: Located, *, retired: bool = True) -> None:
+def model_notes(
+    text: str, model: Located, *, note_retired: bool = True, changed: bool = True
+) -> None:
     """What an admin command notes of the model `text` named: that it is retired (a change
     to it holds, but serves nothing until it is back), and other models whose own id is
     `text` (`provider/model` was read first)."""
-    if retired and model.retired:
-        info(f"note: {model.name} is retired (in no file now); the change holds should it "
-             "come back")
+    if note_retired and model.retired:
+        holds = "; the change holds should it come back" if changed else ""
+        info(f"note: {model.name} is retired (in no file now){holds}")
     for pid, mid in model.also_named:
         info(f"note: {text!r} is also the id of a {pid} model; name it {pid}/{mid}")
 

@@ -780,6 +780,12 @@ def test_an_admin_change_to_a_retired_model_notes_that_it_is_retired(synced):
         result = synced(*argv)
         assert result.exit_code == 0, result.output
         assert note in result.stderr
+    # Nothing changed (already disabled), or a change that undoes one: noted all the same.
+    for argv in (("disable", "xai/grok-2", "--reason", "gone"), ("price", "clear", "xai/grok-2")):
+        result = synced(*argv)
+        assert result.exit_code == 0, result.output
+        noted = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+        assert noted == [note if argv[0] == "price" else note.split(";")[0]], argv
     assert note not in synced("price", "set", "xai/grok-3", "--input", "1", "--reason",
                               "deal").stderr
 
