@@ -79,6 +79,30 @@ def parse_price(text: str, option: str) -> Decimal:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A price override as asked for, every value checked: made before the database is
+    touched, so that a bad option is a usage error whatever the database's state."""
+
+    input_per_1m: Decimal | None  # None: keep the earlier override's, or the list price
+    output_per_1m: Decimal | None
+    reason: str
+    set_by: str
+
+
+def override(
+    input_text: str | None, output_text: str | None, reason: str, by: str | None
+) -> Override:
+    if input_text is None and output_text is None:
+        raise UsageError("give --input, --output or both")
+    return Override(
+        None if input_text is None else parse_price(input_text, "--input"),
+        None if output_text is None else parse_price(output_text, "--output"),
+        checked_text(reason, "--reason", MAX_REASON),
+        who(by),
+    )
+
+
+@dataclass(frozen=True)
 class OverrideSet:
     """A price override as `set_price` stored it: a price not given is kept from the
     earlier override, or None (the list price)."""
@@ -89,29 +113,18 @@ class OverrideSet:
     set_by: str
 
 
-def set_price(
-    conn: Connection,
-    model: str,
-    input_per_1m: Decimal | None,
-    output_per_1m: Decimal | None,
-    reason: str,
-    by: str | None,
-) -> OverrideSet:
+def set_price(conn: Connection, model: str, change: Override) -> OverrideSet:
     """Set or change a model's override."""
-    if input_per_1m is None and output_per_1m is None:
-        raise UsageError("give --input, --output or both")
-    reason = checked_text(reason, "--reason", MAX_REASON)
-    set_by = who(by)
     with write_begin(conn):
         located = locate(conn, model)
         provider_id, model_id = located.key
         row = {
             "provider_id": provider_id,
             "model_id": model_id,
-            "input_per_1m": input_per_1m,
-            "output_per_1m": output_per_1m,
-            "reason": reason,
-            "set_by": set_by,
+            "input_per_1m": change.input_per_1m,
+            "output_per_1m": change.output_per_1m,
+            "reason": change.reason,
+            "set_by": change.set_by,
             "set_at": datetime.now(UTC),
         }
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -174,6 +187,21 @@ def list_overrides(conn: Connection) -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
+class SwitchTo:
+    """A switch as asked for, checked before the database is touched (as `Override`)."""
+
+    enabled: bool
+    reason: str | None
+    by: str
+
+
+def switch_to(enabled: bool, reason: str | None, by: str | None) -> SwitchTo:
+    if reason is not None or not enabled:  # disabling always says why
+        reason = checked_text(reason or "", "--reason", MAX_REASON)
+    return SwitchTo(enabled, reason, who(by))
+
+
+@dataclass(frozen=True)
 class Switch:
     """A model's enabled switch after `set_enabled`, and whether that call moved it."""
 
@@ -185,14 +213,10 @@ class Switch:
     at: datetime | None
 
 
-def set_enabled(
-    conn: Connection, model: str, enabled: bool, reason: str | None, by: str | None
-) -> Switch:
+def set_enabled(conn: Connection, model: str, change: SwitchTo) -> Switch:
     """Switch a model on or off. One already so is left as it is: its record (who switched
     it, when and why) is the audit trail, which a repeated command must not overwrite."""
-    if reason is not None or not enabled:  # disabling always says why
-        reason = checked_text(reason or "", "--reason", MAX_REASON)
-    switched_by = who(by)
+    enabled, reason, switched_by = change.enabled, change.reason, change.by
     with write_begin(conn):
         located = locate(conn, model)
         key = located.key

@@ -578,12 +578,11 @@ def price_set(
 
     Example: registry price set xai/grok-3 --input 2.50 --output 12.00 --reason "negotiated rate"
     """
-    from radiant_registry.admin import parse_price, set_price
+    from radiant_registry.admin import override, set_price
 
-    new_input = None if input_price is None else parse_price(input_price, "--input")
-    new_output = None if output_price is None else parse_price(output_price, "--output")
+    change = override(input_price, output_price, reason, by)
     with _database(database_url) as conn:
-        done = set_price(conn, model, new_input, new_output, reason, by)
+        done = set_price(conn, model, change)
     render.model_notes(model, done.model)
     render.override_set(done)
 
@@ -647,10 +646,11 @@ def _switch(
     model: str, enabled: bool, reason: str | None, by: str | None, database_url: str | None
 ) -> None:
     """disable and enable: one switch, said as done or as already so."""
-    from radiant_registry.admin import set_enabled
+    from radiant_registry.admin import set_enabled, switch_to
 
+    change = switch_to(enabled, reason, by)
     with _database(database_url) as conn:
-        switch = set_enabled(conn, model, enabled, reason, by)
+        switch = set_enabled(conn, model, change)
     render.model_notes(model, switch.model, changed=switch.changed)
     render.switched(switch)
 

@@ -1004,3 +1004,19 @@ def test_usage_errors_exit_64_not_2(tmp_path):
         assert result.exit_code == 64, (argv, result.output)
         assert "Error" in result.stderr  # click's usage error box
     assert list(tmp_path.iterdir()) == []  # no database was created
+
+
+@pytest.mark.parametrize("argv", [
+    ("price", "set", "xai/grok-3", "--input", "1", "--reason", " "),
+    ("price", "set", "xai/grok-3", "--reason", "deal"),  # no price
+    ("price", "set", "xai/grok-3", "--output", "-1", "--reason", "deal"),
+    ("disable", "xai/grok-3", "--reason", "one\ntwo"),
+    ("enable", "xai/grok-3", "--by", "root\u200b"),
+])
+def test_a_bad_admin_option_is_a_usage_error_before_the_database_is_opened(tmp_path, argv):
+    """Exit 64 whatever the database's state (here a file the command would refuse, 78)."""
+    url = f"sqlite:///{tmp_path / 'absent.db'}"
+    result = registry(*argv, "--database-url", url)
+    assert result.exit_code == 64, result.output
+    assert "Database:" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
