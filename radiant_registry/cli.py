@@ -457,10 +457,24 @@ def sync_command(
 @app.command(name="list")
 def list_command(
     providers: ProvidersOption = None,
-    capability: Annotated[
-        str | None, typer.Option(help="Only models with this capability.")
+    capabilities: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--capability",
+            help="Only models with this capability (repeatable: with every one).",
+            show_default=False,
+            metavar="<name>",
+        ),
     ] = None,
-    category: Annotated[str | None, typer.Option(help="Only models of this category.")] = None,
+    categories: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category",
+            help="Only models of this category (repeatable: of any one).",
+            show_default=False,
+            metavar="<category>",
+        ),
+    ] = None,
     novel: Annotated[
         bool | None,
         _flag("--novel/--not-novel", help="Only novel, or only not novel, models."),
@@ -486,7 +500,14 @@ def list_command(
     """
     from radiant_registry.queries import ModelFilter, list_models
 
-    flt = ModelFilter(tuple(providers or ()), capability, category, novel, include_all, sort)
+    flt = ModelFilter(
+        tuple(providers or ()),
+        tuple(capabilities or ()),
+        tuple(categories or ()),
+        novel,
+        include_all,
+        sort,
+    )
     with _database(database_url) as conn:
         listing = list_models(conn, flt)
     render.empty_list_notes(listing)

@@ -36,9 +36,9 @@ SORT_FIELDS = {
 
 @dataclass(frozen=True)
 class ModelFilter:
-    providers: Sequence[str] = ()
-    capability: str | None = None
-    category: str | None = None
+    providers: Sequence[str] = ()  # any of them
+    capabilities: Sequence[str] = ()  # every one of them
+    categories: Sequence[str] = ()  # any of them
     novel: bool | None = None
     include_all: bool = False  # retired and disabled models too
     sort: str = "provider"
@@ -51,12 +51,16 @@ class ModelFilter:
         if self.sort not in SORT_FIELDS:
             choices = ", ".join(SORT_FIELDS)
             raise UsageError(f"cannot sort by {self.sort!r}; choose one of {choices}")
-        if self.category is not None and self.category not in get_args(Category):
-            choices = ", ".join(get_args(Category))
-            hint = did_you_mean(self.category, get_args(Category))
-            raise UsageError(f"--category: no category {self.category!r}{hint} (one of {choices})")
-        if self.capability is not None and blank(self.capability):
+        for category in self.categories:
+            if category not in get_args(Category):
+                choices = ", ".join(get_args(Category))
+                hint = did_you_mean(category, get_args(Category))
+                raise UsageError(f"--category: no category {category!r}{hint} (one of {choices})")
+        if any(blank(capability) for capability in self.capabilities):
             raise UsageError("--capability must not be blank")
+
+    def has_capabilities(self, held: Sequence[str]) -> bool:
+        return all(capability in held for capability in self.capabilities)
 
 
 _JSON_FIELDS = sorted(json_columns(models))
@@ -159,8 +163,8 @@ class Listing:
 
 def list_models(conn: Connection, flt: ModelFilter) -> Listing:
     records = [_record(row) for row in fetch_all(conn, _filtered(_model_query(), flt))]
-    if flt.capability is not None:
-        records = [r for r in records if flt.capability in r["capabilities"]]
+    if flt.capabilities:
+        records = [r for r in records if flt.has_capabilities(r["capabilities"])]
     if records:
         return Listing(sorted(records, key=SORT_FIELDS[flt.sort]), [], 0)
     hidden = 0 if flt.include_all else len(_capabilities(conn, flt.including_all()))
@@ -168,11 +172,11 @@ def list_models(conn: Connection, flt: ModelFilter) -> Listing:
 
 
 def _filtered(query: Any, flt: ModelFilter) -> Any:
-    """`query` limited to the models `flt` matches, but for its capability (a JSON list)."""
+    """`query` limited to the models `flt` matches, but for its capabilities (a JSON list)."""
     if flt.providers:
         query = query.where(models.c.provider_id.in_(flt.providers))
-    if flt.category is not None:
-        query = query.where(models.c.category == flt.category)
+    if flt.categories:
+        query = query.where(models.c.category.in_(flt.categories))
     # `IS NOT` the other value, not `=` this one: a flag edited by hand into neither (SQLite
     # keeps 'false') is then read, and refused as `show` refuses it, not silently left out.
     if flt.novel is not None:
@@ -190,7 +194,7 @@ def _capabilities(conn: Connection, flt: ModelFilter) -> list[list[str]]:
         problem = json_shape_problem("capabilities", held)
         if problem:
             raise DatabaseFailure(f"model {pid}/{mid}: {problem}")
-        if flt.capability is None or flt.capability in held:
+        if flt.has_capabilities(held):
             found.append(held)
     return found
 
@@ -200,11 +204,14 @@ def _unmatched(conn: Connection, flt: ModelFilter) -> list[Unmatched]:
     known = sorted(conn.execute(select(providers.c.id)).scalars())
     unknown = [pid for pid in dict.fromkeys(flt.providers) if pid not in known]  # each once
     found += [Unmatched("--provider", pid, tuple(known)) for pid in unknown]
-    if flt.capability is not None:
+    if flt.capabilities:
         everything = _capabilities(conn, ModelFilter(include_all=True))
         held = sorted({name for names in everything for name in names})
-        if flt.capability not in held:
-            found.append(Unmatched("--capability", flt.capability, tuple(held)))
+        found += [
+            Unmatched("--capability", capability, tuple(held))
+            for capability in dict.fromkeys(flt.capabilities)
+            if capability not in held
+        ]
     return found
 
 

@@ -255,6 +255,32 @@ def test_list_filters_by_capability_category_and_novelty(synced):
     assert keys(combined) == {"xai/grok-coder"}
 
 
+def test_list_filters_repeated_take_every_capability_and_any_category(synced):
+    """A model has many capabilities and one category: `--capability chat --capability
+    vision` narrows to models with both, `--category a --category b` widens to either."""
+    everything = list_json(synced)
+    with_both = {f"{r['provider']}/{r['id']}" for r in everything
+                 if {"vision", "reasoning"} <= set(r["capabilities"])}
+    assert set() < with_both < VISION
+    assert keys(list_json(synced, "--capability", "vision", "--capability", "reasoning")) \
+        == with_both
+    either = {f"{r['provider']}/{r['id']}" for r in everything
+              if r["category"] in ("economy", "flagship")}
+    economy = keys(list_json(synced, "--category", "economy"))
+    assert set() < economy < either
+    assert keys(list_json(synced, "--category", "economy", "--category", "flagship")) == either
+    typos = synced("list", "--capability", "visoin", "--capability", "chat",
+                   "--capability", "resoning")
+    assert [line for line in typos.stderr.splitlines() if line.startswith("note:")] == [
+        "note: no model with the capability 'visoin' in the database; did you mean 'vision'?",
+        "note: no model with the capability 'resoning' in the database; did you mean "
+        "'reasoning'?",
+    ]
+    refused = synced("list", "--category", "economy", "--category", "flagshp")
+    assert refused.exit_code == 64
+    assert "--category: no category 'flagshp'" in refused.stderr
+
+
 def test_list_sorts_by_effective_input_price(synced):
     records = list_json(synced, "--sort", "input_price")
     prices = [r["pricing"]["input_per_1m"] for r in records]
