@@ -82,7 +82,7 @@ def problem_message(err: ErrorDetails) -> str:
 
 def expected_number(value: Any, *, integer: bool = False) -> str:
     """That `value` is no number, and the plain spelling of one where YAML reads one."""
-    plain = _plain_number(value, integer=integer)
+    plain = plain_number(value, integer=integer)
     hint = "" if plain is None else f"; write {plain}"
     return f"expected {'an integer' if integer else 'a number'}, got {describe(value)}{hint}"
 
@@ -100,7 +100,7 @@ _BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_
            "string_too_long"}
 
 
-def _plain_number(value: Any, integer: bool) -> str | None:
+def plain_number(value: Any, integer: bool = False) -> str | None:
     """How to write, plainly, the number that YAML 1.1 reads in `1_000`, `+1000`, `0x3e8`
     or `.5` (YAML 1.2 reads some of them as text: the tool takes neither reading), or that
     YAML 1.2 reads in `1e3` or `0o17` (YAML 1.1 reads text)."""

@@ -695,8 +695,12 @@ BAD_PRICES = [
     ("-1", "must not be negative"),
     ("abc", "'abc' is not a number"),
     ("0.000000001", "price 0.000000001 per 1M tokens is below 0.0001: is it a per-token price?"),
-    ("1e-9", "expected a number, got '1e-9', a number in YAML 1.2 but a string to YAML 1.1 "
-             "parsers; write 0.000000001"),
+    ("1e3", "expected a number, got '1e3', a number in YAML 1.2 but a string to YAML 1.1 "
+            "parsers; write 1000"),
+    # The plain spelling would be refused too: that is said instead of a hint that fails.
+    ("1e-9", "price 0.000000001 per 1M tokens is below 0.0001: is it a per-token price?"),
+    ("1e6", "price 1000000 is above the limit of 100000 per 1M tokens"),
+    ("1_000_000", "price 1000000 is above the limit of 100000 per 1M tokens"),
     ("NaN", "'NaN' is not a number"),
     (".nan", "expected a finite number, got the number NaN"),  # as the files say it
     ("", "is not a number"),
@@ -707,6 +711,7 @@ BAD_PRICES = [
     ("0x10", "which YAML 1.1 parsers read as an integer; write 16"),
     ("0.0e+99999999999999999999", "a number with an exponent out of range"),
     ("1" * 41, "a number of 41 characters (at most 40)"),
+    ("9" * 5000, f"{'9' * 40!r}... is a number of 5000 characters (at most 40)"),
     ("-0.00000000000", "more than 10 decimal places"),  # a zero is held to the rules too
 ]
 
