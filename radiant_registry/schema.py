@@ -130,9 +130,27 @@ Tokens = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
 
 def _printable(value: str) -> str:
     # A name is printed in tables and logs: no terminal escapes or line breaks in it.
-    if CONTROL_CHARACTERS.search(value):
-        raise PydanticCustomError("printable", "control characters are not allowed")
+    found = CONTROL_CHARACTERS.search(value)
+    if found:
+        char = found.group()
+        what = _CONTROL_NAMES.get(char, "")
+        if char == "\n" and value.endswith("\n"):  # `display_name: >` and the text below
+            what += "; a '>' or '|' block keeps its last one, '>-' and '|-' do not"
+        raise PydanticCustomError(
+            "printable",
+            "control characters are not allowed, got U+{code}{what}",
+            {"code": f"{ord(char):04X}", "what": what},
+        )
     return value
+
+
+_CONTROL_NAMES = {
+    "\n": " (a line break)",
+    "\r": " (a carriage return)",
+    "\t": " (a tab)",
+    "\x1b": " (an escape)",
+    "\x00": " (NUL)",
+}
 
 
 def _not_blank(value: str) -> str:

@@ -146,6 +146,21 @@ def test_control_characters_in_text_that_is_shown_are_refused(cli, escape, key, 
     assert expected in problem
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    ("display_name: >\n      Grok 3\n", "got U+000A (a line break); a '>' or '|' block keeps "
+                                       "its last one, '>-' and '|-' do not"),
+    ('display_name: "Grok\\t3"\n', "got U+0009 (a tab)"),
+    ('display_name: "Grok\\e3"\n', "got U+001B (an escape)"),
+    ('display_name: "Grok\\u202e3"\n', "got U+202E"),
+])
+def test_a_control_character_is_named(cli, text, said):
+    path = cli.data_dir / "providers" / "xai.yaml"
+    replace_once(path, "display_name: Grok 3\n", text)
+    result = cli("validate", data=True, db=False)
+    [problem] = result.stdout.splitlines()
+    assert problem.endswith(f": control characters are not allowed, {said}")
+
+
 def test_out_of_range_options_are_usage_errors(cli):
     assert cli.sync().exit_code == 0
     assert cli("history", "--limit", "99999999999999999999").exit_code == 64
