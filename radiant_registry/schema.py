@@ -361,15 +361,12 @@ def _model_problems(
                 " (the vocabulary is capabilities.yaml)"
             )
             problems.append(((*at, "capabilities", cap_index), message))
-    for alias_index, alias in enumerate(model.aliases):
-        if alias.lower() == model.id.lower():
-            message = f"alias {alias!r} repeats the model id"
-            problems.append(((*at, "aliases", alias_index), message))
     return problems
 
 
 def _alias_problems(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tuple[Loc, str]]:
-    """An alias names one model of the provider: not another model, not two models."""
+    """An alias names one model of the provider: not its own id, not another model, not
+    two models."""
     problems: list[tuple[Loc, str]] = []
     ids = {model.id.lower(): model.id for _, model in models}
     alias_of: dict[str, str] = {}
@@ -380,7 +377,9 @@ def _alias_problems(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tu
             folded_alias = alias.lower()
             other = ids.get(folded_alias, model.id)
             owner = alias_of.setdefault(folded_alias, model.id)
-            if other.lower() != model.id.lower():
+            if folded_alias == model.id.lower():
+                message = f"alias {alias!r} repeats the model id"
+            elif other.lower() != model.id.lower():
                 message = f"alias {alias!r} is the id of another model ({other!r})"
             elif owner != model.id:
                 message = f"alias {alias!r} is also an alias of {owner!r}"
