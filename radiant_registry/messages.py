@@ -18,7 +18,13 @@ from pydantic_core import ErrorDetails
 from radiant_registry.errors import quoted
 from radiant_registry.schema import Modalities, Model, PriceTier, Pricing, Provider, ProviderFile
 from radiant_registry.suggest import did_you_mean
-from radiant_registry.yamlscalars import MAX_NUMBER_CHARS, Ambiguous, Unreadable, yaml12_number
+from radiant_registry.yamlscalars import (
+    MAX_NUMBER_CHARS,
+    Ambiguous,
+    Unreadable,
+    resolve_plain,
+    yaml12_number,
+)
 
 # The keys each mapping allows, by the key that holds it, for "did you mean" hints.
 _FIELDS_BY_PARENT: dict[str | None, type[BaseModel]] = {
@@ -70,6 +76,8 @@ def problem_message(err: ErrorDetails) -> str:
         return f"expected {expected}, got {describe(value)}{hint}"
     if kind == "literal_error":
         choices = err["ctx"]["expected"].replace("'", "")
+        if choices.isdigit():  # schema_version: 1
+            return expected_number(value, integer=True, expected=choices)
         return f"expected one of {choices}, got {describe(value)}"
     if kind == "too_short":  # a list (pydantic's words say "after validation")
         least = err["ctx"]["min_length"]
@@ -80,11 +88,16 @@ def problem_message(err: ErrorDetails) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
-def expected_number(value: Any, *, integer: bool = False) -> str:
-    """That `value` is no number, and the plain spelling of one where YAML reads one."""
+def expected_number(value: Any, *, integer: bool = False, expected: str | None = None) -> str:
+    """That `value` is no number (or not `expected`), and the plain spelling of one where
+    YAML reads one, or reads one once unquoted ("2")."""
     plain = plain_number(value, integer=integer)
     hint = "" if plain is None else f"; write {plain}"
-    return f"expected {'an integer' if integer else 'a number'}, got {describe(value)}{hint}"
+    numbers = (int,) if integer else (int, Decimal)
+    if isinstance(value, str) and type(resolve_plain(value)) in numbers:
+        hint = "; write it without quotes"
+    what = expected or ("an integer" if integer else "a number")
+    return f"expected {what}, got {describe(value)}{hint}"
 
 
 # pydantic's error types that the schema can raise (tests/corpus/bad reaches each one).
@@ -123,7 +136,8 @@ def plain_number(value: Any, integer: bool = False) -> str | None:
         return plain if len(plain) <= MAX_NUMBER_CHARS else None  # 1e-39: 41 characters
     if value.reading not in ("an integer", "a float"):
         return None
-    if ":" in value.text or re.match(r"[-+]?0[0-9_]", value.text):
+    octal = value.reading == "an integer" and re.match(r"[-+]?0[0-9_]", value.text)
+    if ":" in value.text or octal:  # (00.5 is a float, 0.5)
         return None  # base 60 (1:20 is 80) or octal (0755 is 493): surely not what was meant
     import yaml  # only for a file with such a problem
 

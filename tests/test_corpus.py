@@ -553,6 +553,23 @@ def test_a_yaml11_number_says_its_plain_spelling_only_when_that_is_meant(
     )
 
 
+@pytest.mark.parametrize(("old", "new", "message"), [
+    (rb"input_per_1m: [0-9.]+", b"input_per_1m: 00.5",  # a float to YAML 1.1, not octal
+     "expected a number, got '00.5', which YAML 1.1 parsers read as a float; write 0.5"),
+    (rb"schema_version: 1", b"schema_version: +1",
+     "expected 1, got '+1', which YAML 1.1 parsers read as an integer; write 1"),
+    (rb"schema_version: 1", b"schema_version: '1'", "expected 1, got the string '1'; write it "
+                                                    "without quotes"),
+])
+def test_a_number_field_says_how_to_write_the_number(
+    tmp_path: Path, old: bytes, new: bytes, message: str
+) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": re.sub(old, new, good, count=1)})
+    [problem] = problems_of(data_dir)
+    assert problem.message == message
+
+
 def test_a_file_without_the_yaml_suffix(empty_registry: Path) -> None:
     path = empty_registry / "providers" / "acme.yml"
     path.write_bytes((CORPUS / "good" / "fireworks.yaml").read_bytes())
