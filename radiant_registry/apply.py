@@ -298,13 +298,20 @@ def _summary_text(counts: dict[str, int], pending: int, seconds: float) -> str:
     return text
 
 
+def log_changes(log: EventLog, plan: Plan) -> None:
+    """One `change` event per change of `plan`, in JSON logs: what a sync applies, or what
+    a dry run would."""
+    if log.details:
+        for change in plan.changes:
+            log.detail("change", f"{change.action} {change.kind} {change.key}", **change.as_dict())
+
+
 def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:
     stamp = now()
+    log_changes(log, plan)
     by_kind: dict[tuple[str, str], list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_kind[(change.kind, change.action)].append(change)
-        if log.details:
-            log.detail("change", f"{change.action} {change.kind} {change.key}", **change.as_dict())
     written = 0
 
     def wrote(rows: int) -> None:

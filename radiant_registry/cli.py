@@ -402,7 +402,7 @@ def sync_command(
 
     Example (cron): registry sync --yes --log-format json
     """
-    from radiant_registry.apply import SyncOptions, preview, sync
+    from radiant_registry.apply import SyncOptions, log_changes, preview, sync
     from radiant_registry.log import EventLog
 
     log = EventLog(log_format.value, quiet)
@@ -444,7 +444,11 @@ def sync_command(
             log.stop_progress()
             if not log.machine and not quiet:
                 render.plan(plan, pruning=prune)
-            log.event("sync.dry_run", "Dry run: nothing written", **plan.summary)
+            log_changes(log, plan.applicable(prune))  # the change events a sync would log
+            pending = 0 if prune else plan.summary["retire"]
+            log.event(
+                "sync.dry_run", "Dry run: nothing written", **plan.summary, retire_pending=pending
+            )
             return
         result = sync(conn, registry, options, log, confirm)
         if result.applied:  # an interruption from here on is said as after the commit

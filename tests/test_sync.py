@@ -995,6 +995,26 @@ def test_json_log_has_a_start_event_one_event_per_change_and_a_summary(cli):
     assert summary["message"].endswith("; 1 retire pending (--prune applies them)")
 
 
+def test_a_dry_run_logs_the_change_events_the_sync_then_logs(cli):
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
+    add_model(cli.data_dir, "xai", GROK_4)
+    remove_models(cli.data_dir, "xai", "grok-2")  # a retire, pending without --prune
+    dry = json_log(ok(cli("sync", "--dry-run", "--log-format", "json", data=True)))
+    applied = json_log(ok(cli.sync("--log-format", "json")))
+
+    def changes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in e.items() if k != "ts"} for e in events if e["event"] == "change"]
+
+    assert [(c["action"], c["key"]) for c in changes(dry)] == [
+        ("update", "xai/grok-3"), ("create", "xai/grok-4")]
+    assert changes(dry) == changes(applied)
+    summary = dry[-1]
+    assert summary["event"] == "sync.dry_run"
+    assert (summary["create"], summary["update"], summary["retire"]) == (1, 1, 1)
+    assert summary["retire_pending"] == 1 == applied[-1]["retire_pending"]
+
+
 def test_json_log_of_a_failed_sync_ends_with_an_error_event(cli):
     ok(cli.sync())
     remove_models(cli.data_dir, "xai", "grok-2", "grok-2-mini", "grok-coder")
