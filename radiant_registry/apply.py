@@ -432,7 +432,11 @@ def _create(
         # SQLAlchemy never saw this statement: wrap the driver's error as SQLAlchemy would,
         # so that it is translated (lock timeouts, unreachable database) like any other.
         raise sa_exc.DBAPIError.instance(
-            statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+            statement,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
             dialect=dialect,
         ) from exc
 

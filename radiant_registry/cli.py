@@ -213,15 +213,16 @@ DatabaseUrlOption = Annotated[
 ProvidersOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--provider", "-p", help="Only this provider (repeatable).", show_default=False,
+        "--provider",
+        "-p",
+        help="Only this provider (repeatable).",
+        show_default=False,
         metavar="<id>",
     ),
 ]
 ModelArgument = Annotated[
     str,
-    typer.Argument(
-        metavar="MODEL", help="provider/model, or a model id only one provider has."
-    ),
+    typer.Argument(metavar="MODEL", help="provider/model, or a model id only one provider has."),
 ]
 
 
@@ -378,9 +379,7 @@ def diff(
 def sync_command(
     providers: ProvidersOption = None,
     yes: Annotated[bool, _flag("--yes", "-y", help="Apply without asking.")] = False,
-    dry_run: Annotated[
-        bool, _flag("--dry-run", help="Show the plan, write nothing.")
-    ] = False,
+    dry_run: Annotated[bool, _flag("--dry-run", help="Show the plan, write nothing.")] = False,
     prune: Annotated[
         bool, _flag("--prune", help="Retire models and providers missing from the files.")
     ] = False,
@@ -690,9 +689,7 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[
-        str, typer.Argument(metavar="REVISION", help="Target revision.")
-    ] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Migrate the schema up to REVISION (default: head).
@@ -714,7 +711,7 @@ def db_downgrade(
         typer.Argument(
             metavar="REVISION",
             help="Target revision; 'base' drops every table. A relative one goes after --, "
-            "and the options before it: registry db downgrade --yes -- -1"
+            "and the options before it: registry db downgrade --yes -- -1",
         ),
     ],
     yes: Annotated[bool, _flag("--yes", "-y", help="Do not ask for confirmation.")] = False,

@@ -297,13 +297,15 @@ def _make_engine(db: DatabaseUrl, lock_timeout_s: float) -> Engine:
         "keepalives_interval": (10, None),
         "keepalives_count": (3, None),
     }
-    connect_args.update({
-        name: value
-        for name, (value, variable) in defaults.items()
-        if name not in query
-        and not (variable and os.environ.get(variable))
-        and name not in given  # `-c client_encoding=…` in the URL's options or $PGOPTIONS
-    })
+    connect_args.update(
+        {
+            name: value
+            for name, (value, variable) in defaults.items()
+            if name not in query
+            and not (variable and os.environ.get(variable))
+            and name not in given  # `-c client_encoding=…` in the URL's options or $PGOPTIONS
+        }
+    )
     return create_engine(
         db.url,
         connect_args=connect_args,
@@ -435,7 +437,11 @@ _BAD_SETTING = re.compile(
 # SQLite's result codes for a database file that cannot be used (extended codes too, such
 # as SQLITE_CANTOPEN_ISDIR).
 _SQLITE_UNAVAILABLE = (
-    "SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_PERM", "SQLITE_READONLY", "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+    "SQLITE_NOTADB",
+    "SQLITE_PERM",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
     "SQLITE_AUTH",
 )
 
@@ -463,7 +469,8 @@ def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
     )
     url = db.url
     given = set(url.query) | {
-        name for name, value in (("host", url.host), ("port", url.port), ("user", url.username))
+        name
+        for name, value in (("host", url.host), ("port", url.port), ("user", url.username))
         if value
     }
     if keyword in given:
@@ -475,7 +482,8 @@ def _conninfo_source(db: DatabaseUrl, detail: str) -> str:
             f"${option.envvar.decode()}"
             for option in pq.Conninfo.get_defaults()
             # Set, even empty: libpq takes it.
-            if option.keyword.decode() == keyword and option.envvar
+            if option.keyword.decode() == keyword
+            and option.envvar
             and option.envvar.decode() in os.environ
         ),
         None,

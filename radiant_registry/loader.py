@@ -208,7 +208,9 @@ def _check_all(
         with interrupts.held():  # the workers are forked here, at the first task queued
             checked = pool.map(
                 check_file,
-                [p for p, _, _ in files], [r for _, r, _ in files], [k for _, _, k in files],
+                [p for p, _, _ in files],
+                [r for _, r, _ in files],
+                [k for _, _, k in files],
                 itertools.repeat(capabilities),
                 chunksize=max(1, len(files) // (workers * 8)),
             )

@@ -49,8 +49,11 @@ class EventLog:
             from radiant_registry.render import stderr
 
             self._display = Progress(
-                TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(),
-                console=stderr(), transient=True,
+                TextColumn("{task.description:>14}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=stderr(),
+                transient=True,
             )
             self._display.start()
         for name, (count, whole) in self._steps.items():

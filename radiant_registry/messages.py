@@ -109,8 +109,13 @@ _EXPECTED = {
     "list_type": "a list",
     "finite_number": "a finite number",
 }
-_BOUNDS = {"greater_than", "greater_than_equal", "less_than_equal", "string_too_short",
-           "string_too_long"}
+_BOUNDS = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than_equal",
+    "string_too_short",
+    "string_too_long",
+}
 
 
 def plain_number(value: Any, integer: bool = False) -> str | None:

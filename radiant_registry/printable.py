@@ -17,12 +17,14 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u
 # font shows as nothing. Most are format characters or unassigned, which the category
 # tests below catch too; listed whole, so that one assigned in a later Unicode is known.
 # Plus the braille blank, which shows as a space.
+# fmt: off
 _IGNORABLE_RANGES = (
     (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
     (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800),
     (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
     (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )
+# fmt: on
 _IGNORABLE = frozenset(
     chr(code) for low, high in _IGNORABLE_RANGES for code in range(low, high + 1)
 )

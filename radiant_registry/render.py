@@ -308,11 +308,13 @@ def models_table(records: Sequence[dict[str, Any]], show_state: bool) -> None:
     console.print(f"{count(len(records), 'model')}{note}")
 
 
+# fmt: off
 _MODEL_COLUMNS = [  # name, and whether it holds a number
     ("provider", False), ("model", False), ("context", True), ("max out", True),
     ("in $/1M", True), ("out $/1M", True), ("category", False), ("novel", False),
     ("capabilities", False), ("state", False),
 ]
+# fmt: on
 
 
 def _model_state(record: dict[str, Any]) -> str:

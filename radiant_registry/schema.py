@@ -77,7 +77,8 @@ def _check_price(value: Decimal) -> Decimal:
         )
     if value > MAX_PRICE:
         raise PydanticCustomError(
-            "price", "price {value} is above the limit of {limit} per 1M tokens",
+            "price",
+            "price {value} is above the limit of {limit} per 1M tokens",
             {"value": _shown(value), "limit": str(MAX_PRICE)},
         )
     if 0 < value < MIN_PRICE:
@@ -90,7 +91,8 @@ def _check_price(value: Decimal) -> Decimal:
     exponent = cast(int, value.as_tuple().exponent)  # an int: the value is finite
     if exponent < -PRICE_PLACES:
         raise PydanticCustomError(
-            "price", "price {value} has more than {places} decimal places",
+            "price",
+            "price {value} has more than {places} decimal places",
             {"value": _shown(value), "places": PRICE_PLACES},
         )
     if value.is_zero():

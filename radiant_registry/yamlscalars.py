@@ -78,7 +78,8 @@ _yaml11 = yaml.resolver.Resolver()
 # First characters for which YAML 1.1 has an implicit type (a None key would be a
 # wildcard resolver, matching anything: then every string is checked).
 _RESOLVER_FIRST = frozenset(
-    _yaml11.yaml_implicit_resolvers if None not in _yaml11.yaml_implicit_resolvers
+    _yaml11.yaml_implicit_resolvers
+    if None not in _yaml11.yaml_implicit_resolvers
     else map(chr, range(0x110000))
 )
 

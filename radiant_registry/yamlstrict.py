@@ -97,9 +97,7 @@ _FLOW_TOKEN = re.compile(
 def _decode(data: bytes) -> str:
     """The text of a file: bounded in size, UTF-8 without a byte order mark."""
     if len(data) > MAX_FILE_BYTES:
-        raise YamlProblem(
-            1, 1, f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit"
-        )
+        raise YamlProblem(1, 1, f"file is {len(data)} bytes, over the {MAX_FILE_BYTES} byte limit")
     if data.startswith(b"\xef\xbb\xbf"):
         raise YamlProblem(
             1, 1, "file starts with a byte order mark (BOM); save it as UTF-8 without one"
@@ -393,9 +391,12 @@ def _take_key(frame: list[Any], event: yaml.ScalarEvent, problems: list[YamlProb
     seen = frame[3]
     first = seen.get(by_value) or seen.get(by_text)
     if first is not None:
-        problems.append(YamlProblem(
-            *_mark(event), f"duplicate key {quoted(text)} (first defined on line {first.line + 1})"
-        ))
+        problems.append(
+            YamlProblem(
+                *_mark(event),
+                f"duplicate key {quoted(text)} (first defined on line {first.line + 1})",
+            )
+        )
         # Keep the first value: the duplicate's value is read into a throwaway slot.
         frame[2] = _Discard(text)
         return

@@ -1,5 +1,6 @@
 """The code's own checks, run with the tests so that CI holds every change to them: ruff's
-lint rules over the whole repository, and mypy's type check of the package."""
+lint rules over the whole repository, its formatting of the code, and mypy's type check of
+the package."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def run(*argv: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_finds_nothing() -> None:
     result = run("ruff", "check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_code_is_formatted() -> None:
+    result = run("ruff", "format", "--check", "--no-cache", ".")  # tests/ aside: pyproject.toml
     assert result.returncode == 0, result.stdout + result.stderr
 
 
