@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from radiant_registry.db import fetch_all, write_begin
 from radiant_registry.errors import NotFound, UsageError, quoted
-from radiant_registry.messages import expected_number, plain_number, problem_message
+from radiant_registry.messages import expected_number, problem_message
 from radiant_registry.printable import CONTROL_CHARACTERS, blank, invisible
 from radiant_registry.queries import Located, locate
 from radiant_registry.schema import Price
@@ -69,18 +69,11 @@ def parse_price(text: str, option: str) -> Decimal:
     if isinstance(value, Unreadable):
         raise UsageError(f"{option}: {quoted(text)} is {value.reason}")
     if isinstance(value, Ambiguous):  # 1_000, 1e-6: as the files say, with the plain spelling
-        plain = plain_number(value)
-        if plain is not None:
-            _checked_price(Decimal(plain), option)  # 1e6: not "write 1000000", then refused
-        raise UsageError(f"{option}: {expected_number(value)}")
+        raise UsageError(f"{option}: {expected_number(value, field=_price)}")
     if type(value) not in (int, Decimal):
         raise UsageError(
             f"{option}: {quoted(text)} is not a number (write it as in the files: 0.5, 12)"
         )
-    return _checked_price(value, option)
-
-
-def _checked_price(value: int | Decimal, option: str) -> Decimal:
     try:
         return _price.validate_python(value)
     except ValidationError as exc:

@@ -6,13 +6,13 @@ line), so that both say the same thing of the same mistake.
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from radiant_registry.errors import quoted
@@ -65,7 +65,7 @@ def problem_message(err: ErrorDetails) -> str:
         hint = did_you_mean(key, allowed) or _belongs_under(key, parent)
         return f"unknown key {quoted(key)}{hint}"
     if kind in ("int_type", "is_instance_of"):  # an integer, a number (a Decimal)
-        return expected_number(value, integer=kind == "int_type")
+        return expected_number(value, integer=kind == "int_type", field=_field_at(loc))
     expected = _EXPECTED.get(kind)
     if expected:
         # Quotes turn a value that YAML typed into text; a missing value (null) they do not.
@@ -77,7 +77,7 @@ def problem_message(err: ErrorDetails) -> str:
     if kind == "literal_error":
         choices = err["ctx"]["expected"].replace("'", "")
         if choices.isdigit():  # schema_version: 1
-            return expected_number(value, integer=True, expected=choices)
+            return expected_number(value, integer=True, expected=choices, field=_field_at(loc))
         return f"expected one of {choices}, got {describe(value)}"
     if kind == "too_short":  # a list (pydantic's words say "after validation")
         least = err["ctx"]["min_length"]
@@ -88,16 +88,56 @@ def problem_message(err: ErrorDetails) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
-def expected_number(value: Any, *, integer: bool = False, expected: str | None = None) -> str:
-    """That `value` is no number (or not `expected`), and the plain spelling of one where
-    YAML reads one, or reads one once unquoted ("2")."""
+def expected_number(
+    value: Any,
+    *,
+    integer: bool = False,
+    expected: str | None = None,
+    field: TypeAdapter[Any] | None = None,
+) -> str:
+    """That `value` is no number (or not `expected`), and how to write the number meant:
+    its plain spelling where YAML reads one (`1_000`, `1e3`), or without quotes ("2").
+    Where `field` would refuse that number too, that is said instead (`1e6` for a price:
+    above the limit), so that following the hint never meets another refusal."""
     plain = plain_number(value, integer=integer)
-    hint = "" if plain is None else f"; write {plain}"
-    numbers = (int,) if integer else (int, Decimal)
-    if isinstance(value, str) and type(resolve_plain(value)) in numbers:
-        hint = "; write it without quotes"
+    meant: int | Decimal | None = None
+    if plain is not None:
+        meant, hint = (int(plain) if integer else Decimal(plain)), f"; write {plain}"
+    unquoted = resolve_plain(value) if isinstance(value, str) else None
+    if type(unquoted) is int or (
+        not integer and isinstance(unquoted, Decimal) and unquoted.is_finite()
+    ):
+        meant, hint = unquoted, "; write it without quotes"
+    if meant is None:
+        hint = ""
+    elif field is not None:
+        try:
+            field.validate_python(meant)
+        except ValidationError as exc:
+            refused = exc.errors()[0]
+            if refused["type"] != "literal_error":  # a range: say it ("expected 1" says all)
+                return problem_message(refused)
+            hint = ""
     what = expected or ("an integer" if integer else "a number")
     return f"expected {what}, got {describe(value)}{hint}"
+
+
+@functools.cache
+def _field(parent: str | None, name: str) -> TypeAdapter[Any] | None:
+    model = _FIELDS_BY_PARENT.get(parent)
+    info = None if model is None else model.model_fields.get(name)
+    if info is None:
+        return None
+    annotated: Any = Annotated[info.annotation, info]  # its constraints and validators too
+    return TypeAdapter(annotated, config=ConfigDict(strict=True))
+
+
+def _field_at(loc: tuple[int | str, ...]) -> TypeAdapter[Any] | None:
+    """The schema's type of the value at `loc` (`models, 0, pricing, input_per_1m`)."""
+    names = [part for part in loc if isinstance(part, str)]
+    if not names:
+        return None
+    return _field(names[-2] if len(names) > 1 else None, names[-1])
 
 
 # pydantic's error types that the schema can raise (tests/corpus/bad reaches each one).
@@ -126,30 +166,41 @@ def plain_number(value: Any, integer: bool = False) -> str | None:
         return None  # as no number of more characters is read (+ and 5000 digits)
     if value.reading == "a string":
         number = yaml12_number(value.text)
-        if number is None:
-            return None
-        if not number:
-            return "0"  # 0e999999, 0e-11: not as many zeros
-        number = Decimal(number)
-        if abs(number.adjusted()) >= MAX_NUMBER_CHARS:  # 1e400: none will write its digits
-            return None
-        if integer and number != number.to_integral_value():
-            return None  # 1.5e0 where an integer is expected
-        plain = str(int(number)) if integer else format(number, "f")
-        if "." in plain:  # exactly its value (normalize() would round to 28 digits)
-            plain = plain.rstrip("0").rstrip(".")
-        return plain if len(plain) <= MAX_NUMBER_CHARS else None  # 1e-39: 41 characters
+        return None if number is None else _plain_decimal(number, integer)
     if value.reading not in ("an integer", "a float"):
         return None
     octal = value.reading == "an integer" and re.match(r"[-+]?0[0-9_]", value.text)
     if ":" in value.text or octal:  # (00.5 is a float, 0.5)
         return None  # base 60 (1:20 is 80) or octal (0755 is 493): surely not what was meant
-    import yaml  # only for a file with such a problem
+    if value.reading == "a float":
+        if integer:
+            return None  # a float where an integer is expected: no spelling of it will do
+        # Its exact digits: `00.00001` is 0.00001 (a binary float would say 1e-05).
+        return _plain_decimal(value.text.replace("_", ""), integer)
+    import yaml  # only for a file with such a problem: 0x10, 0b101, +7, 1_000
 
     number = yaml.safe_load(value.text)
-    if isinstance(number, float) and (integer or not math.isfinite(number)):
-        return None  # a float where an integer is expected: no spelling of it will do
-    return repr(number) if isinstance(number, int | float) else None
+    return str(number) if type(number) is int else None
+
+
+def _plain_decimal(written: str | int | Decimal, integer: bool) -> str | None:
+    """The plain spelling of a decimal number (`1.5e3`, `+00.50`): 1500, 0.5."""
+    try:
+        number = Decimal(written)
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    if not number:
+        return "0"  # 0e999999, 0e-11: not as many zeros
+    if abs(number.adjusted()) >= MAX_NUMBER_CHARS:  # 1e400: none will write its digits
+        return None
+    if integer and number != number.to_integral_value():
+        return None  # 1.5e0 where an integer is expected
+    plain = str(int(number)) if integer else format(number, "f")
+    if "." in plain:  # exactly its value (normalize() would round to 28 digits)
+        plain = plain.rstrip("0").rstrip(".")
+    return plain if len(plain) <= MAX_NUMBER_CHARS else None  # 1e-39: 41 characters
 
 
 def _is_scalar(value: Any) -> bool:

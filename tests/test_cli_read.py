@@ -701,6 +701,7 @@ BAD_PRICES = [
     ("1e-9", "price 0.000000001 per 1M tokens is below 0.0001: is it a per-token price?"),
     ("1e6", "price 1000000 is above the limit of 100000 per 1M tokens"),
     ("1_000_000", "price 1000000 is above the limit of 100000 per 1M tokens"),
+    (".1234567890123456789", "price 0.1234567890123456789 has more than 10 decimal places"),
     ("NaN", "'NaN' is not a number"),
     (".nan", "expected a finite number, got the number NaN"),  # as the files say it
     ("", "is not a number"),

@@ -560,6 +560,20 @@ def test_a_yaml11_number_says_its_plain_spelling_only_when_that_is_meant(
      "expected 1, got '+1', which YAML 1.1 parsers read as an integer; write 1"),
     (rb"schema_version: 1", b"schema_version: '1'", "expected 1, got the string '1'; write it "
                                                     "without quotes"),
+    # No hint that the field would refuse in turn: "expected 1" says it, a range says why.
+    (rb"schema_version: 1", b"schema_version: '2'", "expected 1, got the string '2'"),
+    (rb"schema_version: 1", b"schema_version: +2",
+     "expected 1, got '+2', which YAML 1.1 parsers read as an integer"),
+    (rb"input_per_1m: [0-9.]+", b"input_per_1m: '-1'", "price must not be negative, got -1"),
+    (rb"input_per_1m: [0-9.]+", b"input_per_1m: '200000'",
+     "price 200000 is above the limit of 100000 per 1M tokens"),
+    (rb"input_per_1m: [0-9.]+", b"input_per_1m: '.inf'", "expected a number, got the string "
+                                                        "'.inf'"),
+    (rb"input_per_1m: [0-9.]+", b"input_per_1m: 00.00001",  # exactly, not 1e-05
+     "price 0.00001 per 1M tokens is below 0.0001: is it a per-token price? Multiply by "
+     "1,000,000"),
+    (rb"input_per_1m: [0-9.]+", b"input_per_1m: .1234567890123456789",  # not a float's digits
+     "price 0.1234567890123456789 has more than 10 decimal places"),
 ])
 def test_a_number_field_says_how_to_write_the_number(
     tmp_path: Path, old: bytes, new: bytes, message: str
