@@ -20,7 +20,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from radiant_registry.errors import Problem
-from radiant_registry.printable import escaped, redacted
+from radiant_registry.printable import escaped, invisible, redacted
 
 if TYPE_CHECKING:
     from radiant_registry.admin import OverrideSet, Switch
@@ -226,10 +226,19 @@ def value_text(value: Any) -> str:
 
 
 def field_text(value: Any) -> str:
-    """A field's value in a plan or in `show`: text quoted where its edges would hide it,
-    so that `"Bearer "` -> `Bearer` reads as the change it is, and `""` is not `-` (None)."""
-    if isinstance(value, str) and (not value or value != value.strip()):
-        return f'"{escaped(value)}"'
+    """A field's value in a plan or in `show`: text quoted where it could read as another,
+    so that `"Bearer "` -> `Bearer` reads as the change it is and `""` or `"-"` is not `-`
+    (None); a character that shows as nothing, or as a plain space, is escaped in it
+    (`"Bearer\\u00a0"`, `"Grok 3\\u200b"`)."""
+    if not isinstance(value, str):
+        return value_text(value)
+    hidden = [char for char in value if invisible(char)]
+    if value in ("", "-") or value[0] == " " or value[-1] == " " or hidden:
+        shown = escaped(value)
+        for char in dict.fromkeys(hidden):
+            code = ord(char)
+            shown = shown.replace(char, f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        return f'"{shown}"'
     return value_text(value)
 
 

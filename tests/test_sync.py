@@ -143,6 +143,19 @@ def test_diff_shows_a_change_of_spaces_at_the_edges_of_a_text(cli):
     shown = ok(cli("show", "xai/grok-3")).stdout
     fields = [line.rstrip().split(None, 1) for line in shown.splitlines()]
     assert ["display_name", '"Grok 3 "'] in fields
+    # A space that is not the plain one, a character that shows as nothing, a dash.
+    edit(cli.data_dir, "xai", "auth_prefix: Bearer", 'auth_prefix: "Bearer\\u00a0"')
+    edit(cli.data_dir, "xai", 'display_name: "Grok 3 "\n', 'display_name: "Grok 3\\u200b"\n')
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", 'auth_prefix: "Bearer\\u00a0"', 'auth_prefix: "-"')
+    result = ok(cli("diff", data=True))
+    assert result.stdout.splitlines()[:2] == [
+        "~ update provider xai",
+        '    auth_prefix: "Bearer\\u00a0" -> "-"',
+    ]
+    shown = ok(cli("show", "xai/grok-3")).stdout
+    fields = [line.rstrip().split(None, 1) for line in shown.splitlines()]
+    assert ["display_name", '"Grok 3\\u200b"'] in fields
 
 
 def test_diff_exit_code_is_2_with_changes_and_0_without(cli):
