@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from alembic import context
+from alembic.config import Config
 from sqlalchemy import Connection
 
 from radiant_registry.tables import metadata
@@ -29,6 +30,13 @@ def run_migrations(connection: Connection) -> None:
 
 def _say(event: str, text: str, **fields: str) -> None:
     print(text, file=sys.stderr)  # which database, as `registry` says it
+
+
+def _migrates(config: Config) -> bool:
+    """Whether the command migrates (upgrade, downgrade), rather than reading the version
+    table (current) or repairing it (stamp: a version table lost to a hand edit)."""
+    command = getattr(config.cmd_opts, "cmd", None)
+    return command is None or command[0].__name__ in ("upgrade", "downgrade")
 
 
 def run_from_command_line() -> None:
@@ -56,7 +64,8 @@ def run_from_command_line() -> None:
             db.connect(url, absent=Absent.create, say=_say) as connection,
             db.registry_write(connection),  # as `registry db upgrade`
         ):
-            migrations.known_revision(connection)  # never over another application's tables
+            if _migrates(config):  # never over another application's tables
+                migrations.known_revision(connection)
             run_migrations(connection)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)

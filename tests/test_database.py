@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -529,10 +530,13 @@ def test_tables_match_what_the_migrations_create(database_url, engine):
         assert compare_metadata(context, metadata) == []
 
 
-def alembic_upgrade_head(database_url: str) -> subprocess.CompletedProcess[str]:
-    """Alembic's own command, run from the checkout as the README says."""
+def alembic_upgrade_head(
+    database_url: str, *argv: str
+) -> subprocess.CompletedProcess[str]:
+    """Alembic's own command (`upgrade head`, or `argv`), run from the checkout as the README
+    says."""
     return subprocess.run(
-        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"],
+        [str(Path(sys.executable).parent / "alembic"), *(argv or ("upgrade", "head"))],
         cwd=REPO, env={"PATH": os.environ["PATH"], "REGISTRY_DATABASE_URL": database_url},
         capture_output=True, text=True, timeout=60,
     )
@@ -629,6 +633,12 @@ def test_database_with_tables_but_no_version_is_refused(database_url, engine, da
     with engine.connect() as conn:  # the downgrade dropped nothing, the upgrade made nothing
         assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == 31
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 0
+    # Alembic's stamp, which migrates nothing, restores a version table lost to a hand edit.
+    proc = alembic_upgrade_head(database_url, "stamp", "head")
+    assert proc.returncode == 0, proc.stderr
+    listed = registry("list", "--format", "json", "--database-url", database_url)
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 31
 
 
 # A newer tool's revision, and what a hand edit may leave (Alembic's parser asserts on some).
