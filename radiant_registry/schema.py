@@ -9,6 +9,7 @@ never a string and a string never a number. Rules that span several fields live 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -135,9 +136,10 @@ def _printable(value: str) -> str:
     found = CONTROL_CHARACTERS.search(value)
     if found:
         char = found.group()
-        what = _CONTROL_NAMES.get(char, "")
-        if char == "\n" and value.endswith("\n"):  # `display_name: >` and the text below
-            what += "; a '>' or '|' block keeps its last one, '>-' and '|-' do not"
+        name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "").lower()
+        what = f" ({name})" if name else ""
+        if value.count("\n") == 1 and value.endswith("\n"):  # `display_name: >`, text below
+            what += "; if a '>' or '|' block: it keeps its last line break, '>-' and '|-' do not"
         raise PydanticCustomError(
             "printable",
             "control characters are not allowed, got U+{code}{what}",
@@ -146,12 +148,12 @@ def _printable(value: str) -> str:
     return value
 
 
-_CONTROL_NAMES = {
-    "\n": " (a line break)",
-    "\r": " (a carriage return)",
-    "\t": " (a tab)",
-    "\x1b": " (an escape)",
-    "\x00": " (NUL)",
+_CONTROL_NAMES = {  # C0 controls have no Unicode name
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\t": "a tab",
+    "\x1b": "an escape",
+    "\x00": "NUL",
 }
 
 

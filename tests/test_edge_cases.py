@@ -147,11 +147,12 @@ def test_control_characters_in_text_that_is_shown_are_refused(cli, escape, key, 
 
 
 @pytest.mark.parametrize(("text", "said"), [
-    ("display_name: >\n      Grok 3\n", "got U+000A (a line break); a '>' or '|' block keeps "
-                                       "its last one, '>-' and '|-' do not"),
+    ("display_name: >\n      Grok 3\n", "got U+000A (a line break); if a '>' or '|' block: "
+                                       "it keeps its last line break, '>-' and '|-' do not"),
+    ("display_name: |\n      Grok\n      3\n", "got U+000A (a line break)"),  # not only the last
     ('display_name: "Grok\\t3"\n', "got U+0009 (a tab)"),
     ('display_name: "Grok\\e3"\n', "got U+001B (an escape)"),
-    ('display_name: "Grok\\u202e3"\n', "got U+202E"),
+    ('display_name: "Grok\\u202e3"\n', "got U+202E (right-to-left override)"),
 ])
 def test_a_control_character_is_named(cli, text, said):
     path = cli.data_dir / "providers" / "xai.yaml"
