@@ -621,7 +621,7 @@ def price_clear(model: ModelArgument, database_url: DatabaseUrlOption = None) ->
 
     with _database(database_url) as conn:
         located = clear_price(conn, model)
-    render.model_notes(model, located)
+    render.model_notes(model, located, change_holds=False)  # the list price applies
     render.info(f"Price override cleared on {located.name}")
 
 
@@ -675,7 +675,7 @@ def _switch(
     change = switch_to(enabled, reason, by)
     with _database(database_url) as conn:
         switch = set_enabled(conn, model, change)
-    render.model_notes(model, switch.model, changed=switch.changed)
+    render.model_notes(model, switch.model, change_holds=switch.changed)
     render.switched(switch)
 
 

@@ -553,13 +553,13 @@ def overrides_table(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def model_notes(
-    text: str, model: Located, *, note_retired: bool = True, changed: bool = True
+    text: str, model: Located, *, note_retired: bool = True, change_holds: bool = True
 ) -> None:
     """What an admin command notes of the model `text` named: that it is retired (a change
     to it holds, but serves nothing until it is back), and other models whose own id is
     `text` (`provider/model` was read first)."""
     if note_retired and model.retired:
-        holds = "; the change holds should it come back" if changed else ""
+        holds = "; the change holds should it come back" if change_holds else ""
         info(f"note: {model.name} is retired (in no file now){holds}")
     for pid, mid in model.also_named:
         info(f"note: {text!r} is also the id of a {pid} model; name it {pid}/{mid}")
