@@ -52,16 +52,22 @@ def rules_digest() -> str:
     """Part of every file's content key: the code that reads and checks a file and makes
     its rows. Any change to it (an upgrade of the tool) reads every file again once, rather
     than a sync skipping a file that older rules checked. The whole package is hashed, so
-    that no module can be forgotten; pydantic and PyYAML decide types too."""
+    that no module can be forgotten; pydantic and PyYAML decide types too, and Python
+    (its Unicode database says which characters are blank)."""
+    import platform
+
     import pydantic
     import yaml
 
-    return sources_digest(Path(__file__).parent, f"{pydantic.VERSION}:{yaml.__version__}")
+    versions = f"{platform.python_version()}:{pydantic.VERSION}:{yaml.__version__}"
+    return sources_digest(Path(__file__).parent, versions)
 
 
 def sources_digest(package: Path, versions: str) -> str:
     digest = hashlib.sha256(versions.encode())
-    for source in sorted(package.glob("*.py")):
+    sources = sorted(path for path in package.iterdir() if path.suffix in (".py", ".pyc"))
+    assert sources, f"no source of the package in {package}"  # a digest that never changes
+    for source in sources:
         digest.update(f"\0{source.name}\0".encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -599,5 +600,8 @@ def test_the_rules_digest_changes_with_any_module_of_the_package(tmp_path):
     with (tmp_path / "render.py").open("a") as source:
         source.write("# a comment\n")
     assert loader.sources_digest(tmp_path, "2.11:6.0") != digest
-    assert loader.rules_digest() == loader.sources_digest(
-        package, f"{pydantic.VERSION}:{yaml.__version__}")
+    versions = f"{platform.python_version()}:{pydantic.VERSION}:{yaml.__version__}"
+    assert loader.rules_digest() == loader.sources_digest(package, versions)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AssertionError, match="no source"):
+        loader.sources_digest(tmp_path / "empty", versions)
