@@ -66,6 +66,10 @@ class YamlProblem(Exception):
         self.message = message
 
 
+class _NoDocument(YamlProblem):
+    """No YAML document in the file: it is empty, or holds only comments."""
+
+
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
 # The depth check before parsing scans for flow collections. Outside them, a bracket
 # opens one, and a quote a quoted string, only where a node starts: first in the
@@ -290,6 +294,8 @@ def read(data: bytes, positions: Positions | None = None, *, fast: bool = True) 
         )
     except yaml.MarkedYAMLError as exc:
         stop = _syntax_problem(text, exc)
+    except _NoDocument as exc:
+        stop = exc if not text.strip() else YamlProblem(1, 1, "file holds only comments")
     except YamlProblem as exc:  # an anchor, a tag, too deep
         stop = exc
     finally:
@@ -372,7 +378,7 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
         elif kind is yaml.StreamEndEvent:
             break
     if documents == 0:
-        raise YamlProblem(1, 1, "file is empty")
+        raise _NoDocument(1, 1, "file is empty")
     if problems:
         raise YamlProblems(problems)
     return root

@@ -254,7 +254,7 @@ def test_read_refuses_merge_keys(parser: Any) -> None:
         (b"a: ! x\n", (1, 4, "tags are not allowed (found !)")),
         (b"? [a]\n: 1\n", (1, 3, "keys must be plain strings")),
         (b"", (1, 1, "file is empty")),
-        (b"# only\n\n# comments\n", (1, 1, "file is empty")),
+        (b"# only\n\n# comments\n", (1, 1, "file holds only comments")),
         (b"a: 1\n---\nb: 2\n", (2, 1, "only one YAML document is allowed per file")),
         (b"a: 1\n...\n---\nb: 2\n", (3, 1, "only one YAML document is allowed per file")),
         (b"\xef\xbb\xbfa: 1\n", (1, 1, "file starts with a byte order mark (BOM); "
