@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import functools
 import gc
@@ -18,9 +19,9 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from radiant_registry import interrupts, yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem, UsageError, WorkerDied, quoted
@@ -328,21 +329,42 @@ def _well_typed_parts(
     model whose names pass it, whatever its other fields."""
     if not isinstance(data, dict):
         return None, [], []
-    provider = None
-    with suppress(ValidationError):
-        provider = Provider.model_validate(data.get("provider"))
+    provider = _well_typed(Provider, data.get("provider"))
     models = data.get("models")
     passing: list[tuple[int, Model]] = []
     names: list[tuple[int, Model | ModelNames]] = []
     for index, model in enumerate(models if isinstance(models, list) else []):
-        try:
-            passing.append((index, Model.model_validate(model)))
+        checked = _well_typed(Model, model)
+        if checked is not None:
+            passing.append((index, checked))
             names.append(passing[-1])
-        except ValidationError:
+        else:
             named = ModelNames.read(model)
             if named is not None:
                 names.append((index, named))
     return provider, passing, names
+
+
+_Schema = TypeVar("_Schema", bound=BaseModel)
+
+
+def _well_typed(schema: type[_Schema], data: Any) -> _Schema | None:
+    """`data` as `schema`, where its values are well typed: unknown keys aside (each is a
+    problem of its own), so that a stray `cached_input` hides no rule across its fields."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if any(err["type"] != "extra_forbidden" for err in errors):
+            return None
+    known = copy.deepcopy(data)
+    for err in errors:
+        *path, key = err["loc"]
+        holder = known
+        for part in path:
+            holder = holder[part]
+        del holder[key]
+    return schema.model_validate(known)
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:

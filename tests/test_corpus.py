@@ -584,6 +584,16 @@ def test_a_number_field_says_how_to_write_the_number(
     assert problem.message == message
 
 
+def test_an_unknown_key_in_the_provider_hides_no_rule_on_it(tmp_path: Path) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = good.replace(b"  id: vertex_ai\n", b"  id: vertex\n  api_key: x\n", 1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    assert sorted(p.message.split(";")[0] for p in problems_of(data_dir)) == [
+        "provider id 'vertex' must equal the file name ('vertex_ai')",
+        "unknown key 'api_key'",
+    ]
+
+
 def test_a_file_without_the_yaml_suffix(empty_registry: Path) -> None:
     path = empty_registry / "providers" / "acme.yml"
     path.write_bytes((CORPUS / "good" / "fireworks.yaml").read_bytes())
