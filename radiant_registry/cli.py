@@ -370,7 +370,7 @@ def diff(
     if output is Format.json:
         render.write_json(plan.as_dict())
     else:
-        render.plan(plan, pruning=True)
+        render.plan(plan, pruning=False)  # a retire waits for sync --prune: say so
     if exit_code and plan:
         raise typer.Exit(ExitCode.CHANGES_PENDING)
 

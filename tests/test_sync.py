@@ -336,7 +336,7 @@ def test_a_model_removed_from_its_file_is_retired_only_with_prune_and_never_dele
     remove_models(cli.data_dir, "xai", "grok-2")
     result = ok(cli("diff", data=True))
     assert result.stdout.splitlines() == [
-        "- retire model xai/grok-2",
+        "- retire model xai/grok-2  (missing from the files; left alone without --prune)",
         "Plan: 0 to create, 0 to update, 1 to retire, 46 unchanged.",
     ]
     edit(cli.data_dir, "xai", "display_name: Grok 3\n", "display_name: Grok 3 Beta\n")
@@ -372,7 +372,8 @@ def test_retiring_an_overridden_or_disabled_model_notes_that_it_keeps_that(cli):
     edit(cli.data_dir, "xai", "- id: grok-2\n", "- id: grok-2-renamed\n")
     result = ok(cli("diff", data=True))
     lines = result.stdout.splitlines()
-    retire = lines.index("- retire model xai/grok-2")
+    retired = "- retire model xai/grok-2  (missing from the files; left alone without --prune)"
+    retire = lines.index(retired)
     assert lines[retire + 1] == (
         "    note: has an admin price override, which stays with it: a model that replaces "
         "it starts at list price"
@@ -382,7 +383,7 @@ def test_retiring_an_overridden_or_disabled_model_notes_that_it_keeps_that(cli):
     # A disable is the admin's too: the database says so, and the plan with it.
     ok(cli("disable", "xai/grok-2", "--reason", "broken"))
     lines = ok(cli("diff", data=True)).stdout.splitlines()
-    assert lines[lines.index("- retire model xai/grok-2") + 1] == (
+    assert lines[lines.index(retired) + 1] == (
         "    note: has an admin price override and is disabled, both of which stay with it: "
         "a model that replaces it starts at list price and enabled"
     )
