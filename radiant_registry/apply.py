@@ -143,7 +143,8 @@ def sync(
             if plan and not confirm(plan):
                 conn.rollback()
                 return SyncResult(plan, applied=False)
-            _apply(conn, plan.applicable(options.prune), log)
+            applied = plan.applicable(options.prune)
+            _apply(conn, applied, log)
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
             run_id = _record_run(conn, started, "success", counts, registry, None)
@@ -165,6 +166,8 @@ def sync(
     # applied), an interrupt must neither record the run as failed nor read as "nothing
     # written".
     try:
+        # Logged once committed, outside the lock: each change said is a change made.
+        log_changes(log, applied)
         pending = 0 if options.prune else plan.summary["retire"]
         log.event(
             "sync.summary",
@@ -299,7 +302,7 @@ def _summary_text(counts: dict[str, int], pending: int, seconds: float) -> str:
 
 
 def log_changes(log: EventLog, plan: Plan) -> None:
-    """One `change` event per change of `plan`, in JSON logs: what a sync applies, or what
+    """One `change` event per change of `plan`, in JSON logs: what a sync applied, or what
     a dry run would."""
     if log.details:
         for change in plan.changes:
@@ -308,7 +311,6 @@ def log_changes(log: EventLog, plan: Plan) -> None:
 
 def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:
     stamp = now()
-    log_changes(log, plan)
     by_kind: dict[tuple[str, str], list[Change]] = defaultdict(list)
     for change in plan.changes:
         by_kind[(change.kind, change.action)].append(change)

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from radiant_registry.printable import redacted, redacted_values
+from radiant_registry.printable import may_hold_password, redacted, redacted_values
 
 LogFormat = Literal["text", "json"]
 
@@ -119,8 +119,12 @@ class EventLog:
             # One write, line break included: a signal handled between print()'s two writes
             # would glue the next record (the interruption's) onto this line.
             # Every value redacted: one typed on the command line (a --provider that
-            # swallowed `--database-url=postgresql://u:pw@…`) may hold a password.
-            text = json.dumps(redacted_values(record), default=lambda o: redacted(str(o)))
+            # swallowed `--database-url=postgresql://u:pw@…`) may hold a password. Read one
+            # by one only where the whole record may hold one (JSON escapes no `@` and no
+            # ASCII letter): a sync's 100,000 change events, in a tenth of the time.
+            text = json.dumps(record, default=str)
+            if may_hold_password(text):
+                text = json.dumps(redacted_values(record), default=lambda o: redacted(str(o)))
             sys.stderr.write(text + "\n")
             sys.stderr.flush()
         else:

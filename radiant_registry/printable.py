@@ -99,9 +99,20 @@ _PASSWORD_PARAMETER = re.compile(
 )
 
 
+# What each pattern above needs: a text without it holds nothing to hide (most log values).
+_MAY_HOLD_PASSWORD = re.compile(r"@|password", re.IGNORECASE)
+
+
+def may_hold_password(text: str) -> bool:
+    """Whether `redacted` could find anything in `text` (a cheap test, most text passes)."""
+    return _MAY_HOLD_PASSWORD.search(text) is not None
+
+
 def redacted(text: str) -> str:
     """`text` with every password it may quote replaced by `***`: for messages that echo
     what was typed (a usage error naming a stray argument) or an unexpected error's."""
+    if not may_hold_password(text):
+        return text
     text = "\n".join(map(_without_url_passwords, text.split("\n")))
     # The query's rule last: the keyword's stops at a space, so it masks what that left.
     return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD_PARAMETER.sub(r"\1***", text))

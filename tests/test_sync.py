@@ -822,8 +822,11 @@ def test_a_sigterm_inside_a_write_statement_is_recorded_and_writes_nothing(cli, 
         return engine
 
     monkeypatch.setattr(radiant_registry.db, "_make_engine", make_engine_cut_short)
-    result = cli.sync()
+    result = cli.sync("--log-format", "json")
     assert result.exit_code == 143, result.output
+    events = json_log(result)
+    assert not [e for e in events if e["event"] == "change"]  # only changes made are logged
+    assert events[-1]["message"].startswith("stopped (SIGTERM)")
     after = dump_tables(cli.database_url)
     after.pop("sync_runs")
     assert after == {name: rows for name, rows in before.items() if name != "sync_runs"}
