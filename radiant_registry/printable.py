@@ -73,7 +73,8 @@ def printable_name(name: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
-# A password in a URL (`scheme://user:password@host`), as `db.parse_url` reads one: from
+# A password in a URL (`scheme://user:password@host`, or `scheme:/` as a file path makes
+# of a URL given for a folder), as `db.parse_url` reads one: from
 # the user part's first `:` (a user may hold spaces and `@`, as Azure's `user@server`; not
 # `/` nor `[`, so that neither `https://host/path: reason` nor an IPv6 host is taken for a
 # user) to its `@`, and on over further `@`s (a password may hold `@`, spaces, `/`, `?`),
@@ -86,7 +87,7 @@ def printable_name(name: str) -> str:
 # (--database-url)` says where the URL came from).
 # Or libpq's `password=` / `sslpassword=` (quoted, it may hold spaces too).
 _URL_PASSWORD = re.compile(
-    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^:/\[\n]{0,512}:)"
+    r"((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:/{1,2}[^:/\[\n]{0,512}:)"
     r"(?! )(?!\d{1,5}(?:[/?#\"')][^\s@]*)?(?:\s|$))"
     r"[^@\n]*@(?:(?:(?!: )[^@\n])*@)*",
     re.IGNORECASE,

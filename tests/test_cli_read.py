@@ -1052,3 +1052,12 @@ def test_a_bad_admin_option_is_a_usage_error_before_the_database_is_opened(tmp_p
     assert result.exit_code == 64, result.output
     assert "Database:" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_a_database_url_given_for_the_data_folder_keeps_its_password_hidden(output):
+    url = "postgresql://registry:Zq9S3cret@db.internal/registry"
+    result = registry("validate", "--format", output, "--data-dir", url)
+    assert result.exit_code == 78, result.output
+    assert "Zq9S3cret" not in result.output
+    assert "postgresql:/registry:***@db.internal/registry (--data-dir)" in result.stderr

@@ -50,6 +50,9 @@ from radiant_registry.printable import blank, invisible, redacted
          'cannot use postgresql://alice@[fd00::5]:5432/reg: FATAL: user "alice@corp" failed'),
         # A SQLite path may hold `:` and `@`.
         ("Database: sqlite:///tmp/a:b@c.db", "Database: sqlite:///tmp/a:b@c.db"),
+        # A URL given for a folder, its `//` made `/` by the file path it became.
+        ("no registry data: postgresql:/u:S3cret@h/db (--data-dir) does not exist",
+         "no registry data: postgresql:/u:***@h/db (--data-dir) does not exist"),
     ],
 )
 def test_a_message_loses_its_passwords_and_nothing_else(message, shown):
