@@ -544,7 +544,11 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
         if name.startswith(_SQLITE_UNAVAILABLE):
             return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
         return DatabaseFailure(f"database error on {db.display}: {detail}")
-    unreachable = sqlstate is None or sqlstate.startswith(("08", "28", "3D"))
+    # Connection lost or refused, authentication, no such database; the server ending the
+    # session (pg_terminate_backend, a shutdown, a restart or failover: 57P01-57P03).
+    unreachable = sqlstate is None or sqlstate.startswith(
+        ("08", "28", "3D", "57P01", "57P02", "57P03")
+    )
     if unreachable and (
         exc.connection_invalidated
         or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)

@@ -836,3 +836,25 @@ def test_a_client_encoding_in_the_options_is_kept(postgres_admin, monkeypatch):
             assert conn.execute(text("SHOW client_encoding")).scalar_one() == "LATIN1"
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_ends_is_unreachable_not_a_failed_statement(postgres_admin):
+    """pg_terminate_backend, a restart or a failover (57P01-57P03): exit 69 as for any
+    connection lost, not 74 as for a statement the database refused."""
+    from radiant_registry.db import translated_errors
+    from radiant_registry.errors import DatabaseUnavailable
+
+    database = resolve_url(postgres_admin)
+    engine, admin = make_engine(database), make_engine(database)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with admin.connect() as other:
+                assert other.execute(text(f"SELECT pg_terminate_backend({pid})")).scalar()
+            failing = pytest.raises(DatabaseUnavailable, match="administrator command")
+            with failing, translated_errors(database):
+                conn.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+        admin.dispose()
