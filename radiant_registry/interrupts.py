@@ -62,8 +62,9 @@ def _exit_now(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait for the end of the block, then are raised; if the block
-    fails, its error is what is raised.
+    """Ctrl-C and SIGTERM wait for the end of the block, then are raised, also over an
+    error of the block's (SQLite's commit, which waited for a reader, giving up): the
+    stop asked for is what ended the run.
 
     SIGINT is handled here even where `install` was not called (a library's caller), so
     that forked workers inherit this handler; SIGTERM only where it has a Python handler
@@ -85,5 +86,5 @@ def held() -> Iterator[None]:
         waiting = [] if _holding else sorted(_pending, key=lambda i: not isinstance(i, Stopped))
         if not _holding:
             _pending.clear()
-    if waiting:
-        raise waiting[0]
+        if waiting:
+            raise waiting[0]  # the block's error, if any, is its context

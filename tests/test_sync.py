@@ -834,6 +834,51 @@ def test_a_sigterm_inside_a_write_statement_is_recorded_and_writes_nothing(cli, 
     assert (failed["outcome"], failed["error"]) == ("failed", "stopped (SIGTERM): nothing written")
 
 
+def test_a_sigterm_while_the_commit_waits_for_a_reader_stops_the_sync(cli, monkeypatch):
+    """SQLite's commit waits for readers of the file. A SIGTERM meanwhile is held back (a
+    commit is never cut), and once the wait gives up it is what ends the run: 143 and
+    "stopped", not 75 as if the stop had not been asked for."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    import radiant_registry.db
+    from radiant_registry import interrupts
+
+    if not cli.database_url.startswith("sqlite"):
+        pytest.skip("only SQLite's commit waits for the readers of a file")
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+    making = radiant_registry.db._make_engine
+    signalled = []
+
+    def make_engine_signalled(*args: Any) -> Any:
+        engine = making(*args)
+
+        @event.listens_for(engine, "commit")
+        def sigterm_as_it_commits(conn: Any) -> None:
+            if interrupts._holding and not signalled:  # the sync's commit, held
+                signalled.append(True)
+                interrupts._on_signal(signal.SIGTERM, None)
+
+        return engine
+
+    monkeypatch.setattr(radiant_registry.db, "_make_engine", make_engine_signalled)
+    reader = sqlite3.connect(cli.database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM models").fetchone()
+        result = cli.sync("--lock-timeout", "0.5")
+    finally:
+        reader.close()
+    assert signalled
+    assert result.exit_code == 143, result.output
+    assert result.stderr.splitlines()[-1] == "error: stopped (SIGTERM)"
+    assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.0
+    # The failed run could not be recorded either: the reader kept every commit waiting.
+    assert [run["outcome"] for run in history(cli)] == ["success"]
+
+
 def test_a_sigterm_once_the_sync_command_returned_says_the_changes_are_applied(cli):
     """SIGTERM lands as the committed command's objects are freed, after it returned: it
     said "stopped (SIGTERM)" alone, which reads as nothing written."""
