@@ -29,8 +29,9 @@ from radiant_registry.db import (
     scrub,
 )
 from radiant_registry.errors import (
+    AfterCommit,
     ConcurrentChange,
-    InterruptedAfterCommit,
+    ExitCode,
     LockTimeout,
     RegistryError,
     UnsafePrune,
@@ -180,12 +181,17 @@ def sync(
         return SyncResult(plan, applied=True, run_id=run_id)
     except KeyboardInterrupt as exc:
         raise interrupted_after_commit(exc, run_id) from None
+    except OSError as exc:  # the log's output: a full disk, a reader of the pipe gone
+        raise AfterCommit(
+            f"{io_failure(exc)} after the sync committed: its changes are applied (run {run_id})",
+            ExitCode.DATABASE,
+        ) from None
 
 
-def interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> InterruptedAfterCommit:
+def interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> AfterCommit:
     """Ctrl-C or SIGTERM once run `run_id` committed: its changes are applied, say so."""
     what, exit_code = interruption(exc)
-    return InterruptedAfterCommit(
+    return AfterCommit(
         f"{what} after the sync committed: its changes are applied (run {run_id})", exit_code
     )
 

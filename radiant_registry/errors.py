@@ -104,9 +104,9 @@ def io_failure(exc: OSError) -> str:
     return f"input/output error: {exc.strerror or exc}"
 
 
-class InterruptedAfterCommit(RegistryError):
-    """Ctrl-C or SIGTERM once the sync had committed: said so, since its changes are in
-    the database. Its exit code is the interruption's."""
+class AfterCommit(RegistryError):
+    """Ctrl-C, SIGTERM or a log that could not be written once the sync had committed:
+    said so, since its changes are in the database. Its exit code is the cause's."""
 
     exit_code = ExitCode.INTERRUPTED
 

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Collection, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
@@ -131,16 +132,19 @@ def info(message: str) -> None:
 
 
 def error(message: str) -> None:
+    """The command's error, on stderr; where that cannot be written (a full disk, its
+    reader gone) it is dropped, and the exit code alone says it."""
     log = _invocation.log
-    if log is not None:
-        log.stop_progress()
     message = redacted(message)  # it may echo what was typed: a URL with its password
-    if log is not None and log.machine:
-        log.error(message)
-    elif current_format() == "json":
-        sys.stderr.write(json.dumps({"error": message}) + "\n")  # one write: see log._emit
-    else:
-        stderr().print(Text.assemble(("error: ", "bold red"), escaped(message)))
+    with suppress(OSError):
+        if log is not None:
+            log.stop_progress()
+        if log is not None and log.machine:
+            log.error(message)
+        elif current_format() == "json":
+            sys.stderr.write(json.dumps({"error": message}) + "\n")  # one write: see log._emit
+        else:
+            stderr().print(Text.assemble(("error: ", "bold red"), escaped(message)))
 
 
 def write_json(data: Any) -> None:

@@ -879,6 +879,32 @@ def test_a_sigterm_while_the_commit_waits_for_a_reader_stops_the_sync(cli, monke
     assert [run["outcome"] for run in history(cli)] == ["success"]
 
 
+def test_a_log_that_cannot_be_written_after_the_commit_says_the_changes_are_applied(
+    cli, monkeypatch
+):
+    """The change events follow the commit: a full disk under the log, or its reader gone,
+    is exit 74 then, and the message (where it can still be written) says the sync took."""
+    import errno
+
+    import radiant_registry.apply
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
+
+    def disk_full(*args: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(radiant_registry.apply, "log_changes", disk_full)
+    result = cli.sync("--log-format", "json")
+    assert result.exit_code == 74, result.output
+    assert json_log(result)[-1]["message"] == (
+        "input/output error: No space left on device after the sync committed: its changes "
+        "are applied (run 2)"
+    )
+    assert models_by_key(cli)["xai/grok-3"]["pricing"]["input_per_1m"] == 3.5
+    assert [run["outcome"] for run in history(cli)] == ["success", "success"]
+
+
 def test_a_sigterm_once_the_sync_command_returned_says_the_changes_are_applied(cli):
     """SIGTERM lands as the committed command's objects are freed, after it returned: it
     said "stopped (SIGTERM)" alone, which reads as nothing written."""
