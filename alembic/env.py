@@ -32,11 +32,11 @@ def _say(event: str, text: str, **fields: str) -> None:
     print(text, file=sys.stderr)  # which database, as `registry` says it
 
 
-def _migrates(config: Config) -> bool:
-    """Whether the command migrates (upgrade, downgrade), rather than reading the version
-    table (current) or repairing it (stamp: a version table lost to a hand edit)."""
+def _command(config: Config) -> str:
+    """The Alembic command run (`upgrade`, `stamp`, `current`...); `upgrade` where Alembic
+    was not run from its command line (the strictest check)."""
     command = getattr(config.cmd_opts, "cmd", None)
-    return command is None or command[0].__name__ in ("upgrade", "downgrade")
+    return "upgrade" if command is None else str(command[0].__name__)
 
 
 def run_from_command_line() -> None:
@@ -64,8 +64,11 @@ def run_from_command_line() -> None:
             db.connect(url, absent=Absent.create, say=_say) as connection,
             db.registry_write(connection),  # as `registry db upgrade`
         ):
-            if _migrates(config):  # never over another application's tables
+            command = _command(config)
+            if command in ("upgrade", "downgrade"):  # never over another application's tables
                 migrations.known_revision(connection)
+            elif command == "stamp":  # nor write its version table
+                migrations.check_stamp(connection)
             run_migrations(connection)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -542,6 +542,17 @@ def alembic_upgrade_head(
     )
 
 
+def test_alembic_stamp_writes_no_version_over_another_applications_tables(
+    database_url, engine
+):
+    execute(engine, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    proc = alembic_upgrade_head(database_url, "stamp", "head")
+    assert proc.returncode == 78, proc.stderr
+    assert "tables but no radiant-registry schema version (invoices)" in proc.stderr
+    with engine.connect() as conn:
+        assert not inspect(conn).has_table("alembic_version")
+
+
 def test_alembic_upgrade_head_from_the_checkout(database_url, engine):
     proc = alembic_upgrade_head(database_url)
     assert proc.returncode == 0, proc.stderr
@@ -654,9 +665,10 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
         result = registry(*argv, "--database-url", database_url)
         assert result.exit_code == 78, (argv, result.output)
         assert message in " ".join(result.stderr.split()), argv
-    proc = alembic_upgrade_head(database_url)  # the README's other way to migrate
-    assert proc.returncode == 78, proc.stderr
-    assert message in " ".join(proc.stderr.split())
+    for argv in (("upgrade", "head"), ("stamp", "head"), ("stamp", "--purge", "head")):
+        proc = alembic_upgrade_head(database_url, *argv)  # the README's other way to migrate
+        assert proc.returncode == 78, (argv, proc.stderr)
+        assert message in " ".join(proc.stderr.split()), argv
     current = registry("db", "current", "--database-url", database_url)
     assert current.stdout == (
         f"{stored or repr(stored)} (unknown to this version, whose head is {HEAD}: "
