@@ -21,7 +21,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from radiant_registry.errors import Problem
-from radiant_registry.printable import escaped, invisible, redacted
+from radiant_registry.printable import CONTROL_CHARACTERS, escaped, invisible, redacted
 
 if TYPE_CHECKING:
     from radiant_registry.admin import OverrideSet, Switch
@@ -232,18 +232,19 @@ def value_text(value: Any) -> str:
 def field_text(value: Any) -> str:
     """A field's value in a plan or in `show`: text quoted where it could read as another,
     so that `"Bearer "` -> `Bearer` reads as the change it is and `""` or `"-"` is not `-`
-    (None); a character that shows as nothing, or as a plain space, is escaped in it
-    (`"Bearer\\u00a0"`, `"Grok 3\\u200b"`)."""
+    (None). Quoted, its quotes and backslashes are escaped, and so is a character that
+    shows as nothing, or as a plain space (`"Bearer\\u00a0"`, `"Grok 3\\u200b"`)."""
     if not isinstance(value, str):
         return value_text(value)
     hidden = [char for char in value if invisible(char)]
-    if value in ("", "-") or value[0] == " " or value[-1] == " " or hidden:
-        shown = escaped(value)
-        for char in dict.fromkeys(hidden):
-            code = ord(char)
-            shown = shown.replace(char, f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        return f'"{shown}"'
-    return value_text(value)
+    edges = value[:1] in ("", " ", '"') or value[-1] == " "
+    if not (edges or value == "-" or hidden or CONTROL_CHARACTERS.search(value)):
+        return value
+    shown = escaped(value.replace("\\", "\\\\").replace('"', '\\"'))
+    for char in dict.fromkeys(hidden):
+        code = ord(char)
+        shown = shown.replace(char, f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return f'"{shown}"'
 
 
 _ACTION_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "retire": ("-", "red")}

@@ -1061,3 +1061,14 @@ def test_a_database_url_given_for_the_data_folder_keeps_its_password_hidden(outp
     assert result.exit_code == 78, result.output
     assert "Zq9S3cret" not in result.output
     assert "postgresql:/registry:***@db.internal/registry (--data-dir)" in result.stderr
+
+
+_TRICKY = st.sampled_from(['"', "\\", " ", "-", "a", "\u00a0", "\u200b", "\x1b", "u", "0"])
+
+
+@given(st.lists(_TRICKY, max_size=6).map("".join), st.lists(_TRICKY, max_size=6).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_diff_and_show_never_print_two_texts_alike(left, right):
+    """What `diff` prints as old -> new must show every change: no two texts look alike."""
+    assert (render.field_text(left) == render.field_text(right)) == (left == right)
+    assert render.field_text(left) != render.field_text(None)
