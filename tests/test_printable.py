@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
@@ -109,3 +110,18 @@ def test_text_a_font_may_draw_is_not_blank(text):
 def test_a_name_in_the_audit_trail_refuses_what_a_font_may_not_draw():
     """--by is stricter: a private-use or unassigned character may show as nothing."""
     assert invisible("\uf8ff") and invisible("\U000e01f0") and not invisible("a")
+
+
+@pytest.mark.parametrize("value", [
+    "host=h password=hunter2", "host=h PASSWORD=hunter2", "host=h pa\u017fsword=hunter2",
+    "postgresql://u:hunter2@h/db", "n\u00e4me postgresql://u:hunter2@h/db",
+])
+def test_a_json_log_line_hides_what_redacted_hides(value, capsys):
+    """The log reads a record field by field only where it may hold a password: never
+    missing one that `redacted` finds (case folding included: U+017F is an `s`)."""
+    from radiant_registry.log import EventLog
+
+    assert "hunter2" not in redacted(value)
+    EventLog("json").event("test", "a record", dsn=value)
+    logged = capsys.readouterr().err
+    assert json.loads(logged)["dsn"] == redacted(value)
