@@ -142,14 +142,10 @@ def check_stamp(connection: Connection) -> None:
     """`alembic stamp` writes a version without migrating: to restore one lost to a hand
     edit, on the registry's own tables. Refused (78) on another application's database:
     an unknown revision, or tables of which the registry's are not all there."""
-    current = current_revision(connection)
-    if current is not None:
-        if current != SCHEMA_HEAD and not is_known(current):
-            raise ConfigError(_unknown(current))
-        return
-    tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
-    if tables and not set(metadata.tables) <= tables:
-        _refuse_unversioned_tables(connection)
+    tables = set(inspect(connection).get_table_names())
+    if current_revision(connection) is None and set(metadata.tables) <= tables:
+        return  # the registry's own tables, their version lost
+    known_revision(connection)
 
 
 def _unknown(revision: str) -> str:
