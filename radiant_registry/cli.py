@@ -160,6 +160,11 @@ def _flag(*names: str, **settings: Any) -> Any:
     return typer.Option(*names, metavar="", **settings)
 
 
+def _repeatable(*names: str, help: str, metavar: str) -> Any:
+    """An option that may be given several times (a list; none given is None)."""
+    return typer.Option(*names, help=help, metavar=metavar, show_default=False)
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -212,13 +217,7 @@ DatabaseUrlOption = Annotated[
 ]
 ProvidersOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--provider",
-        "-p",
-        help="Only this provider (repeatable).",
-        show_default=False,
-        metavar="<id>",
-    ),
+    _repeatable("--provider", "-p", help="Only this provider (repeatable).", metavar="<id>"),
 ]
 ModelArgument = Annotated[
     str,
@@ -462,19 +461,17 @@ def list_command(
     providers: ProvidersOption = None,
     capabilities: Annotated[
         list[str] | None,
-        typer.Option(
+        _repeatable(
             "--capability",
             help="Only models with this capability (repeatable: with every one).",
-            show_default=False,
             metavar="<name>",
         ),
     ] = None,
     categories: Annotated[
         list[str] | None,
-        typer.Option(
+        _repeatable(
             "--category",
             help="Only models of this category (repeatable: of any one).",
-            show_default=False,
             metavar="<category>",
         ),
     ] = None,
