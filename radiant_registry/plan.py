@@ -196,8 +196,13 @@ def _all_fields(new: Row, names: Iterable[str]) -> dict[str, tuple[Any, Any]]:
     return {name: (None, new[name]) for name in names if new.get(name) not in (None, [])}
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Values as JSON wants them: prices as numbers, dates as ISO strings."""
+    if type(value) in _JSON_SCALARS:  # most values: said first, a JSON log holds millions
+        return value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date):  # datetime too
@@ -211,6 +216,8 @@ def jsonable(value: Any) -> Any:
 
 def _field_json(name: str, value: Any) -> Any:
     """A field's value as JSON; tier prices, kept as canonical strings, become numbers too."""
+    if type(value) in _JSON_SCALARS:
+        return value
     if name == "price_tiers" and value:
         value = [
             {
