@@ -46,11 +46,29 @@ _CHILDREN: dict[str | None, dict[str, type[BaseModel]]] = {
 
 
 def _belongs_under(key: str, parent: str | None) -> str:
-    """`; it belongs under 'pricing'` for `input_per_1m` written in a model, or nothing."""
+    """`; it belongs under 'pricing'` for `input_per_1m` written in a model, or nothing.
+
+    Case aside, as "did you mean": `ID` at the top says `'id'`, under `'provider'`."""
     for child, fields in _CHILDREN.get(parent, {}).items():
         if key in fields.model_fields:
             return f"; it belongs under {child!r}"
+        folded = {name.casefold(): name for name in fields.model_fields}
+        if key.casefold() in folded:
+            return f"; did you mean {folded[key.casefold()]!r}, under {child!r}?"
     return ""
+
+
+# A key that would hold a credential, its separators and case aside: a file reviewed like
+# code must hold none. Words that are fields' too (`max_output_tokens`) only paired.
+_SECRET_WORDS = frozenset({"secret", "password", "passwd", "credential", "credentials"})
+_SECRET_PAIRS = re.compile(r"(?:api|access|private|secret|auth|bearer|refresh)(?:key|token)")
+
+
+def _holds_secret(key: str) -> bool:
+    """`api_key`, `API-Key`, `secret_access_key`, `bearer_token`: said for what they are,
+    not as a typo of `api_base`."""
+    words = [word for word in re.split(r"[\W_]+", key.casefold()) if word]
+    return not _SECRET_WORDS.isdisjoint(words) or bool(_SECRET_PAIRS.search("".join(words)))
 
 
 def problem_message(err: ErrorDetails) -> str:
@@ -62,6 +80,11 @@ def problem_message(err: ErrorDetails) -> str:
         parent = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), None)
         allowed = _FIELDS_BY_PARENT.get(parent, ProviderFile).model_fields
         key = str(loc[-1])
+        if _holds_secret(key):
+            return (
+                f"unknown key {quoted(key)}: registry files hold no credentials (they are "
+                "reviewed and committed like code); `auth_type` says how the platform sends its own"
+            )
         hint = did_you_mean(key, allowed) or _belongs_under(key, parent)
         return f"unknown key {quoted(key)}{hint}"
     if kind in ("int_type", "is_instance_of"):  # an integer, a number (a Decimal)

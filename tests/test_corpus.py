@@ -586,12 +586,45 @@ def test_a_number_field_says_how_to_write_the_number(
 
 def test_an_unknown_key_in_the_provider_hides_no_rule_on_it(tmp_path: Path) -> None:
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
-    bad = good.replace(b"  id: vertex_ai\n", b"  id: vertex\n  api_key: x\n", 1)
+    bad = good.replace(b"  id: vertex_ai\n", b"  id: vertex\n  region: x\n", 1)
     data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
     assert sorted(p.message.split(";")[0] for p in problems_of(data_dir)) == [
         "provider id 'vertex' must equal the file name ('vertex_ai')",
-        "unknown key 'api_key'",
+        "unknown key 'region'",
     ]
+
+
+@pytest.mark.parametrize("key", ["api_key", "API-Key", "apiKey", "client_secret", "password",
+                                 "bearer_token", "aws_secret_access_key"])
+def test_a_key_for_a_credential_says_files_hold_none(tmp_path: Path, key: str) -> None:
+    """Not "did you mean 'api_base'?": the value must leave the file, not be renamed."""
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = good.replace(b"  id: vertex_ai\n", f"  id: vertex_ai\n  {key}: sk-1\n".encode(), 1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    [problem] = problems_of(data_dir)
+    assert problem.message == (
+        f"unknown key {key!r}: registry files hold no credentials (they are reviewed and "
+        "committed like code); `auth_type` says how the platform sends its own"
+    )
+    assert "sk-1" not in problem.message
+
+
+@pytest.mark.parametrize("key", ["max_output_token", "sort_key", "tokens"])
+def test_a_key_near_a_field_is_no_credential(tmp_path: Path, key: str) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = good.replace(b"  id: vertex_ai\n", f"  id: vertex_ai\n  {key}: 1\n".encode(), 1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    [problem] = problems_of(data_dir)
+    assert problem.message.startswith(f"unknown key {key!r}")
+    assert "credential" not in problem.message
+
+
+def test_a_key_one_level_too_high_is_found_case_aside(tmp_path: Path) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = good.replace(b"schema_version: 1\n", b"schema_version: 1\nID: vertex_ai\n", 1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    [problem] = problems_of(data_dir)
+    assert problem.message == "unknown key 'ID'; did you mean 'id', under 'provider'?"
 
 
 def test_a_file_without_the_yaml_suffix(empty_registry: Path) -> None:
