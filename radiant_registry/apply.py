@@ -160,7 +160,7 @@ def sync(
             raise interrupted_after_commit(exc, run_id) from None
         _record_failure(conn, started, registry, exc)
         raise
-    except (RegistryError, sa_exc.SQLAlchemyError, OSError) as exc:  # OSError: the plan's output
+    except Exception as exc:  # a bug too: every sync that reached the database is recorded
         _record_failure(conn, started, registry, exc)
         raise
     # Committed: from here on, up to the caller's holding the result (which says it was
@@ -529,10 +529,13 @@ def _record_failure(
         message = first_line(exc.orig)
     elif isinstance(exc, KeyboardInterrupt):
         message = f"{interruption(exc)[0]}: nothing written"
-    elif isinstance(exc, OSError):
+    elif isinstance(exc, OSError):  # the plan's output
         message = io_failure(exc)
-    else:
+    elif isinstance(exc, RegistryError | sa_exc.SQLAlchemyError):
         message = str(exc) or type(exc).__name__
+    else:
+        detail = f": {first_line(exc)}" if str(exc).strip() else ""
+        message = f"unexpected error ({type(exc).__name__}{detail})"
     message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown
     try:
         if conn.in_transaction():

@@ -278,7 +278,11 @@ def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table
 
     log = EventLog()
     render.set_log(log)
-    registry = _load(data_dir, None, log)
+    try:
+        registry = _load(data_dir, None, log)
+    except InvalidRegistry as exc:
+        render.problems(exc.problems, as_result=True)
+        raise typer.Exit(exc.exit_code) from None
     log.stop_progress()
     render.validation_summary(registry)
 

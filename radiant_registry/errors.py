@@ -39,6 +39,10 @@ class Problem:
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    @property
+    def location(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "column": self.column}
+
 
 def quoted(text: str, limit: int = 40) -> str:
     """`text` quoted, cut short: a message must not repeat a 5000-digit value or key."""

@@ -159,22 +159,36 @@ def write_json(data: Any) -> None:
         sys.stdout.flush()  # as models_csv does
 
 
-def problems(found: Sequence[Problem]) -> None:
+def problems(found: Sequence[Problem], *, as_result: bool = False) -> None:
+    """Problems in the registry files: `validate`'s result, on stdout, or the error of a
+    command that needed valid files, on stderr (a `diff --format json` reader finds a plan
+    on stdout, or nothing). An error that cannot be written is dropped, as in `error`."""
     log = _invocation.log
     if log is not None:
         log.stop_progress()
+    if as_result:
+        _problems(found, as_result=True)
+    else:
+        with suppress(OSError):
+            _problems(found, as_result=False)
+
+
+def _problems(found: Sequence[Problem], *, as_result: bool) -> None:
+    log = _invocation.log
     if log is not None and log.machine:
         for problem in found:
-            log.error(problem.message, file=problem.file, line=problem.line, column=problem.column)
-        return
-    if current_format() == "json":
+            log.error(problem.message, **problem.location)
+    elif current_format() == "json" and as_result:
         write_json([p.as_dict() for p in found])
-        return
-    for problem in found:
-        print(problem)
-    files = len({p.file for p in found})
-    counted = count(len(found), "problem")
-    stderr().print(Text.assemble((counted, "bold red"), f" in {count(files, 'file')}"))
+    elif current_format() == "json":  # as `error` says one: a line each
+        for problem in found:
+            sys.stderr.write(json.dumps({"error": problem.message, **problem.location}) + "\n")
+    else:
+        for problem in found:
+            print(problem, file=sys.stdout if as_result else sys.stderr)
+        counted = count(len(found), "problem")
+        files = count(len({p.file for p in found}), "file")
+        stderr().print(Text.assemble((counted, "bold red"), f" in {files}"))
 
 
 def validation_summary(registry: Registry) -> None:

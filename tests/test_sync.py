@@ -206,6 +206,23 @@ def test_diff_json(cli):
     }
 
 
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_diff_of_invalid_files_says_the_problems_on_stderr(cli, output):
+    """A plan's reader finds the plan on stdout, or nothing: the problems are the error."""
+    edit_model(cli.data_dir, "xai", "grok-3", "context_window: 131072", "context_window: lots")
+    result = cli("diff", "--format", output, data=True)
+    assert result.exit_code == 65, result.output
+    assert result.stdout == ""
+    where = str(provider_path(cli.data_dir, "xai"))
+    if output == "json":
+        # Beside the `Registry files:` line every command says
+        [problem] = [json.loads(line) for line in result.stderr.splitlines() if line[0] == "{"]
+        assert problem["error"] == "expected an integer, got the string 'lots'"
+        assert problem["file"] == where and problem["line"] > 1 and problem["column"] > 1
+    else:
+        assert f"{where}:" in result.stderr and "expected an integer" in result.stderr
+
+
 def test_diff_of_one_provider(cli):
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
@@ -304,8 +321,8 @@ def test_invalid_files_exit_65_and_write_nothing(cli):
     before = dump_tables(cli.database_url)
     result = cli.sync()
     assert result.exit_code == 65
-    assert f"{path}:{line}:" in result.stdout
-    assert "price must not be negative, got -3.00" in result.stdout
+    assert f"{path}:{line}:" in result.stderr
+    assert "price must not be negative, got -3.00" in result.stderr
     assert dump_tables(cli.database_url) == before
     assert cli("diff", data=True).exit_code == 65
 
@@ -643,6 +660,31 @@ def test_a_failure_midway_leaves_the_database_exactly_as_it_was(cli):
     assert models["xai/grok-3"]["list_pricing"]["input_per_1m"] == 3.5
     assert models["xai/grok-2"]["pricing"]["input_per_1m"] == 1.5
     assert models["xai/grok-2-mini"]["enabled"] is False
+
+
+def test_a_sync_ended_by_a_bug_is_recorded_as_failed(cli, monkeypatch):
+    """Not only the errors foreseen: every sync that reached the database is in history."""
+    from radiant_registry import apply
+
+    ok(cli.sync())
+    edit(cli.data_dir, "xai", "display_name: Grok 2\n", "display_name: Grok 2 Legacy\n")
+    before = dump_tables(cli.database_url)
+
+    def bug(*args: Any) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(apply, "_record_file_keys", bug)
+    result = cli.sync()
+    assert result.exit_code == 70, result.output
+    assert "unexpected error (ValueError: a bug)" in result.stderr
+    after = dump_tables(cli.database_url)
+    assert {t: rows for t, rows in after.items() if t != "sync_runs"} == {
+        t: rows for t, rows in before.items() if t != "sync_runs"
+    }
+    last = history(cli)[0]
+    assert (last["id"], last["outcome"], last["error"]) == (
+        2, "failed", "unexpected error (ValueError: a bug)"
+    )
 
 
 @pytest.mark.postgres
