@@ -124,6 +124,23 @@ def preview(conn: Connection, registry: Registry, options: SyncOptions) -> Plan:
     return planned.plan
 
 
+def dry_run(
+    conn: Connection,
+    registry: Registry,
+    options: SyncOptions,
+    log: EventLog,
+    show: Callable[[Plan], None] = lambda plan: None,
+) -> Plan:
+    """What `sync` would do, writing nothing: the plan, given to `show`, then in JSON logs
+    the events a sync would log, with the same counts."""
+    plan = preview(conn, registry, options)
+    show(plan)
+    log_changes(log, plan.applicable(options.prune))
+    counts, pending = _counts(plan, options.prune), _pending(plan, options.prune)
+    log.event("sync.dry_run", "Dry run: nothing written", **counts, retire_pending=pending)
+    return plan
+
+
 def sync(
     conn: Connection,
     registry: Registry,
@@ -169,7 +186,7 @@ def sync(
     try:
         # Logged once committed, outside the lock: each change said is a change made.
         log_changes(log, applied)
-        pending = 0 if options.prune else plan.summary["retire"]
+        pending = _pending(plan, options.prune)
         log.event(
             "sync.summary",
             _summary_text(counts, pending, log.elapsed()),
@@ -295,6 +312,11 @@ def _counts(plan: Plan, pruned: bool) -> dict[str, int]:
         "retired": summary["retire"] if pruned else 0,
         "unchanged": summary["unchanged"],
     }
+
+
+def _pending(plan: Plan, pruned: bool) -> int:
+    """Retires planned but left for `sync --prune`."""
+    return 0 if pruned else plan.summary["retire"]
 
 
 def _summary_text(counts: dict[str, int], pending: int, seconds: float) -> str:

@@ -404,7 +404,7 @@ def sync_command(
 
     Example (cron): registry sync --yes --log-format json
     """
-    from radiant_registry.apply import SyncOptions, log_changes, preview, sync
+    from radiant_registry import apply
     from radiant_registry.log import EventLog
 
     log = EventLog(log_format.value, quiet)
@@ -417,13 +417,16 @@ def sync_command(
     log.event(
         "sync.start", "Starting sync", providers=providers or None, dry_run=dry_run, prune=prune
     )
-    options = SyncOptions(prune=prune, force=force)
+    options = apply.SyncOptions(prune=prune, force=force)
 
-    def confirm(plan: Plan) -> bool:
-        """Called under the lock with every non-empty plan, before anything is written."""
+    def show(plan: Plan) -> None:
         log.stop_progress()
         if not log.machine and not quiet:
             render.plan(plan, pruning=prune)
+
+    def confirm(plan: Plan) -> bool:
+        """Called under the lock with every non-empty plan, before anything is written."""
+        show(plan)
         if yes or not plan.applicable(prune):
             return True  # nothing to ask: pending retires alone are only reported
         answer = prompt.confirm("Apply these changes?")
@@ -442,17 +445,9 @@ def sync_command(
         if registry is None:
             registry = _load(data_dir, providers, log, conn=conn, full=full)
         if dry_run:
-            plan = preview(conn, registry, options)  # a prune it would refuse is refused
-            log.stop_progress()
-            if not log.machine and not quiet:
-                render.plan(plan, pruning=prune)
-            log_changes(log, plan.applicable(prune))  # the change events a sync would log
-            pending = 0 if prune else plan.summary["retire"]
-            log.event(
-                "sync.dry_run", "Dry run: nothing written", **plan.summary, retire_pending=pending
-            )
+            apply.dry_run(conn, registry, options, log, show)
             return
-        result = sync(conn, registry, options, log, confirm)
+        result = apply.sync(conn, registry, options, log, confirm)
         if result.applied:  # an interruption from here on is said as after the commit
             _committed.run_id = result.run_id
     log.stop_progress()
