@@ -123,6 +123,7 @@ class _Group(TyperGroup):
         # Each invocation starts with plain output, also when several run in one process.
         render.set_format("table")
         render.set_log(None)
+        render.drop_unusable_sizes()
         _committed.run_id = None
         _preset_error_format(args)
         with _mapped_errors():

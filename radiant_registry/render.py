@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import suppress
@@ -109,13 +110,24 @@ def _console(file: Any) -> Console:
     )
 
 
+def drop_unusable_sizes() -> None:
+    """Unset $COLUMNS and $LINES unless they are plain numbers: rich reads them with
+    `str.isdigit`, which takes `²` for a digit, and then fails to convert it."""
+    for name in ("COLUMNS", "LINES"):
+        if name in os.environ and not _PLAIN_NUMBER.fullmatch(os.environ[name]):
+            del os.environ[name]
+
+
+_PLAIN_NUMBER = re.compile(r"[0-9]+")
+
+
 def _width(file: Any) -> int | None:
     """A terminal's own width (None: rich asks it). Piped output gets a wide line, so that
     tables in logs and files are not wrapped at 80 columns, unless $COLUMNS sets one."""
     if file.isatty():
         return None
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+    return int(columns) if _PLAIN_NUMBER.fullmatch(columns) and int(columns) > 0 else PIPED_WIDTH
 
 
 def stdout() -> Console:

@@ -155,6 +155,19 @@ def test_a_table_too_wide_for_the_terminal_is_printed_whole_and_wider(synced, mo
     assert max(len(line.rstrip()) for line in listed.stdout.splitlines()) > int(columns)
 
 
+@pytest.mark.parametrize("size", ["\u00b2", "\u0668\u0660", "80x", "-5", ""])
+def test_a_size_in_the_environment_that_is_no_plain_number_is_ignored(synced, monkeypatch, size):
+    """`²` and Arabic-Indic digits pass `str.isdigit`, with which rich read them and then
+    failed to convert them: a traceback. A piped table is then as wide as unset makes it."""
+    monkeypatch.setenv("COLUMNS", size)
+    monkeypatch.setenv("LINES", size)
+    listed = synced("providers")
+    assert listed.exit_code == 0, listed.output
+    monkeypatch.delenv("COLUMNS", raising=False)  # the command unset it
+    monkeypatch.delenv("LINES", raising=False)
+    assert listed.stdout == synced("providers").stdout
+
+
 # 漢字: two cells each. Columns all of them, or mixed, narrow differently in rich.
 _WORDS = st.one_of(
     st.text(alphabet, min_size=1, max_size=15) for alphabet in ("abcxyz-/.,", "漢字", "ab漢字-")
