@@ -71,7 +71,8 @@ def write_transaction(conn: Connection) -> Iterator[None]:
     """A transaction that holds the registry's write lock, or LockTimeout (exit 75).
 
     SQLite's write lock is the immediate transaction itself; PostgreSQL takes an advisory
-    lock, so that admin writes and reads are not blocked by a sync."""
+    lock, so that reads go on during a sync (an admin write to a row the sync updates
+    waits for its commit)."""
     locked = False
     try:
         with registry_write(conn):
@@ -201,7 +202,7 @@ def sync(
     except OSError as exc:  # the log's output: a full disk, a reader of the pipe gone
         raise AfterCommit(
             f"{io_failure(exc)} after the sync committed: its changes are applied (run {run_id})",
-            ExitCode.DATABASE,
+            ExitCode.IOERR,
         ) from None
 
 

@@ -92,7 +92,7 @@ def _mapped_errors() -> Iterator[None]:
         raise  # a reader gone (`| head`): click ends the command quietly, exit 1
     except OSError as exc:  # output to a full disk or a closed descriptor, say
         render.error(io_failure(exc))
-        raise typer.Exit(ExitCode.DATABASE) from None  # 74, sysexits' EX_IOERR
+        raise typer.Exit(ExitCode.IOERR) from None
     except Exception as exc:
         # A bug, or a case no one foresaw: one line (JSON in a JSON log), never a traceback
         # whose frames could show a password. Its words may quote a URL: redacted.

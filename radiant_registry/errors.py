@@ -16,9 +16,9 @@ class ExitCode(IntEnum):
     USAGE = 64
     DATA_INVALID = 65
     UNAVAILABLE = 69  # database unreachable
-    DATABASE = 74  # a statement failed; the transaction was rolled back
-    TEMPFAIL = 75  # another writer holds the lock, or a timeout
     SOFTWARE = 70  # an error the tool did not foresee: a bug
+    IOERR = 74  # a statement failed (the transaction was rolled back), or output did
+    TEMPFAIL = 75  # another writer holds the lock, or a timeout
     CONFIG = 78  # schema not at head, bad configuration
     INTERRUPTED = 130  # Ctrl-C while working: 128 + SIGINT, as shells report it
     STOPPED = 143  # SIGTERM (systemd stop, timeout(1)) while working: 128 + SIGTERM
@@ -77,7 +77,7 @@ class DatabaseUnavailable(RegistryError):
 
 
 class DatabaseFailure(RegistryError):
-    exit_code = ExitCode.DATABASE
+    exit_code = ExitCode.IOERR
 
 
 class LockTimeout(RegistryError):
@@ -136,6 +136,7 @@ class SchemaOutOfDate(RegistryError):
 
 
 class NotFound(RegistryError):
-    """An admin command named a model or provider the database does not have."""
+    """A command named a model or provider the database does not have, or an override
+    that is not there."""
 
     exit_code = ExitCode.USAGE

@@ -167,8 +167,7 @@ def write_json(data: Any) -> None:
     from radiant_registry.plan import jsonable  # one conversion, shared with the plan
 
     print(json.dumps(jsonable(data), indent=2))
-    if sys.stdout is not None:  # None: started with stdout closed (>&-)
-        sys.stdout.flush()  # as models_csv does
+    sys.stdout.flush()  # as models_csv does
 
 
 def problems(found: Sequence[Problem], *, as_result: bool = False) -> None:
@@ -417,8 +416,7 @@ def models_csv(records: Sequence[dict[str, Any]]) -> None:
         )
     # Written while the command runs: a reader gone (`| head`) is then click's quiet exit 1,
     # not a BrokenPipeError at the interpreter's exit (status 120).
-    if sys.stdout is not None:
-        sys.stdout.flush()
+    sys.stdout.flush()
 
 
 def model_detail(record: dict[str, Any]) -> None:
