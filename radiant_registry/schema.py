@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from radiant_registry.errors import quoted
 from radiant_registry.printable import CONTROL_CHARACTERS, blank
 
 if TYPE_CHECKING:
@@ -105,11 +106,11 @@ def _check_price(value: Decimal) -> Decimal:
 def _matches(pattern: re.Pattern[str], what: str, rule: str = "") -> Any:
     def check(value: str) -> str:
         if not pattern.match(value):
-            # Message templates substitute `{name}` only: no `!r`, so pass the repr.
+            # Message templates substitute `{name}` only: no `!r`, so pass it quoted.
             raise PydanticCustomError(
                 "pattern",
                 "invalid {what} {value}{rule}",
-                {"what": what, "value": repr(value), "rule": f": {rule}" if rule else ""},
+                {"what": what, "value": quoted(value), "rule": f": {rule}" if rule else ""},
             )
         return value
 
@@ -122,7 +123,7 @@ def _unique(items: list[str]) -> list[str]:
     seen: set[str] = set()
     for item in items:
         if item in seen:
-            raise PydanticCustomError("unique", "{item} is listed twice", {"item": repr(item)})
+            raise PydanticCustomError("unique", "{item} is listed twice", {"item": quoted(item)})
         seen.add(item)
     return items
 
@@ -305,7 +306,7 @@ def rule_problems(
     names = models if names is None else names
     problems: list[tuple[Loc, str]] = []
     if provider is not None and provider.id != stem:
-        message = f"provider id {provider.id!r} must equal the file name ({stem!r})"
+        message = f"provider id {quoted(provider.id)} must equal the file name ({quoted(stem)})"
         problems.append((("provider", "id"), message))
     problems += _duplicate_ids(names)
     for index, model in models:
@@ -321,8 +322,10 @@ def _duplicate_ids(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tup
     for index, model in models:
         first, other = first_seen.setdefault(model.id.lower(), (index, model.id))
         if first != index:
-            same = "" if other == model.id else f" (differs only in case from {other!r})"
-            problems.append((("models", index, "id"), f"duplicate model id {model.id!r}{same}"))
+            same = "" if other == model.id else f" (differs only in case from {quoted(other)})"
+            problems.append(
+                (("models", index, "id"), f"duplicate model id {quoted(model.id)}{same}")
+            )
     return problems
 
 
@@ -361,7 +364,7 @@ def _model_problems(
     for cap_index, capability in enumerate(model.capabilities):
         if capabilities is not None and capability not in capabilities:
             message = (
-                f"unknown capability {capability!r}{did_you_mean(capability, capabilities)}"
+                f"unknown capability {quoted(capability)}{did_you_mean(capability, capabilities)}"
                 " (the vocabulary is capabilities.yaml)"
             )
             problems.append(((*at, "capabilities", cap_index), message))
@@ -382,11 +385,11 @@ def _alias_problems(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tu
             other = ids.get(folded_alias, model.id)
             owner = alias_of.setdefault(folded_alias, model.id)
             if folded_alias == model.id.lower():
-                message = f"alias {alias!r} repeats the model id"
+                message = f"alias {quoted(alias)} repeats the model id"
             elif other.lower() != model.id.lower():
-                message = f"alias {alias!r} is the id of another model ({other!r})"
+                message = f"alias {quoted(alias)} is the id of another model ({quoted(other)})"
             elif owner != model.id:
-                message = f"alias {alias!r} is also an alias of {owner!r}"
+                message = f"alias {quoted(alias)} is also an alias of {quoted(owner)}"
             else:
                 continue
             problems.append((("models", index, "aliases", alias_index), message))

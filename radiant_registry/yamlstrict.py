@@ -330,7 +330,9 @@ def _build(parser: Any, positions: Positions | None, problems: list[YamlProblem]
             if event.anchor is not None:
                 raise YamlProblem(*_mark(event), "anchors and aliases are not allowed")
             if event.tag is not None:
-                raise YamlProblem(*_mark(event), f"tags are not allowed (found {event.tag})")
+                raise YamlProblem(
+                    *_mark(event), f"tags are not allowed (found {quoted(event.tag, limit=80)})"
+                )
             if kind is scalar_event:
                 # A plain scalar's style is None in PyYAML and "" in libyaml.
                 value = event.value if event.style else resolve_plain(event.value)

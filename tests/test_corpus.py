@@ -271,7 +271,7 @@ def test_a_python_tag_constructs_nothing(
     data_dir = registry_folder(tmp_path, {"acme.yaml": case.read_bytes()})
     problems = problems_of(data_dir)
     assert [p.message for p in problems] == [
-        "tags are not allowed (found tag:yaml.org,2002:python/object/apply:os.mkdir)"
+        "tags are not allowed (found 'tag:yaml.org,2002:python/object/apply:os.mkdir')"
     ]
     assert not (tmp_path / "tag_was_constructed").exists()
 
@@ -617,6 +617,41 @@ def test_a_key_near_a_field_is_no_credential(tmp_path: Path, key: str) -> None:
     [problem] = problems_of(data_dir)
     assert problem.message.startswith(f"unknown key {key!r}")
     assert "credential" not in problem.message
+
+
+_LONG = "x" * 20_000
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (b"  id: vertex_ai\n", f"  id: {_LONG}\n"),
+    (b"  - id: claude-haiku-4-5@20251001\n", f"  - id: {_LONG}!\n"),
+    (b"aliases: [claude-haiku-4-5]", f"aliases: [{_LONG}!]"),
+    (b"aliases: [claude-haiku-4-5]", f"aliases: [{_LONG}, {_LONG}]"),
+    (b"  api_base: https:", f"  api_base: {_LONG}https:"),
+    (b"  auth_header: Authorization", f"  auth_header: {_LONG} x"),
+    (b"source_url: https:", f"source_url: {_LONG}https:"),
+    (b"[chat, reasoning,", f"[chat, {_LONG},"),
+    (b"display_name: Claude Haiku 4.5", f"display_name: !{_LONG} x"),
+])
+def test_a_message_quotes_a_long_value_cut_short(tmp_path: Path, old: bytes, new: str) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": good.replace(old, new.encode(), 1)})
+    problems = problems_of(data_dir)
+    assert problems and all(len(p.message) < MAX_MESSAGE for p in problems), problems
+    assert any("xxx'..." in p.message for p in problems)  # quoted, cut short
+
+
+def test_a_tag_is_quoted_with_its_escapes_decoded_escaped(tmp_path: Path) -> None:
+    """YAML decodes `%XX` in a tag: raw, it would erase the line and forge another."""
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    forged = b"display_name: !x%1B%5B2K%0D%0Aother.yaml:3:7:%20fake%1B%5B8m Claude"
+    data_dir = registry_folder(
+        tmp_path, {"vertex_ai.yaml": good.replace(b"display_name: Claude", forged, 1)}
+    )
+    [problem] = problems_of(data_dir)
+    assert problem.message == (
+        "tags are not allowed (found '!x\\x1b[2K\\r\\nother.yaml:3:7: fake\\x1b[8m')"
+    )
 
 
 def test_a_key_one_level_too_high_is_found_case_aside(tmp_path: Path) -> None:
