@@ -37,6 +37,7 @@ from radiant_registry.schema import (
     semantic_problems,
 )
 from radiant_registry.suggest import did_you_mean
+from radiant_registry.yamlscalars import Ambiguous, resolve_plain
 
 CAPABILITIES_FILE = "capabilities.yaml"
 PROVIDERS_DIR = "providers"
@@ -459,6 +460,16 @@ def _capability_problems(name: str, text: Any) -> list[str]:
     # ASCII: isidentifier() takes letters that show as nothing (U+3164, a Hangul filler).
     if not _SNAKE_CASE.fullmatch(name):
         found.append(f"capability name {quoted(name)} is not lowercase snake_case")
+    elif not isinstance(reading := resolve_plain(name), str):  # yes, on, null, true
+        what = (
+            f"{reading.reading} to YAML 1.1 parsers"
+            if isinstance(reading, Ambiguous)
+            else describe(reading)
+        )
+        found.append(
+            f"capability name {quoted(name)} reads as {what} where a model lists it "
+            "unquoted: choose another name"
+        )
     if isinstance(text, str) and CONTROL_CHARACTERS.search(text):
         found.append(
             f"capability {quoted(name)} needs a one-line description: control characters "

@@ -65,6 +65,10 @@ _YAML12_NUMBER = re.compile(
     r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z|0o[0-7]+\Z|0x[0-9a-fA-F]+\Z"
 )
 MAX_NUMBER_CHARS = 40  # far beyond any real price or token count; bounds Decimal work
+# Longer plain text is not typed as YAML 1.1 would: every field refuses text this long (at
+# most 2000 characters), and PyYAML's base-60 patterns take memory in proportion to the
+# text (1 GB for a 16 MB `1:1:1:…`).
+MAX_TYPED_TEXT = 4096
 _YAML11_TAG_NAMES = {
     "tag:yaml.org,2002:bool": "a boolean",
     "tag:yaml.org,2002:int": "an integer",
@@ -120,6 +124,8 @@ def resolve_plain(text: str) -> Any:
         return Ambiguous(text, "a boolean")
     elif first not in _RESOLVER_FIRST:
         return text  # no YAML 1.1 implicit type starts with this character
+    if len(text) > MAX_TYPED_TEXT:
+        return text
     tag = _yaml11_tag(text)
     if tag != "tag:yaml.org,2002:str":
         return Ambiguous(text, _YAML11_TAG_NAMES.get(tag, "a non-string value"))

@@ -512,6 +512,36 @@ def test_a_capability_with_a_bad_description_is_not_also_unknown(tmp_path: Path)
     ]
 
 
+@pytest.mark.parametrize(("name", "reading"), [
+    ("yes", "a boolean to YAML 1.1 parsers"), ("'on'", "a boolean to YAML 1.1 parsers"),
+    ('"null"', "null"), ("'false'", "the boolean false"),
+])
+def test_a_capability_name_yaml_reads_as_no_string_is_refused(
+    empty_registry: Path, name: str, reading: str
+) -> None:
+    """A model could list it only quoted (`capabilities: [yes]` is a boolean): quoting it
+    in the vocabulary does not help."""
+    path = empty_registry / "capabilities.yaml"
+    path.write_text(f"capabilities:\n  chat: Conversation.\n  {name}: Says so.\n")
+    bare = name.strip("'\"")
+    assert problems_of(empty_registry) == [
+        Problem(str(path), 3, 3, f"capability name {bare!r} reads as {reading} where a model "
+                "lists it unquoted: choose another name"),
+    ]
+
+
+def test_a_long_plain_text_is_refused_for_its_length_not_typed(tmp_path: Path) -> None:
+    """Over 4096 characters, YAML 1.1's base-60 reading (whose pattern takes memory in
+    proportion to the text) is not sought: every field refuses such text anyway."""
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    long = "1:" * 3000 + "1"
+    data_dir = registry_folder(
+        tmp_path, {"vertex_ai.yaml": good.replace(b"Claude Haiku 4.5", long.encode(), 1)}
+    )
+    [problem] = problems_of(data_dir)
+    assert problem.message.startswith("String should have at most 200 characters")
+
+
 def test_each_flaw_of_the_vocabulary_is_reported_where_it_is(empty_registry: Path) -> None:
     path = empty_registry / "capabilities.yaml"
     path.write_text(
