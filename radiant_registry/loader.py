@@ -480,4 +480,12 @@ def _capability_problems(name: str, text: Any) -> list[str]:
         found.append(
             f"capability {quoted(name)} needs a one-line description, got {describe(text)}{hint}"
         )
+    elif len(text) > MAX_DESCRIPTION:
+        found.append(
+            f"capability {quoted(name)} needs a one-line description, got {len(text)} "
+            f"characters (at most {MAX_DESCRIPTION})"
+        )
     return found
+
+
+MAX_DESCRIPTION = 500

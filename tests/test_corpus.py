@@ -530,6 +530,15 @@ def test_a_capability_name_yaml_reads_as_no_string_is_refused(
     ]
 
 
+def test_a_capability_description_is_one_line_long_at_most(empty_registry: Path) -> None:
+    path = empty_registry / "capabilities.yaml"
+    path.write_text(f"capabilities:\n  chat: {'w' * 500}\n  code: {'1:' * 2500}1\n")
+    assert problems_of(empty_registry) == [
+        Problem(str(path), 3, 3, "capability 'code' needs a one-line description, "
+                "got 5001 characters (at most 500)"),
+    ]
+
+
 def test_a_long_plain_text_is_refused_for_its_length_not_typed(tmp_path: Path) -> None:
     """Over 4096 characters, YAML 1.1's base-60 reading (whose pattern takes memory in
     proportion to the text) is not sought: every field refuses such text anyway."""
