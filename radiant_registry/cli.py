@@ -193,6 +193,7 @@ DataDirOption = Annotated[
         help="Folder of registry files (default: $REGISTRY_DATA_DIR, ./registry_data, "
         "or the data bundled with the tool).",
         show_default=False,
+        readable=False,  # checked with the other folders' (exit 78), not as usage (64)
     ),
 ]
 

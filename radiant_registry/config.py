@@ -59,7 +59,9 @@ def resolve_data_dir(option: Path | None = None) -> DataDir:
         chosen = DataDir(bundled_path("registry_data"), "bundled with radiant-registry")
     if problem := _not_a_folder(chosen.path):
         raise ConfigError(f"no registry data: {chosen} {problem}")
-    if _not_a_folder(chosen.path / "providers"):
+    if problem := _not_a_folder(chosen.path / "providers"):
+        if problem.startswith("cannot be read"):
+            raise ConfigError(f"no registry data: {chosen} {problem}")
         raise ConfigError(f"no registry data in {chosen}: expected a 'providers' folder there")
     return chosen
 

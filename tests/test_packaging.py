@@ -157,6 +157,40 @@ def test_a_data_dir_that_is_a_file_exits_78_from_the_option_as_from_the_variable
     assert "($REGISTRY_DATA_DIR) is not a folder" in result.stderr
 
 
+def _without_file_permissions() -> list[str] | None:
+    """A command prefix under which file modes stop reading: none needed but for root,
+    who is given one without the capabilities that bypass them (util-linux's setpriv)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    caps = "-dac_override,-dac_read_search"
+    return None if setpriv is None else [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+@pytest.mark.skipif(_without_file_permissions() is None, reason="root, and no setpriv")
+@pytest.mark.parametrize("chosen_by", ["--data-dir", "$REGISTRY_DATA_DIR"])
+def test_a_data_dir_that_cannot_be_read_exits_78_saying_so(tmp_path, chosen_by):
+    """From the option as from the variable (the option said "not readable", exit 64;
+    the variable "expected a 'providers' folder", which is there)."""
+    data_dir = copy_data(tmp_path / "data")
+    data_dir.chmod(0)
+    argv = ["--data-dir", str(data_dir)] if chosen_by == "--data-dir" else []
+    env = {"PATH": os.environ["PATH"]} | (
+        {"REGISTRY_DATA_DIR": str(data_dir)} if chosen_by != "--data-dir" else {}
+    )
+    try:
+        result = subprocess.run(
+            [*(_without_file_permissions() or []), str(REGISTRY), "validate", *argv],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+        )
+    finally:
+        data_dir.chmod(0o755)
+    assert result.returncode == 78, result.stderr
+    assert result.stderr == (
+        f"error: no registry data: {data_dir} ({chosen_by}) cannot be read (Permission denied)\n"
+    )
+
+
 def command_paths() -> list[tuple[str, ...]]:
     """Every command a user can run, e.g. ('price', 'set'); groups lead to their commands."""
     paths: list[tuple[str, ...]] = []
