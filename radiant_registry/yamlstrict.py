@@ -148,7 +148,9 @@ def _check_flow_depth(text: str) -> None:
     # flow collections each open and close on one line. Only other files get the scan.
     if text.count("[") + text.count("{") <= MAX_DEPTH or _shallow_lines(text):
         return
-    _scan_flow_depth(text)
+    # The scan's patterns end lines with LF; without the CR of each CRLF, every line and
+    # column before a line's end is where it was (`_check_text` refused a lone CR).
+    _scan_flow_depth(text.replace("\r\n", "\n"))
 
 
 def _scan_flow_depth(text: str) -> None:

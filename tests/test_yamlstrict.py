@@ -605,29 +605,43 @@ def _flow_document(opens: list[str], items: list[str], separator: str) -> tuple[
     return text + "\n", len("".join(heads[:LIMIT]))
 
 
+@pytest.mark.parametrize("text", [
+    "a:\n  " + "[" * (LIMIT + 1) + "\n",
+    "a:\n  # note\n\n  - " + "{" * (LIMIT + 1) + "\n",
+    "- a\n-\n  " + "[" * (LIMIT + 1) + "x" + "]" * (LIMIT + 1) + "\n",
+])
+def test_lines_ending_in_crlf_are_checked_as_lines_ending_in_lf(text: str) -> None:
+    """The pattern of a node starting on the next line took LF only: with CRLF, libyaml's
+    own limit (1000 levels) answered instead, elsewhere."""
+    found = check_problem(text)
+    assert found is not None and found[2] == f"nested deeper than {LIMIT} levels"
+    assert check_problem(text.replace("\n", "\r\n")) == found
+
+
 @pytest.mark.parametrize("parser_class", PARSERS)
 @given(opens=st.lists(st.sampled_from(_OPEN), min_size=1, max_size=LIMIT + 1),
        items=st.lists(st.sampled_from(["", " ", "a, "]), min_size=LIMIT + 1,
                       max_size=LIMIT + 1),
-       multi_line=st.booleans())
+       multi_line=st.booleans(), crlf=st.booleans())
 def test_a_flow_document_is_refused_exactly_past_the_limit(
-    parser_class: Any, opens: list[str], items: list[str], multi_line: bool
+    parser_class: Any, opens: list[str], items: list[str], multi_line: bool, crlf: bool
 ) -> None:
     # One flow collection as the whole document, on one line or over many: its data nests
     # exactly as deep as its brackets, so read() refuses it exactly past the limit, at the
-    # opener one level too deep.
+    # opener one level too deep. Lines ending in CRLF change nothing.
     text, index = _flow_document(opens, items, "\n" if multi_line else "")
+    data_bytes = (text.replace("\n", "\r\n") if crlf else text).encode()
     original = yamlstrict._Parser
     yamlstrict._Parser = parser_class
     try:
         if len(opens) <= LIMIT:
-            data = read(text.encode())
+            data = read(data_bytes)
             for opener in opens[:-1]:
                 data = data[-1] if opener == "[" else data["k"]
             assert data in (["x"], ["a", "x"], {"k": "x"}, {"a": 1, "k": "x"})
         else:
             with pytest.raises(YamlProblem) as raised:
-                read(text.encode())
+                read(data_bytes)
             assert raised.value.message == f"nested deeper than {LIMIT} levels"
             assert (raised.value.line, raised.value.column) == yamlstrict._position(text, index)
     finally:
