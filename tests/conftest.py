@@ -20,12 +20,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from radiant_registry.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_DATA = REPO / "registry_data"
+
+
+# The models of each shipped provider file, read by PyYAML itself: the tests that sync the
+# shipped files expect what they hold, not figures written down once.
+SHIPPED_BY_PROVIDER = {
+    path.stem: len(yaml.safe_load(path.read_text())["models"] or [])
+    for path in sorted((SHIPPED_DATA / "providers").glob("*.yaml"))
+}
+SHIPPED_PROVIDERS = len(SHIPPED_BY_PROVIDER)
+SHIPPED_MODELS = sum(SHIPPED_BY_PROVIDER.values())
+SHIPPED_ROWS = SHIPPED_PROVIDERS + SHIPPED_MODELS  # what a first sync creates
+XAI_MODELS = SHIPPED_BY_PROVIDER["xai"]
 ADMIN_URL = os.environ.get(
     "REGISTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

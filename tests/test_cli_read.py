@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import dump_tables, model_block, provider_path
+from conftest import SHIPPED_MODELS, dump_tables, model_block, provider_path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -25,8 +25,6 @@ from typer.testing import CliRunner
 from radiant_registry import render
 from radiant_registry.cli import app
 
-# What the shipped registry files hold (16 providers, 31 models).
-ALL_MODELS = 31
 NOVEL = {
     "anthropic/claude-4-opus-agents", "azure_openai/phi-4", "deepseek/deepseek-r1",
     "google/gemini-2.0-pro-exp", "google/gemini-2.0-ultra", "openai/gpt-4o-realtime",
@@ -98,7 +96,7 @@ def assert_recent(text: str, before: datetime) -> None:
 
 def test_list_shows_every_active_model(synced):
     records = list_json(synced)
-    assert len(records) == ALL_MODELS
+    assert len(records) == SHIPPED_MODELS
     assert keys(records) >= XAI | NOVEL | VISION
 
 
@@ -262,7 +260,7 @@ def test_list_filters_by_capability_category_and_novelty(synced):
     assert keys(list_json(synced, "--category", "novel")) == CATEGORY_NOVEL
     assert keys(list_json(synced, "--novel")) == NOVEL
     not_novel = list_json(synced, "--not-novel")
-    assert len(not_novel) == ALL_MODELS - len(NOVEL)
+    assert len(not_novel) == SHIPPED_MODELS - len(NOVEL)
     assert keys(not_novel).isdisjoint(NOVEL)
     combined = list_json(synced, "--provider", "xai", "--novel", "--capability", "code")
     assert keys(combined) == {"xai/grok-coder"}
@@ -313,7 +311,7 @@ def test_list_sorts_by_effective_input_price(synced):
 @pytest.mark.parametrize("field", ["context_window", "max_output_tokens", "id", "category"])
 def test_list_sorts_by_field(synced, field):
     values = [r[field] for r in list_json(synced, "--sort", field)]
-    assert len(values) == ALL_MODELS
+    assert len(values) == SHIPPED_MODELS
     assert values == sorted(values)
 
 
@@ -386,7 +384,7 @@ def test_list_csv_parses_with_the_csv_module(synced):
     reader = csv.DictReader(io.StringIO(result.stdout))
     assert reader.fieldnames == CSV_HEADER
     rows = {f"{r['provider']}/{r['id']}": r for r in reader}
-    assert len(rows) == ALL_MODELS
+    assert len(rows) == SHIPPED_MODELS
     grok = rows["xai/grok-3"]
     assert (grok["display_name"], grok["context_window"], grok["max_output_tokens"]) == (
         "Grok 3", "131072", "8192")
@@ -407,12 +405,12 @@ def test_list_all_includes_disabled_and_retired_models(synced, data_dir: Path):
     assert pruned.exit_code == 0, pruned.output
 
     active = keys(list_json(synced))
-    assert len(active) == ALL_MODELS - 2
+    assert len(active) == SHIPPED_MODELS - 2
     assert "xai/grok-2" not in active
     assert "perplexity/perplexity-sonar-pro" not in active
 
     everything = {f"{r['provider']}/{r['id']}": r for r in list_json(synced, "--all")}
-    assert len(everything) == ALL_MODELS
+    assert len(everything) == SHIPPED_MODELS
     grok = everything["xai/grok-2"]
     assert (grok["enabled"], grok["retired"]) == (False, False)
     sonar = everything["perplexity/perplexity-sonar-pro"]
@@ -553,7 +551,7 @@ def test_providers_lists_16_with_auth_type_api_base_and_model_count(synced):
     assert rows["vertex_ai"]["auth_type"] == "service_account"
     assert rows["vertex_ai"]["api_base"] == "https://{location}-aiplatform.googleapis.com"
     assert rows["openai"]["models"] == 5
-    assert sum(row["models"] for row in rows.values()) == ALL_MODELS
+    assert sum(row["models"] for row in rows.values()) == SHIPPED_MODELS
 
     table = synced("providers")
     assert table.exit_code == 0
@@ -787,7 +785,7 @@ def test_enable_switches_back_on_and_records_the_os_user(synced):
     record = show_json(synced, "xai/grok-2")
     assert (record["enabled"], record["switch_reason"], record["switched_by"]) == (
         True, "customers need it", getpass.getuser())
-    assert len(list_json(synced)) == ALL_MODELS
+    assert len(list_json(synced)) == SHIPPED_MODELS
 
 
 def test_a_switch_already_so_keeps_its_record(synced):
@@ -864,7 +862,7 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
         blank = synced("disable", "xai/grok-2", "--reason", reason)
         assert blank.exit_code == 64
         assert "--reason must not be blank" in blank.stderr
-    assert len(list_json(synced)) == ALL_MODELS
+    assert len(list_json(synced)) == SHIPPED_MODELS
 
 
 @pytest.mark.parametrize("argv", [

@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 from conftest import (
     SHIPPED_DATA,
+    SHIPPED_MODELS,
+    SHIPPED_ROWS,
+    XAI_MODELS,
     dump_tables,
     on_a_terminal,
     provider_path,
@@ -127,17 +130,17 @@ def test_readme_crontab_entry_syncs_and_logs_json_lines(cron_job, database_url):
     assert all(isinstance(e["ts"], str) and e["message"] for e in events)
     summary = events[-1]
     assert {k: summary[k] for k in ("created", "updated", "retired", "unchanged")} == {
-        "created": 47, "updated": 0, "retired": 0, "unchanged": 0}
+        "created": SHIPPED_ROWS, "updated": 0, "retired": 0, "unchanged": 0}
     assert isinstance(summary["duration_s"], int | float)
-    assert sum(1 for e in events if e["event"] == "change") == 47
-    assert model_count(database_url) == 31
+    assert sum(1 for e in events if e["event"] == "change") == SHIPPED_ROWS
+    assert model_count(database_url) == SHIPPED_MODELS
 
     second = run_cron(command, env)
     assert second.returncode == 0, log.read_text()
     events = log_events(log)
     assert [e["event"] for e in events].count("sync.start") == 2
     assert events[-1]["event"] == "sync.summary"
-    assert (events[-1]["created"], events[-1]["unchanged"]) == (0, 47)
+    assert (events[-1]["created"], events[-1]["unchanged"]) == (0, SHIPPED_ROWS)
 
     # flock -n -E 75 skips the run while a previous one still holds the file lock.
     lines_before = len(log.read_text().splitlines())
@@ -146,7 +149,7 @@ def test_readme_crontab_entry_syncs_and_logs_json_lines(cron_job, database_url):
         skipped = run_cron(command, env)
     assert skipped.returncode == 75  # a temporary failure, like a sync that finds the lock
     assert len(log.read_text().splitlines()) == lines_before
-    assert successful_runs(database_url) == [(47, 0, 0, 0), (0, 0, 0, 47)]
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0), (0, 0, 0, SHIPPED_ROWS)]
 
 
 # --- the write lock -----------------------------------------------------------------------------
@@ -196,7 +199,7 @@ def test_sync_gives_up_with_75_while_another_holds_the_lock(cli, database_url, d
     after = dump_tables(database_url)
     assert {k: v for k, v in after.items() if k != "sync_runs"} == {
         k: v for k, v in before.items() if k != "sync_runs"}
-    assert successful_runs(database_url) == [(47, 0, 0, 0)]
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
     failed = query(database_url, "SELECT error FROM sync_runs WHERE outcome = 'failed'")
     if database_url.startswith("postgresql"):
         assert failed == [(lock_message(database_url),)]  # every run is recorded, failed ones too
@@ -205,7 +208,7 @@ def test_sync_gives_up_with_75_while_another_holds_the_lock(cli, database_url, d
 
     released = run_registry(*argv)
     assert released.returncode == 0, released.stderr
-    assert successful_runs(database_url) == [(47, 0, 0, 0), (0, 1, 0, 46)]
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0), (0, 1, 0, SHIPPED_ROWS - 1)]
     [(price,)] = query(database_url, "SELECT input_per_1m FROM models "
                                      "WHERE provider_id = 'xai' AND model_id = 'grok-3'")
     assert str(price).rstrip("0") == "3.1"
@@ -345,7 +348,7 @@ def test_a_reader_holding_a_sqlite_commit_back_is_not_blamed_on_a_sync(
         "error: another connection is reading the database file; gave up after 1s "
         "(--lock-timeout)"
     )
-    assert successful_runs(database_url) == [(47, 0, 0, 0)]
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
 
 
 def test_a_large_sqlite_sync_waits_for_a_reader_no_longer_than_its_lock_timeout(tmp_path):
@@ -405,7 +408,7 @@ def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, 
             said += proc.stderr.readlines()
     assert said[-1].startswith("error: " + ("stopped (SIGTERM)" if code == 143 else
                                             "interrupted (Ctrl-C)")), said
-    assert successful_runs(database_url) == [(47, 0, 0, 0)]
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
 
 
 def test_two_syncs_racing_on_a_fresh_database(database_url, data_dir):
@@ -422,8 +425,8 @@ def test_two_syncs_racing_on_a_fresh_database(database_url, data_dir):
     assert [code for code, _ in outcomes] == [0, 0], outcomes
     for _, stderr in outcomes:
         assert json.loads(stderr.splitlines()[-1])["event"] == "sync.summary"
-    assert model_count(database_url) == 31
-    assert successful_runs(database_url) == [(47, 0, 0, 0), (0, 0, 0, 47)]
+    assert model_count(database_url) == SHIPPED_MODELS
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0), (0, 0, 0, SHIPPED_ROWS)]
 
 
 # --- --quiet ------------------------------------------------------------------------------------
@@ -436,7 +439,7 @@ def test_quiet_sync_prints_nothing_on_success(database_url, data_dir):
     (data_dir / "providers" / "perplexity.yaml").unlink()
     second = run_registry(*argv, "--prune", "--force")
     assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
-    assert successful_runs(database_url) == [(47, 0, 0, 0), (0, 0, 2, 45)]
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0), (0, 0, 2, SHIPPED_ROWS - 2)]
     # --quiet still prints errors.
     failed = run_registry("sync", "--yes", "--quiet", "--data-dir", str(data_dir / "nowhere"),
                           "--database-url", database_url)
@@ -475,7 +478,7 @@ def test_the_confirmation_takes_yes_or_no_and_asks_again_otherwise(
     listed = run_registry("list", "--database-url", database_url)
     if applied:
         assert listed.returncode == 0
-        assert listed.stdout.splitlines()[-1].startswith("31 models")
+        assert listed.stdout.splitlines()[-1].startswith(f"{SHIPPED_MODELS} models")
     else:
         assert listed.returncode == 78 and "no registry schema yet" in listed.stderr
 
@@ -807,7 +810,7 @@ def test_a_standard_error_closed_at_start_keeps_output_and_exit_codes(cli, datab
     done = run_without(2, "list", "--provider", "xai", "--format", "json",
                        "--database-url", database_url)
     assert done.returncode == 0
-    assert len(json.loads(done.stdout)) == 10
+    assert len(json.loads(done.stdout)) == XAI_MODELS
     unreachable = f"sqlite:///{tmp_path}/no/such/folder/r.db"
     assert run_without(2, "sync", "--yes", "--database-url", unreachable).returncode == 69
     assert run_without(2, "show", "no-such-model", "--database-url", database_url).returncode == 64

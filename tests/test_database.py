@@ -19,7 +19,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import on_a_terminal
+from conftest import SHIPPED_MODELS, on_a_terminal
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from typer.testing import CliRunner
@@ -93,7 +93,7 @@ def test_postgres_and_postgresql_schemes_use_psycopg_3(database_url, data_dir):
     assert f"Database: postgresql+psycopg://{rest} (--database-url)" in synced.stderr
     listed = registry("list", "--format", "json", "--database-url", f"postgresql://{rest}")
     assert listed.exit_code == 0, listed.output
-    assert listed.stdout.count('"provider":') == 31
+    assert listed.stdout.count('"provider":') == SHIPPED_MODELS
 
 
 @pytest.mark.postgres
@@ -117,7 +117,7 @@ def test_the_users_connection_options_are_kept(database_url, data_dir, engine, m
         )).scalars().all()
     assert schemas == ["reg"]
     listed = registry("list", "--format", "json", "--database-url", url)
-    assert listed.stdout.count('"provider":') == 31
+    assert listed.stdout.count('"provider":') == SHIPPED_MODELS
     with make_engine(resolve_url(url), lock_timeout_s=2).connect() as conn:
         assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "2s"
         # A lock wait counts toward the statement timeout: it must never cut one short.
@@ -518,7 +518,7 @@ def test_upgrade_downgrade_upgrade_through_the_cli(database_url, engine, data_di
     synced = registry("sync", "--yes", "--data-dir", str(data_dir), *url)
     assert synced.exit_code == 0, synced.output
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == 31
+        assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == SHIPPED_MODELS
 
 
 def test_tables_match_what_the_migrations_create(database_url, engine):
@@ -642,14 +642,14 @@ def test_database_with_tables_but_no_version_is_refused(database_url, engine, da
     assert proc.returncode == 78, proc.stderr
     assert "tables but no radiant-registry schema version" in proc.stderr
     with engine.connect() as conn:  # the downgrade dropped nothing, the upgrade made nothing
-        assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == 31
+        assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == SHIPPED_MODELS
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 0
     # Alembic's stamp, which migrates nothing, restores a version table lost to a hand edit.
     proc = alembic_upgrade_head(database_url, "stamp", "head")
     assert proc.returncode == 0, proc.stderr
     listed = registry("list", "--format", "json", "--database-url", database_url)
     assert listed.exit_code == 0, listed.output
-    assert len(json.loads(listed.stdout)) == 31
+    assert len(json.loads(listed.stdout)) == SHIPPED_MODELS
 
 
 # A newer tool's revision, and what a hand edit may leave (Alembic's parser asserts on some).
@@ -675,7 +675,7 @@ def test_database_at_an_unknown_revision_is_refused(database_url, engine, data_d
         "another application's, or a newer radiant-registry's)\n"
     )
     with engine.connect() as conn:  # nothing was migrated
-        assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == 31
+        assert conn.execute(text("SELECT count(*) FROM models")).scalar_one() == SHIPPED_MODELS
 
 
 def test_database_with_several_revisions_is_refused(database_url, engine, data_dir):
@@ -746,7 +746,7 @@ def test_effective_model_prices_view(database_url, engine, data_dir):
     with engine.connect() as conn:
         rows = {row[0]: row[1:] for row in conn.execute(query)}
         count = conn.execute(text("SELECT count(*) FROM effective_model_prices")).scalar_one()
-    assert count == 31
+    assert count == SHIPPED_MODELS
 
     def prices(row: tuple[Any, ...]) -> tuple[Decimal | None, ...]:
         return tuple(None if v is None else Decimal(str(v)) for v in row[:4])

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import (
     SHIPPED_DATA,
+    SHIPPED_ROWS,
+    XAI_MODELS,
     Cli,
     create_postgres_database,
     drop_postgres_database,
@@ -214,7 +216,7 @@ def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
                 confirm=lambda plan: shown.append(plan.summary) is not None,
             )
             assert result.applied is False
-            assert shown == [{"create": 47, "update": 0, "retire": 0, "unchanged": 0}]
+            assert shown == [{"create": SHIPPED_ROWS, "update": 0, "retire": 0, "unchanged": 0}]
             again = apply.preview(conn, registry, apply.SyncOptions())
             assert again.summary == shown[0]  # nothing was written
             # Not even the schema: the first sync creates it in its own transaction.
@@ -384,7 +386,7 @@ def test_a_flag_edited_into_nonsense_is_a_database_error(tmp_path, data_dir, col
         assert f"{str(value)!r} is not a boolean" in result.stderr, args
     if column == "enabled":  # `providers` counts, reading no flag: the model is not lost
         providers = json.loads(cli("providers", "--format", "json").stdout)
-        assert {p["id"]: p["models"] for p in providers}["xai"] == 10
+        assert {p["id"]: p["models"] for p in providers}["xai"] == XAI_MODELS
 
 
 @pytest.mark.parametrize("price", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999", "-2"])

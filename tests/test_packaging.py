@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import typer
+from conftest import SHIPPED_BY_PROVIDER, SHIPPED_MODELS, SHIPPED_PROVIDERS, XAI_MODELS
 from typer.testing import CliRunner
 
 from radiant_registry.cli import app
@@ -70,7 +71,7 @@ def test_validate_from_an_unrelated_directory_reads_the_bundled_files(tmp_path):
         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "OK: 16 providers, 31 models" in proc.stdout
+    assert f"OK: {SHIPPED_PROVIDERS} providers, {SHIPPED_MODELS} models" in proc.stdout
     bundled = bundled_path("registry_data")
     assert f"Registry files: {bundled} (bundled with radiant-registry)" in proc.stderr
     assert len(list((bundled / "providers").glob("*.yaml"))) == 16
@@ -84,27 +85,30 @@ def validate(*argv: str) -> Any:
 def test_data_dir_option_and_environment_choose_the_folder(tmp_path, monkeypatch):
     by_option = copy_data(tmp_path / "by_option", "perplexity")
     by_env = copy_data(tmp_path / "by_env", "perplexity", "deepseek")
+    without_perplexity = SHIPPED_MODELS - SHIPPED_BY_PROVIDER["perplexity"]
+    without_two = without_perplexity - SHIPPED_BY_PROVIDER["deepseek"]
 
     result = validate("--data-dir", str(by_option))
     assert result.exit_code == 0, result.output
-    assert "OK: 15 providers, 30 models" in result.stdout
+    assert f"OK: {SHIPPED_PROVIDERS - 1} providers, {without_perplexity} models" in result.stdout
     assert f"Registry files: {by_option} (--data-dir)" in result.stderr
 
     monkeypatch.setenv("REGISTRY_DATA_DIR", str(by_env))
     result = validate()
     assert result.exit_code == 0, result.output
-    assert "OK: 14 providers, 28 models" in result.stdout
+    assert f"OK: {SHIPPED_PROVIDERS - 2} providers, {without_two} models" in result.stdout
     assert f"Registry files: {by_env} ($REGISTRY_DATA_DIR)" in result.stderr
 
     result = validate("--data-dir", str(by_option))  # the option beats the environment
-    assert "OK: 15 providers, 30 models" in result.stdout
+    assert f"OK: {SHIPPED_PROVIDERS - 1} providers, {without_perplexity} models" in result.stdout
     assert "(--data-dir)" in result.stderr
 
     monkeypatch.delenv("REGISTRY_DATA_DIR")
     copy_data(tmp_path / "registry_data", "xai")  # ./registry_data, as in a checkout
     result = validate()
     assert result.exit_code == 0, result.output
-    assert "OK: 15 providers, 21 models" in result.stdout
+    assert f"OK: {SHIPPED_PROVIDERS - 1} providers, {SHIPPED_MODELS - XAI_MODELS} models" in (
+        result.stdout)
     assert "Registry files: registry_data (current directory)" in result.stderr
 
 

@@ -3,7 +3,7 @@
 A sync records in providers.file_sha256 the content key of every file it applied in full;
 the next diff or sync does not even parse a file whose key matches, and counts its provider
 and active models as unchanged. `--full` reads and compares every file. Every test starts
-from the shipped registry files (16 providers, 31 models: 47 rows) and edits a copy.
+from the shipped registry files (SHIPPED_ROWS rows: providers and models) and edits a copy.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 import yaml
 from conftest import (
     SHIPPED_DATA,
+    SHIPPED_ROWS,
     Cli,
     dump_tables,
     model_block,
@@ -39,8 +40,9 @@ from radiant_registry.loader import Registry, load_registry
 from radiant_registry.state import skip_applied
 
 SHIPPED_IDS = sorted(p.stem for p in (SHIPPED_DATA / "providers").glob("*.yaml"))
-ROWS = 47  # 16 providers and 31 models
-EMPTY_PLAN = {"changes": [], "summary": {"create": 0, "update": 0, "retire": 0, "unchanged": ROWS}}
+EMPTY_PLAN = {
+    "changes": [], "summary": {"create": 0, "update": 0, "retire": 0, "unchanged": SHIPPED_ROWS}
+}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -76,7 +78,7 @@ def grok_3_update(field: str, old: Any, new: Any) -> dict[str, Any]:
                 "fields": {field: {"old": old, "new": new}},
             }
         ],
-        "summary": {"create": 0, "update": 1, "retire": 0, "unchanged": ROWS - 1},
+        "summary": {"create": 0, "update": 1, "retire": 0, "unchanged": SHIPPED_ROWS - 1},
     }
 
 
@@ -304,7 +306,7 @@ def test_pending_retires_are_listed_until_pruned(cli, database_url, monkeypatch)
         "changes": [
             {"action": "retire", "kind": "model", "key": "xai/grok-realtime", "fields": {}}
         ],
-        "summary": {"create": 0, "update": 0, "retire": 1, "unchanged": ROWS - 1},
+        "summary": {"create": 0, "update": 0, "retire": 1, "unchanged": SHIPPED_ROWS - 1},
     }
     for _ in range(2):
         ok(cli.sync())
@@ -319,7 +321,7 @@ def test_pending_retires_are_listed_until_pruned(cli, database_url, monkeypatch)
     assert stored_keys(database_url)["xai"] != registry.files["xai"].key
 
     ok(cli.sync("--prune"))
-    pruned = {"changes": [], "summary": {**EMPTY_PLAN["summary"], "unchanged": ROWS - 1}}
+    pruned = {"changes": [], "summary": {**EMPTY_PLAN["summary"], "unchanged": SHIPPED_ROWS - 1}}
     assert plan_of(cli) == pruned
     assert plan_of(cli, "--full") == pruned
     assert cli("diff", "--exit-code", data=True).exit_code == 0
@@ -367,7 +369,7 @@ def test_a_provider_retired_by_prune_comes_back_with_its_file(cli, database_url)
                 "fields": {"retired": {"old": True, "new": False}},
             },
         ],
-        "summary": {"create": 0, "update": 3, "retire": 0, "unchanged": ROWS - 3},
+        "summary": {"create": 0, "update": 3, "retire": 0, "unchanged": SHIPPED_ROWS - 3},
     }
     assert plan_of(cli) == unretire
     assert plan_of(cli, "--full") == unretire

@@ -1,7 +1,7 @@
 """diff and sync end to end through the CLI, on SQLite and PostgreSQL.
 
-Every test starts from the shipped registry files (31 models of 16 providers, 47 rows in
-all) and edits a copy of them the way a person would: by changing the YAML text.
+Every test starts from the shipped registry files (SHIPPED_ROWS rows: providers and
+models) and edits a copy of them the way a person would: by changing the YAML text.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from conftest import (
+    SHIPPED_MODELS,
+    SHIPPED_ROWS,
     Cli,
     create_postgres_database,
     drop_postgres_database,
@@ -122,7 +124,7 @@ def test_diff_shows_an_edit_field_by_field(cli):
         "    input_per_1m: 3.00 -> 3.50",
         "    capabilities: [analysis, chat, realtime_info, reasoning] -> "
         "[analysis, chat, realtime_info, reasoning, vision]",
-        "Plan: 0 to create, 1 to update, 0 to retire, 46 unchanged.",
+        f"Plan: 0 to create, 1 to update, 0 to retire, {SHIPPED_ROWS - 1} unchanged.",
     ]
 
 
@@ -137,7 +139,7 @@ def test_diff_shows_a_change_of_spaces_at_the_edges_of_a_text(cli):
         '    auth_prefix: "Bearer " -> Bearer',
         "~ update model xai/grok-3",
         '    display_name: Grok 3 -> "Grok 3 "',
-        "Plan: 0 to create, 2 to update, 0 to retire, 45 unchanged.",
+        f"Plan: 0 to create, 2 to update, 0 to retire, {SHIPPED_ROWS - 2} unchanged.",
     ]
     ok(cli.sync())
     shown = ok(cli("show", "xai/grok-3")).stdout
@@ -163,7 +165,8 @@ def test_diff_exit_code_is_2_with_changes_and_0_without(cli):
     ok(cli.sync())
     result = cli("diff", "--exit-code", data=True)
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Plan: 0 to create, 0 to update, 0 to retire, 47 unchanged.\n"
+    unchanged = SHIPPED_ROWS
+    assert result.stdout == f"Plan: 0 to create, 0 to update, 0 to retire, {unchanged} unchanged.\n"
     edit(cli.data_dir, "xai", "output_per_1m: 15.00", "output_per_1m: 15.0")  # same price
     assert cli("diff", "--exit-code", data=True).exit_code == 0
     edit(cli.data_dir, "xai", "output_per_1m: 15.0", "output_per_1m: 16")
@@ -202,7 +205,7 @@ def test_diff_json(cli):
              }},
             {"action": "retire", "kind": "model", "key": "xai/grok-coder", "fields": {}},
         ],
-        "summary": {"create": 1, "update": 2, "retire": 1, "unchanged": 44},
+        "summary": {"create": 1, "update": 2, "retire": 1, "unchanged": SHIPPED_ROWS - 3},
     }
 
 
@@ -248,7 +251,7 @@ def test_dry_run_writes_nothing(cli):
         "~ update model xai/grok-3",
         "    input_per_1m: 3.00 -> 3.50",
         "- retire model xai/grok-2",
-        "Plan: 0 to create, 1 to update, 1 to retire, 45 unchanged.",
+        f"Plan: 0 to create, 1 to update, 1 to retire, {SHIPPED_ROWS - 2} unchanged.",
     ]
     assert "Dry run: nothing written" in result.stderr
     assert dump_tables(cli.database_url) == before
@@ -264,7 +267,7 @@ def test_dry_run_predicts_a_prune_refusal_and_writes_nothing(cli):
             "Re-run with --force if intended") in result.stderr
     forced = ok(cli("sync", "--dry-run", "--prune", "--force", data=True))
     assert forced.stdout.splitlines()[-1] == (
-        "Plan: 0 to create, 0 to update, 3 to retire, 44 unchanged."
+        f"Plan: 0 to create, 0 to update, 3 to retire, {SHIPPED_ROWS - 3} unchanged."
     )
     assert dump_tables(cli.database_url) == before  # not even a run in the history
 
@@ -272,7 +275,7 @@ def test_dry_run_predicts_a_prune_refusal_and_writes_nothing(cli):
 def test_dry_run_on_a_brand_new_database_creates_not_even_the_schema(cli):
     result = ok(cli("sync", "--dry-run", data=True))
     last = result.stdout.splitlines()[-1]
-    assert last == "Plan: 47 to create, 0 to update, 0 to retire, 0 unchanged."
+    assert last == f"Plan: {SHIPPED_ROWS} to create, 0 to update, 0 to retire, 0 unchanged."
     assert dump_tables(cli.database_url) == {}
 
 
@@ -354,7 +357,7 @@ def test_a_model_removed_from_its_file_is_retired_only_with_prune_and_never_dele
     result = ok(cli("diff", data=True))
     assert result.stdout.splitlines() == [
         "- retire model xai/grok-2  (missing from the files; left alone without --prune)",
-        "Plan: 0 to create, 0 to update, 1 to retire, 46 unchanged.",
+        f"Plan: 0 to create, 0 to update, 1 to retire, {SHIPPED_ROWS - 1} unchanged.",
     ]
     edit(cli.data_dir, "xai", "display_name: Grok 3\n", "display_name: Grok 3 Beta\n")
     result = ok(cli.sync())
@@ -362,7 +365,7 @@ def test_a_model_removed_from_its_file_is_retired_only_with_prune_and_never_dele
         "~ update model xai/grok-3",
         "    display_name: Grok 3 -> Grok 3 Beta",
         "- retire model xai/grok-2  (missing from the files; left alone without --prune)",
-        "Plan: 0 to create, 1 to update, 1 to retire, 45 unchanged.",
+        f"Plan: 0 to create, 1 to update, 1 to retire, {SHIPPED_ROWS - 2} unchanged.",
     ]
     assert history(cli)[0]["retired"] == 0
     assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is False
@@ -371,12 +374,12 @@ def test_a_model_removed_from_its_file_is_retired_only_with_prune_and_never_dele
     ok(cli.sync("--prune"))
     assert (history(cli)[0]["updated"], history(cli)[0]["retired"]) == (0, 1)
     everything = models_by_key(cli, "--all")
-    assert len(everything) == 31
+    assert len(everything) == SHIPPED_MODELS
     assert everything["xai/grok-2"]["retired"] is True
     assert everything["xai/grok-2"]["display_name"] == "Grok 2"
     assert "xai/grok-2" not in models_by_key(cli)
     assert len(models_by_key(cli)) == 30
-    assert len(dump_tables(cli.database_url)["models"]) == 31
+    assert len(dump_tables(cli.database_url)["models"]) == SHIPPED_MODELS
     assert cli("diff", "--exit-code", data=True).exit_code == 0
     ok(cli.sync("--prune"))  # nothing left to do
     assert models_by_key(cli, "--all")["xai/grok-2"]["retired"] is True
@@ -416,7 +419,7 @@ def test_a_retired_model_put_back_in_its_file_is_unretired(cli):
     assert ok(cli("diff", data=True)).stdout.splitlines() == [
         "~ update model xai/grok-2",
         "    retired: True -> False",
-        "Plan: 0 to create, 1 to update, 0 to retire, 46 unchanged.",
+        f"Plan: 0 to create, 1 to update, 0 to retire, {SHIPPED_ROWS - 1} unchanged.",
     ]
     plan = as_json(cli("diff", "--format", "json", data=True))
     assert plan["changes"] == [{"action": "update", "kind": "model", "key": "xai/grok-2",
@@ -497,7 +500,7 @@ def test_a_price_override_survives_a_sync_that_changes_the_list_price(cli):
         "~ update model xai/grok-3",
         "    input_per_1m: 3.00 -> 3.25",
         f"    note: {NOTE}",
-        "Plan: 0 to create, 1 to update, 0 to retire, 46 unchanged.",
+        f"Plan: 0 to create, 1 to update, 0 to retire, {SHIPPED_ROWS - 1} unchanged.",
     ]
     assert as_json(cli("diff", "--format", "json", data=True))["changes"][0]["note"] == NOTE
     ok(cli.sync())
@@ -570,7 +573,7 @@ def test_history_records_successful_and_failed_runs(cli):
     outcomes = [(r["id"], r["outcome"]) for r in runs]
     assert outcomes == [(3, "success"), (2, "failed"), (1, "success")]
     counts = [(r["created"], r["updated"], r["retired"], r["unchanged"]) for r in runs]
-    assert counts == [(0, 0, 3, 44), (0, 0, 0, 0), (47, 0, 0, 0)]
+    assert counts == [(0, 0, 3, SHIPPED_ROWS - 3), (0, 0, 0, 0), (SHIPPED_ROWS, 0, 0, 0)]
     assert runs[1]["error"] == (
         "refusing to prune: xai retires 3 of its 10 models not yet retired. "
         "Re-run with --force if intended"
@@ -631,7 +634,7 @@ def test_a_failure_midway_leaves_the_database_exactly_as_it_was(cli):
     )
     provider_path(cli.data_dir, "deepseek_two").write_text(new_provider)
     plan = as_json(cli("diff", "--format", "json", data=True))
-    assert plan["summary"] == {"create": 4, "update": 4, "retire": 0, "unchanged": 43}
+    assert plan["summary"] == {"create": 4, "update": 4, "retire": 0, "unchanged": SHIPPED_ROWS - 4}
     install_failure(cli.database_url, "grok-3")
     before = dump_tables(cli.database_url)
 
@@ -1089,9 +1092,9 @@ def test_json_log_has_a_start_event_one_event_per_change_and_a_summary(cli):
     assert first.stdout == ""
     events = json_log(first)
     assert events[0]["event"] == "sync.start"
-    assert len([e for e in events if e["event"] == "change"]) == 47
+    assert len([e for e in events if e["event"] == "change"]) == SHIPPED_ROWS
     assert events[-1]["event"] == "sync.summary"
-    assert (events[-1]["created"], events[-1]["unchanged"]) == (47, 0)
+    assert (events[-1]["created"], events[-1]["unchanged"]) == (SHIPPED_ROWS, 0)
 
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
     add_model(cli.data_dir, "xai", GROK_4)
@@ -1112,7 +1115,7 @@ def test_json_log_has_a_start_event_one_event_per_change_and_a_summary(cli):
     summary = events[-1]
     assert summary["event"] == "sync.summary"
     assert (summary["created"], summary["updated"], summary["retired"], summary["unchanged"]) == (
-        1, 1, 0, 46
+        1, 1, 0, SHIPPED_ROWS - 1
     )
     assert summary["run_id"] == 2
     assert summary["retire_pending"] == 0

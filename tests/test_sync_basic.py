@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 
 import yaml
+from conftest import SHIPPED_DATA, SHIPPED_ROWS
+
+SHIPPED_FILES = sorted((SHIPPED_DATA / "providers").glob("*.yaml"))
 
 
 def test_first_sync_creates_every_provider_and_model(cli):
     result = cli.sync()
     assert result.exit_code == 0, result.output
+    files = {path.stem: yaml.safe_load(path.read_text()) for path in SHIPPED_FILES}
     listed = json.loads(cli("list", "--format", "json", "--all").stdout)
-    assert len(listed) == 31
+    assert sorted((m["provider"], m["id"]) for m in listed) == sorted(
+        (pid, model["id"]) for pid, content in files.items() for model in content["models"] or []
+    )
     providers = json.loads(cli("providers", "--format", "json").stdout)
-    assert len(providers) == 16
+    assert {p["id"]: p["display_name"] for p in providers} == {
+        pid: content["provider"]["display_name"] for pid, content in files.items()
+    }
 
 
 def test_diff_after_sync_is_empty(cli):
@@ -22,7 +30,7 @@ def test_diff_after_sync_is_empty(cli):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "changes": [],
-        "summary": {"create": 0, "update": 0, "retire": 0, "unchanged": 47},
+        "summary": {"create": 0, "update": 0, "retire": 0, "unchanged": SHIPPED_ROWS},
     }
 
 
