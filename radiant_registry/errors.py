@@ -140,3 +140,19 @@ class NotFound(RegistryError):
     that is not there."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnknownModel(NotFound):
+    """No model answers to the name given. Its "did you mean" is worked out when the message
+    is read, once the command's transaction is over: over 100,000 names it takes seconds,
+    which must not keep a transaction open (on SQLite, the registry's lock)."""
+
+    def __init__(self, name: str, candidates: list[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.candidates = candidates
+
+    def __str__(self) -> str:
+        from radiant_registry.suggest import did_you_mean
+
+        return f"no model {self.name!r} in the database{did_you_mean(self.name, self.candidates)}"

@@ -10,7 +10,7 @@ from typing import Any, get_args
 from sqlalchemy import Connection, false, func, select, true
 
 from radiant_registry.db import fetch_all
-from radiant_registry.errors import DatabaseFailure, NotFound, UsageError
+from radiant_registry.errors import DatabaseFailure, NotFound, UnknownModel, UsageError
 from radiant_registry.printable import blank
 from radiant_registry.schema import Category
 from radiant_registry.suggest import did_you_mean
@@ -239,10 +239,13 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
         # provider that sells the model today.
         names = ", ".join(_label(pid, mid, retired) for retired, pid, mid in matches)
         raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
-    # Not found: only now read every key, for a "did you mean" hint.
-    keys = conn.execute(key).all()
-    hint = did_you_mean(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
-    raise NotFound(f"no model {text!r} in the database{hint}")
+    # Not found: only now read the names a "did you mean" compares: a provider's models
+    # where the text names one, else every model's.
+    provider = select(providers.c.id).where(providers.c.id == head)
+    narrowed = bool(sep) and conn.execute(provider).first() is not None
+    keys = conn.execute(key.where(models.c.provider_id == head) if narrowed else key).all()
+    known = [f"{pid}/{mid}" for pid, mid in keys] + ([] if narrowed else [m for _, m in keys])
+    raise UnknownModel(text, known)
 
 
 def _label(pid: str, mid: str, retired: bool) -> str:

@@ -850,6 +850,54 @@ def test_times_are_given_in_utc_whatever_the_session_time_zone(synced, monkeypat
     assert all(text.endswith("+00:00") for text in times), times
 
 
+def _open_transactions(database_url: str) -> int:
+    """Transactions open on the database, other than this probe's: on SQLite, whether a
+    write lock is held (BEGIN IMMEDIATE fails at once); on PostgreSQL, sessions in one."""
+    if database_url.startswith("sqlite"):
+        probe = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return 0
+        except sqlite3.OperationalError:
+            return 1
+        finally:
+            probe.close()
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as probe:
+        return probe.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+        ).fetchone()[0]
+
+
+@pytest.mark.parametrize("argv", [
+    ("disable", "xai/grok-9", "--reason", "x"), ("show", "xai/grok-9"), ("show", "grok-9"),
+])
+def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypatch, argv):
+    """The hint compares every model's name (seconds, for 100,000): never while holding
+    the registry's lock, which a cron sync waits for, or a transaction open."""
+    from radiant_registry import suggest
+
+    seen: list[int] = []
+    hint = suggest.did_you_mean
+
+    def watched(word: str, choices: Any) -> str:
+        seen.append(_open_transactions(synced.database_url))
+        return hint(word, choices)
+
+    monkeypatch.setattr(suggest, "did_you_mean", watched)
+    result = synced(*argv)
+    assert result.exit_code == 64
+    assert result.stderr.splitlines()[-1] == (
+        f"error: no model {argv[1]!r} in the database; did you mean 'xai/grok-3'?"
+        if "/" in argv[1] else
+        f"error: no model {argv[1]!r} in the database; did you mean 'grok-3'?"
+    )
+    assert seen == [0]
+
+
 def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     unknown = synced("disable", "xai/grok-9", "--reason", "x")
     assert unknown.exit_code == 64
