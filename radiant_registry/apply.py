@@ -178,7 +178,9 @@ def sync(
             raise interrupted_after_commit(exc, run_id) from None
         _record_failure(conn, started, registry, exc)
         raise
-    except Exception as exc:  # a bug too: every sync that reached the database is recorded
+    # A bug too, and an exit on the way (rich exits when the plan's reader is gone): every
+    # sync that reached the database is recorded.
+    except (Exception, SystemExit) as exc:
         _record_failure(conn, started, registry, exc)
         raise
     # Committed: from here on, up to the caller's holding the result (which says it was
@@ -554,6 +556,8 @@ def _record_failure(
         message = f"{interruption(exc)[0]}: nothing written"
     elif isinstance(exc, OSError):  # the plan's output
         message = io_failure(exc)
+    elif isinstance(exc, SystemExit):
+        message = f"exited with status {exc.code}: nothing written"
     elif isinstance(exc, RegistryError | sa_exc.SQLAlchemyError):
         message = str(exc) or type(exc).__name__
     else:

@@ -426,12 +426,19 @@ def sync_command(
         if not log.machine and not quiet:
             render.plan(plan, pruning=prune)
 
+    aborted = False
+
     def confirm(plan: Plan) -> bool:
         """Called under the lock with every non-empty plan, before anything is written."""
+        nonlocal aborted
         show(plan)
         if yes or not plan.applicable(prune):
             return True  # nothing to ask: pending retires alone are only reported
-        answer = prompt.confirm("Apply these changes?")
+        try:
+            answer = prompt.confirm("Apply these changes?")
+        except typer.Abort:  # Ctrl-C or Ctrl-D: a "no", said as click says it, once out
+            aborted = True
+            return False
         log.paused()
         return answer
 
@@ -453,6 +460,8 @@ def sync_command(
         if result.applied:  # an interruption from here on is said as after the commit
             _committed.run_id = result.run_id
     log.stop_progress()
+    if aborted:
+        raise typer.Abort()
     if not result.applied:
         log.event("sync.cancelled", "Nothing written")
 

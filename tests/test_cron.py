@@ -503,6 +503,41 @@ def test_a_stop_at_the_confirmation_prompt_is_not_taken_for_a_no(
     assert listed.returncode == 78 and "no registry schema yet" in listed.stderr
 
 
+def test_a_no_by_ctrl_d_on_a_later_sync_is_no_failed_run(database_url, data_dir):
+    """Ctrl-D (or Ctrl-C) at the question is the user's no, as "n" is: not a failure."""
+    assert run_registry("sync", "--yes", "--quiet", "--data-dir", str(data_dir),
+                        "--database-url", database_url).returncode == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    argv = [str(REGISTRY), "sync", "--data-dir", str(data_dir), "--database-url", database_url]
+    exit_code, shown = on_a_terminal(argv, when=b"[y/N]", keys=b"\x04")
+    assert exit_code == 1 and b"Aborted." in shown.splitlines()[-1], shown[-500:]
+    assert query(database_url, "SELECT outcome FROM sync_runs") == [("success",)]
+
+
+def test_a_sync_whose_plan_reader_is_gone_is_recorded_as_failed(database_url, data_dir):
+    """Its stdout's reader gone (`| head -1`), rich exits (1) as it writes the plan: under
+    the lock, before anything is written. That run is in history too."""
+    assert run_registry("sync", "--yes", "--quiet", "--data-dir", str(data_dir),
+                        "--database-url", database_url).returncode == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the plan is written
+    try:
+        proc = subprocess.run(
+            [str(REGISTRY), "sync", "--yes", "--data-dir", str(data_dir),
+             "--database-url", database_url],
+            env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL, stdout=write_end,
+            stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1, proc.stderr
+    assert query(database_url, "SELECT outcome, error FROM sync_runs ORDER BY id") == [
+        ("success", None), ("failed", "exited with status 1: nothing written"),
+    ]
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
+
+
 # --- a killed run ---------------------------------------------------------------------------
 
 
