@@ -164,3 +164,22 @@ def edit(generated: Generated, fraction: float, round_: int, file_step: int = 1)
         path = generated.data_dir / "providers" / f"{provider_id(i)}.yaml"
         path.write_text(provider_text(i, first, count, generated.edits))
     return edited
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python benchmarks/generate.py DIR --models N --files P`: a registry to try by hand."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("target", type=Path, help="folder to write (created if missing)")
+    parser.add_argument("--models", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=50)
+    args = parser.parse_args(argv)
+    if args.models < 1 or not 1 <= args.files <= args.models:
+        parser.error("needs 1 <= --files <= --models")
+    generate(args.target, args.models, args.files)
+    print(f"{args.models} models in {args.files} files: {args.target}")
+
+
+if __name__ == "__main__":
+    main()

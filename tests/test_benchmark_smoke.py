@@ -159,3 +159,16 @@ def test_the_summary_row_compares_the_rows_of_the_same_edit(benchmark):
         if name.startswith("rows written after editing ")
     }
     assert summary == {f"rows written after editing {some} models": [str(some), str(some), "yes"]}
+
+
+def test_the_generator_writes_a_valid_registry_from_its_command_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "generate.py"), str(tmp_path / "made"),
+         "--models", "20", "--files", "3"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    from radiant_registry.loader import load_registry
+
+    registry = load_registry(tmp_path / "made")
+    assert (len(registry.files), registry.model_count) == (3, 20)
