@@ -7,43 +7,31 @@ lock, so that what it shows is exactly what it writes. Admin-owned state is neve
 
 from __future__ import annotations
 
-import json
 import traceback
-from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from operator import itemgetter
-from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, update
 from sqlalchemy import exc as sa_exc
 
-from radiant_registry import __version__, migrations
-from radiant_registry.db import (
-    DatabaseUrl,
-    first_line,
-    is_lock_refused,
-    registry_write,
-    scrub,
-)
+from radiant_registry import migrations, runs
+from radiant_registry.db import is_lock_refused, registry_write
 from radiant_registry.errors import (
     AfterCommit,
     ConcurrentChange,
     ExitCode,
     LockTimeout,
-    RegistryError,
     UnsafePrune,
     interruption,
     io_failure,
 )
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
-from radiant_registry.plan import Change, CurrentState, Plan, compute_plan, prune_refusals
-from radiant_registry.rows import MODEL_FIELDS, PROVIDER_FIELDS
+from radiant_registry.plan import CurrentState, Plan, compute_plan, prune_refusals
 from radiant_registry.state import count_unretired_models, read_file_keys, read_state
-from radiant_registry.tables import json_columns, models, providers, sync_runs
+from radiant_registry.tables import providers
+from radiant_registry.write import write_changes
 
 
 @dataclass(frozen=True)
@@ -60,10 +48,6 @@ class SyncResult:
 
 
 Confirm = Callable[[Plan], bool]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @contextmanager
@@ -150,7 +134,7 @@ def sync(
     confirm: Confirm = lambda plan: True,
 ) -> SyncResult:
     """Bring the database to the registry files' state; return the plan and what was done."""
-    started = now()
+    started = runs.now()
     run_id: int | None = None
     try:
         with write_transaction(conn):
@@ -163,10 +147,10 @@ def sync(
                 conn.rollback()
                 return SyncResult(plan, applied=False)
             applied = plan.applicable(options.prune)
-            _apply(conn, applied, log)
+            write_changes(conn, applied, log, runs.now())
             _record_file_keys(conn, registry, planned, options.prune)
             counts = _counts(plan, options.prune)
-            run_id = _record_run(conn, started, "success", counts, registry, None)
+            run_id = runs.record_run(conn, started, "success", counts, registry, None)
     except KeyboardInterrupt as exc:
         # Landing inside a statement, it made SQLAlchemy close that connection; but the
         # statement, held by the frames it left, kept SQLite's connection open, and with it
@@ -174,14 +158,14 @@ def sync(
         traceback.clear_frames(exc.__traceback__)
         # Ctrl-C may land during the commit or just after it, before the block is left:
         # the database says whether this run's own row, and so its changes, are there.
-        if run_id is not None and _committed(conn, run_id, started):
+        if run_id is not None and runs.committed(conn, run_id, started):
             raise interrupted_after_commit(exc, run_id) from None
-        _record_failure(conn, started, registry, exc)
+        runs.record_failure(conn, started, registry, exc)
         raise
     # A bug too, and an exit on the way (rich exits when the plan's reader is gone): every
     # sync that reached the database is recorded.
     except (Exception, SystemExit) as exc:
-        _record_failure(conn, started, registry, exc)
+        runs.record_failure(conn, started, registry, exc)
         raise
     # Committed: from here on, up to the caller's holding the result (which says it was
     # applied), an interrupt must neither record the run as failed nor read as "nothing
@@ -214,22 +198,6 @@ def interrupted_after_commit(exc: KeyboardInterrupt, run_id: int) -> AfterCommit
     return AfterCommit(
         f"{what} after the sync committed: its changes are applied (run {run_id})", exit_code
     )
-
-
-def _committed(conn: Connection, run_id: int, started: datetime) -> bool:
-    """Whether the run recorded as `run_id` is in the database: its transaction committed.
-
-    Its start time too, since SQLite may give a rolled-back run's id to the next run."""
-    try:
-        if conn.in_transaction():
-            conn.rollback()
-        with conn.begin():
-            query = select(sync_runs.c.id).where(
-                sync_runs.c.id == run_id, sync_runs.c.started_at == started
-            )
-            return conn.execute(query).first() is not None
-    except sa_exc.SQLAlchemyError:
-        return False  # gone: the error the user sees is the interrupt's
 
 
 def _refuse_unsafe_prune(planned: CurrentPlan, options: SyncOptions) -> None:
@@ -301,9 +269,8 @@ def _record_file_keys(
         elif stored != loaded.key:
             rows.append({"k_provider": pid, "v_key": loaded.key})
     if rows:
-        statement = (
-            update(providers).where(_key_clause(providers)).values(file_sha256=bindparam("v_key"))
-        )
+        by_id = providers.c.id == bindparam("k_provider")
+        statement = update(providers).where(by_id).values(file_sha256=bindparam("v_key"))
         conn.execute(statement, rows)
 
 
@@ -338,239 +305,3 @@ def log_changes(log: EventLog, plan: Plan) -> None:
     if log.details:
         for change in plan.changes:
             log.detail("change", f"{change.action} {change.kind} {change.key}", **change.as_dict())
-
-
-def _apply(conn: Connection, plan: Plan, log: EventLog) -> None:
-    stamp = now()
-    by_kind: dict[tuple[str, str], list[Change]] = defaultdict(list)
-    for change in plan.changes:
-        by_kind[(change.kind, change.action)].append(change)
-    written = 0
-
-    def wrote(rows: int) -> None:
-        nonlocal written
-        written += rows
-        log.progress("rows written", written, len(plan.changes))
-
-    # Providers first: models refer to them.
-    _create(conn, providers, by_kind[("provider", "create")], stamp, wrote)
-    _update(conn, providers, by_kind[("provider", "update")], stamp)
-    wrote(len(by_kind[("provider", "update")]))
-    _create(conn, models, by_kind[("model", "create")], stamp, wrote)
-    _update(conn, models, by_kind[("model", "update")], stamp)
-    wrote(len(by_kind[("model", "update")]))
-    _retire(conn, models, by_kind[("model", "retire")], stamp)
-    _retire(conn, providers, by_kind[("provider", "retire")], stamp)
-    wrote(len(by_kind[("model", "retire")]) + len(by_kind[("provider", "retire")]))
-
-
-def _key_values(table: Table, key: str) -> dict[str, str]:
-    if table is models:
-        provider_id, model_id = _key_parts(key)
-        return {"k_provider": provider_id, "k_model": model_id}
-    return {"k_provider": key}
-
-
-def _key_clause(table: Table) -> Any:
-    if table is models:
-        return (models.c.provider_id == bindparam("k_provider")) & (
-            models.c.model_id == bindparam("k_model")
-        )
-    return providers.c.id == bindparam("k_provider")
-
-
-def _create(
-    conn: Connection,
-    table: Table,
-    changes: list[Change],
-    stamp: datetime,
-    wrote: Callable[[int], None],
-) -> None:
-    """Insert new rows in bulk, through the driver: COPY on PostgreSQL, one executemany per
-    batch on SQLite. Several times faster than SQLAlchemy's executemany, which converts
-    every value of every row in Python.
-
-    The plan was computed under the lock, so none of these rows exists yet. Each row is
-    built as the driver takes it, straight from the plan's values, converted exactly as
-    SQLAlchemy would convert it (JSON texts are cached: the same few lists recur).
-    """
-    if not changes:
-        return
-    keys = ["provider_id", "model_id"] if table is models else ["id"]
-    fields = MODEL_FIELDS if table is models else PROVIDER_FIELDS
-    dialect = conn.dialect
-    texts: dict[tuple[str, ...], str] = {}
-
-    def as_json(value: Any) -> str:
-        if type(value) is list and not value:
-            return "[]"  # most models have no aliases and no price tiers
-        if isinstance(value[0], str):
-            key = tuple(value)
-            text = texts.get(key)
-            if text is None:
-                text = texts[key] = json.dumps(value)
-            return text
-        return json.dumps(value)
-
-    encoded = json_columns(table)
-
-    def converter(name: str) -> Callable[[Any], Any] | None:
-        if name in encoded:
-            return as_json
-        if dialect.name == "postgresql":
-            return None  # COPY adapts Python values; no type here converts them for PostgreSQL
-        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-
-    converters = {name: converter(name) for name in (*fields, "created_at")}
-    converted = {name: to for name in fields if (to := converters[name]) is not None}
-    as_is = [name for name in fields if name not in converted]
-    convert = list(converted.values())
-    created = converters["created_at"]
-    stamped = stamp if created is None else created(stamp)
-    columns = [*keys, *as_is, *converted, "created_at", "updated_at"]
-    take_as_is, take_converted = _getter(as_is), _getter(list(converted))
-
-    def row(change: Change) -> list[Any]:
-        assert change.values is not None  # a create always carries its row
-        values = change.values
-        return [
-            *_key_parts(change.key),
-            *take_as_is(values),
-            *[to(value) for to, value in zip(convert, take_converted(values), strict=True)],
-            stamped,
-            stamped,
-        ]
-
-    batches = (changes[start : start + _BATCH] for start in range(0, len(changes), _BATCH))
-    names = ", ".join(columns)
-    if dialect.name == "postgresql":
-        statement = f"COPY {table.name} ({names}) FROM STDIN"
-    else:
-        statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
-    driver = conn.connection.driver_connection  # the same connection and transaction
-    assert driver is not None  # the connection is open
-    try:
-        with closing(driver.cursor()) as cursor:
-            if dialect.name == "postgresql":
-                with cursor.copy(statement) as copy:
-                    for batch in batches:
-                        for change in batch:
-                            copy.write_row(row(change))
-                        wrote(len(batch))
-            else:
-                for batch in batches:
-                    cursor.executemany(statement, map(row, batch))
-                    wrote(len(batch))
-    except dialect.loaded_dbapi.Error as exc:
-        # SQLAlchemy never saw this statement: wrap the driver's error as SQLAlchemy would,
-        # so that it is translated (lock timeouts, unreachable database) like any other.
-        raise sa_exc.DBAPIError.instance(
-            statement,
-            None,
-            exc,
-            dialect.loaded_dbapi.Error,
-            hide_parameters=True,
-            dialect=dialect,
-        ) from exc
-
-
-_BATCH = 10_000  # rows between progress reports
-
-
-def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A function that takes these values out of a row, as a tuple (itemgetter's speed)."""
-    if len(names) > 1:
-        return itemgetter(*names)
-    return lambda values: tuple(values[name] for name in names)
-
-
-def _key_parts(key: str) -> list[str]:
-    return key.split("/", 1)  # "provider" or "provider/model id"; model ids may hold "/"
-
-
-def _update(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
-    """One executemany per set of changed columns; only file-owned columns are ever set."""
-    owned = set(MODEL_FIELDS if table is models else PROVIDER_FIELDS)
-    groups: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
-    for change in changes:
-        assert change.values is not None
-        names = frozenset(change.fields)
-        params = {f"v_{name}": change.values[name] for name in names & owned}
-        params.update(_key_values(table, change.key), v_now=stamp)
-        groups[names].append(params)
-    for names, rows in groups.items():
-        values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in names & owned}
-        if "retired" in names:
-            values["retired_at"] = None
-        values["updated_at"] = bindparam("v_now")
-        conn.execute(update(table).where(_key_clause(table)).values(values), rows)
-
-
-def _retire(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
-    if changes:
-        rows = [{**_key_values(table, c.key), "v_now": stamp} for c in changes]
-        values: dict[str, Any] = {
-            "retired_at": bindparam("v_now"),
-            "updated_at": bindparam("v_now"),
-        }
-        if table is providers:
-            values["file_sha256"] = None  # if its file comes back, it must be read again
-        conn.execute(update(table).where(_key_clause(table)).values(values), rows)
-
-
-def _record_run(
-    conn: Connection,
-    started: datetime,
-    outcome: str,
-    counts: dict[str, int],
-    registry: Registry,
-    error: str | None,
-) -> int:
-    result = conn.execute(
-        insert(sync_runs).returning(sync_runs.c.id),
-        {
-            "started_at": started,
-            "finished_at": now(),
-            "outcome": outcome,
-            "providers": None if registry.providers is None else list(registry.providers),
-            **counts,
-            "files_sha256": registry.digest,
-            "tool_version": __version__,
-            "error": error,
-        },
-    )
-    return int(result.scalar_one())
-
-
-def _record_failure(
-    conn: Connection,
-    started: datetime,
-    registry: Registry,
-    exc: BaseException,
-) -> None:
-    """Best effort, in a transaction of its own: the sync's own was rolled back."""
-    counts = {"created": 0, "updated": 0, "retired": 0, "unchanged": 0}
-    if isinstance(exc, sa_exc.DBAPIError):
-        message = first_line(exc.orig)
-    elif isinstance(exc, KeyboardInterrupt):
-        message = f"{interruption(exc)[0]}: nothing written"
-    elif isinstance(exc, OSError):  # the plan's output
-        message = io_failure(exc)
-    elif isinstance(exc, SystemExit):
-        message = f"exited with status {exc.code}: nothing written"
-    elif isinstance(exc, RegistryError | sa_exc.SQLAlchemyError):
-        message = str(exc) or type(exc).__name__
-    else:
-        detail = f": {first_line(exc)}" if str(exc).strip() else ""
-        message = f"unexpected error ({type(exc).__name__}{detail})"
-    message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown
-    try:
-        if conn.in_transaction():
-            conn.rollback()
-        # Check the schema inside the transaction that records the run: a query outside it
-        # would autobegin one, and conn.begin() would then refuse to start.
-        with conn.begin():
-            if migrations.schema_state(conn) == "current":
-                _record_run(conn, started, "failed", counts, registry, message)
-    except (RegistryError, sa_exc.SQLAlchemyError):
-        pass  # the database is gone or locked; the error itself is what the user sees

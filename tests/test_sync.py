@@ -726,18 +726,18 @@ INTERRUPTIONS = [
 def test_a_sync_stopped_by_ctrl_c_writes_nothing_and_is_recorded(
     cli, monkeypatch, interruption, said, code
 ):
-    import radiant_registry.apply
+    import radiant_registry.write
 
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
     before = dump_tables(cli.database_url)
-    update = radiant_registry.apply._update
+    update = radiant_registry.write._update
 
     def interrupted_update(*args: Any) -> None:
         update(*args)  # the rows are written, then Ctrl-C before the commit
         raise interruption
 
-    monkeypatch.setattr(radiant_registry.apply, "_update", interrupted_update)
+    monkeypatch.setattr(radiant_registry.write, "_update", interrupted_update)
     result = cli.sync()
     assert result.exit_code == code, result.output
     assert result.stderr.rstrip().endswith(f"error: {said}")
@@ -999,12 +999,12 @@ def test_a_signal_during_the_commit_waits_for_its_end(cli, monkeypatch, signum, 
     a traceback; it is held back until the commit is done, and said as after the commit."""
     from sqlalchemy.engine import base
 
-    import radiant_registry.apply
+    import radiant_registry.runs
     from radiant_registry import interrupts
 
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
-    recording, committing = radiant_registry.apply._record_run, base.RootTransaction._do_commit
+    recording, committing = radiant_registry.runs.record_run, base.RootTransaction._do_commit
     recorded: list[int] = []
 
     def record_run(*args: Any) -> int:
@@ -1017,7 +1017,7 @@ def test_a_signal_during_the_commit_waits_for_its_end(cli, monkeypatch, signum, 
             interrupts._on_signal(signum, None)
         committing(self)
 
-    monkeypatch.setattr(radiant_registry.apply, "_record_run", record_run)
+    monkeypatch.setattr(radiant_registry.runs, "record_run", record_run)
     monkeypatch.setattr(base.RootTransaction, "_do_commit", signalled_commit)
     result = cli.sync()
     assert result.exit_code == code, result.output
@@ -1032,17 +1032,17 @@ def test_the_drivers_log_lines_stay_out_of_the_json_log(cli, monkeypatch):
     second error it ignores while it cleans up ("error ignored terminating <Pipeline>"):
     it must not reach stderr as a bare line in the middle of the JSON log. (Whether psycopg
     logs it depends on timing, so the test logs it as psycopg does.)"""
-    import radiant_registry.apply
+    import radiant_registry.write
 
     # As in a real run, no handler on the root logger (pytest installs one to capture logs).
     monkeypatch.setattr(logging.getLogger(), "handlers", [])
-    update = radiant_registry.apply._update
+    update = radiant_registry.write._update
 
     def failing_update(*args: Any) -> None:
         logging.getLogger("psycopg").warning("error ignored terminating %s", "<Pipeline>")
         update(*args)
 
-    monkeypatch.setattr(radiant_registry.apply, "_update", failing_update)
+    monkeypatch.setattr(radiant_registry.write, "_update", failing_update)
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")  # grok-3
     install_failure(cli.database_url, "grok-3")
