@@ -10,13 +10,13 @@ from typing import Any, get_args
 from sqlalchemy import Connection, false, func, select, true
 
 from radiant_registry.db import fetch_all
-from radiant_registry.errors import DatabaseFailure, NotFound, UnknownModel, UsageError
+from radiant_registry.errors import NotFound, UnknownModel, UsageError
 from radiant_registry.printable import blank
 from radiant_registry.schema import Category
 from radiant_registry.suggest import did_you_mean
 from radiant_registry.tables import (
+    checked_json,
     json_columns,
-    json_shape_problem,
     models,
     price_overrides,
     providers,
@@ -69,9 +69,7 @@ _JSON_FIELDS = sorted(json_columns(models))
 def _record(row: Any) -> dict[str, Any]:
     """A model as the YAML names it, plus provider, state, list, override and effective prices."""
     for name in _JSON_FIELDS:
-        problem = json_shape_problem(name, getattr(row, name))
-        if problem:
-            raise DatabaseFailure(f"model {row.provider_id}/{row.model_id}: {problem}")
+        checked_json(name, getattr(row, name), row.provider_id, row.model_id)
     list_pricing = {
         "input_per_1m": row.input_per_1m,
         "output_per_1m": row.output_per_1m,
@@ -191,10 +189,7 @@ def _capabilities(conn: Connection, flt: ModelFilter) -> list[list[str]]:
     query = _filtered(select(models.c.provider_id, models.c.model_id, models.c.capabilities), flt)
     found = []
     for pid, mid, held in fetch_all(conn, query):
-        problem = json_shape_problem("capabilities", held)
-        if problem:
-            raise DatabaseFailure(f"model {pid}/{mid}: {problem}")
-        if flt.has_capabilities(held):
+        if flt.has_capabilities(checked_json("capabilities", held, pid, mid)):
             found.append(held)
     return found
 

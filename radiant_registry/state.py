@@ -15,8 +15,8 @@ from radiant_registry.loader import Skip
 from radiant_registry.plan import CurrentState
 from radiant_registry.rows import LIST_PRICE_FIELDS, MODEL_FIELDS, PROVIDER_FIELDS, normalize_model
 from radiant_registry.tables import (
+    checked_json,
     json_columns,
-    json_shape_problem,
     models,
     price_overrides,
     providers,
@@ -89,12 +89,10 @@ def _decode(text: str, provider_id: str, model_id: str, name: str) -> list[Any]:
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        problem: str | None = f"{name} is not valid JSON ({exc})"
-    else:
-        problem = json_shape_problem(name, value)
-    if problem:
-        raise DatabaseFailure(f"model {provider_id}/{model_id}: {problem}")
-    decoded: list[Any] = value  # json_shape_problem saw a list
+        raise DatabaseFailure(
+            f"model {provider_id}/{model_id}: {name} is not valid JSON ({exc})"
+        ) from None
+    decoded: list[Any] = checked_json(name, value, provider_id, model_id)  # a list
     return decoded
 
 

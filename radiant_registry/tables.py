@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from radiant_registry.errors import DatabaseFailure
+
 metadata = MetaData(
     naming_convention={
         "pk": "pk_%(table_name)s",
@@ -119,6 +121,15 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 def json_columns(table: Table) -> frozenset[str]:
     """Names of the table's JSON columns (JSONB on PostgreSQL, text on SQLite)."""
     return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
+
+
+def checked_json(name: str, value: Any, provider_id: str, model_id: str) -> Any:
+    """`value`, read from model `provider_id/model_id`'s JSON column `name`, if it has the
+    shape a sync writes; else `DatabaseFailure` (74) naming the model."""
+    problem = json_shape_problem(name, value)
+    if problem:
+        raise DatabaseFailure(f"model {provider_id}/{model_id}: {problem}")
+    return value
 
 
 def json_shape_problem(name: str, value: Any) -> str | None:
