@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from radiant_registry import interrupts, yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem, UsageError, WorkerDied, quoted
@@ -310,7 +311,7 @@ def _validate(
     except ValidationError as exc:
         # The rules across fields still apply to every part that is well typed: one run
         # reports every problem, not the type errors first and the rest after their fix.
-        found = [(tuple(err["loc"]), problem_message(err)) for err in exc.errors()]
+        found = [(_error_loc(err), problem_message(err)) for err in exc.errors()]
         provider, models, names = _well_typed_parts(data)
         found += rule_problems(provider, models, path.stem, capabilities, names)
         located = _Locator(path, raw)
@@ -320,6 +321,14 @@ def _validate(
         located = _Locator(path, raw)
         return None, [located.problem(loc, message) for loc, message in semantic]
     return content, []
+
+
+def _error_loc(err: ErrorDetails) -> yamlstrict.Loc:
+    """Where a schema error is: a value listed twice at its repeat, not at its list."""
+    loc = tuple(err["loc"])
+    if err["type"] == "unique":
+        return (*loc, err["ctx"]["index"])
+    return loc
 
 
 def _well_typed_parts(

@@ -121,9 +121,11 @@ def _unique(items: list[str]) -> list[str]:
     if len(set(items)) == len(items):
         return items  # the usual case, at C speed
     seen: set[str] = set()
-    for item in items:
-        if item in seen:
-            raise PydanticCustomError("unique", "{item} is listed twice", {"item": quoted(item)})
+    for index, item in enumerate(items):
+        if item in seen:  # `index` locates the problem at the repeat (loader._error_loc)
+            raise PydanticCustomError(
+                "unique", "{item} is listed twice", {"item": quoted(item), "index": index}
+            )
         seen.add(item)
     return items
 
