@@ -348,7 +348,7 @@ def _model_problems(
         problems.append(((*at, "max_output_tokens"), message))
     if model.pricing.output_per_1m is None and not embedding:
         message = "pricing.output_per_1m is required for non-embedding models"
-        problems.append(((*at, "pricing"), message))
+        problems.append(((*at, "pricing", "output_per_1m"), message))  # or `pricing`, if absent
     previous = 0
     for tier_index, tier in enumerate(model.pricing.tiers):
         tier_at: Loc = (*at, "pricing", "tiers", tier_index, "above_tokens")

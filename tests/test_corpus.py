@@ -530,6 +530,16 @@ def test_a_capability_name_yaml_reads_as_no_string_is_refused(
     ]
 
 
+def test_a_required_price_written_as_null_is_reported_at_the_null(tmp_path: Path) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = good.replace(b"      output_per_1m: 5.00\n", b"      output_per_1m:   ~\n", 1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    line = bad.decode().splitlines().index("      output_per_1m:   ~") + 1
+    assert [(p.line, p.column, p.message) for p in problems_of(data_dir)] == [
+        (line, 7, "pricing.output_per_1m is required for non-embedding models"),  # its key
+    ]
+
+
 def test_a_capability_description_is_one_line_long_at_most(empty_registry: Path) -> None:
     path = empty_registry / "capabilities.yaml"
     path.write_text(f"capabilities:\n  chat: {'w' * 500}\n  code: {'1:' * 2500}1\n")
