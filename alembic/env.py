@@ -44,7 +44,7 @@ def run_from_command_line() -> None:
     message and an exit code (README), never a traceback."""
     from logging.config import fileConfig
 
-    from radiant_registry import db, migrations
+    from radiant_registry import db, migrations, urls
     from radiant_registry.config import Absent
     from radiant_registry.errors import ConfigError, RegistryError
 
@@ -59,7 +59,7 @@ def run_from_command_line() -> None:
                 "the database URL is not read from sqlalchemy.url or -x here: set "
                 "$REGISTRY_DATABASE_URL (or use `registry db upgrade --database-url URL`)"
             )
-        url = db.resolve_url(None)
+        url = urls.resolve_url(None)
         with (
             db.connect(url, absent=Absent.create, say=_say) as connection,
             db.registry_write(connection),  # as `registry db upgrade`

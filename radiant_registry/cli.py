@@ -36,10 +36,10 @@ from radiant_registry.printable import escaped, redacted
 if TYPE_CHECKING:  # at run time, imported by the commands that need them
     from sqlalchemy import Connection
 
-    from radiant_registry.db import DatabaseUrl
     from radiant_registry.loader import Registry
     from radiant_registry.log import EventLog
     from radiant_registry.plan import Plan
+    from radiant_registry.urls import DatabaseUrl
 
 
 # How click itself ends a command (typer.Exit, Abort) or says a usage error: not failures.
@@ -298,7 +298,7 @@ def _database(
     log: EventLog | None = None,
 ) -> Iterator[Connection]:
     """`db.connect` to the chosen database, saying which on stderr (or in the log)."""
-    from radiant_registry import db
+    from radiant_registry import db, urls
 
     def say(event: str, text: str, **fields: str) -> None:
         if log is None:
@@ -306,7 +306,7 @@ def _database(
         else:
             log.event(event, text, **fields)
 
-    database = url if isinstance(url, db.DatabaseUrl) else db.resolve_url(url)
+    database = url if isinstance(url, urls.DatabaseUrl) else urls.resolve_url(url)
     with db.connect(database, lock_timeout, absent=absent, say=say) as conn:
         yield conn
 
@@ -445,10 +445,10 @@ def sync_command(
     # A SQLite file not created yet has no applied files to skip: check the files first
     # (said before the database, then), so that a sync refused for them leaves no empty
     # database file behind.
-    from radiant_registry import db
+    from radiant_registry import urls
 
-    database = db.resolve_url(database_url)
-    registry = _load(data_dir, providers, log) if db.not_created_yet(database) else None
+    database = urls.resolve_url(database_url)
+    registry = _load(data_dir, providers, log) if urls.not_created_yet(database) else None
     absent = Absent.read_as_empty if dry_run else Absent.create
     with _database(database, lock_timeout, absent=absent, log=log) as conn:
         if registry is None:

@@ -74,7 +74,7 @@ def printable_name(name: str) -> str:
 
 
 # A password in a URL (`scheme://user:password@host`, or `scheme:/` as a file path makes
-# of a URL given for a folder), as `db.parse_url` reads one: from
+# of a URL given for a folder), as `urls.parse_url` reads one: from
 # the user part's first `:` (a user may hold spaces and `@`, as Azure's `user@server`; not
 # `/` nor `[`, so that neither `https://host/path: reason` nor an IPv6 host is taken for a
 # user) to its `@`, and on over further `@`s (a password may hold `@`, spaces, `/`, `?`),

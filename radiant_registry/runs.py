@@ -9,10 +9,11 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
-from radiant_registry.db import DatabaseUrl, first_line, scrub
+from radiant_registry.db import first_line
 from radiant_registry.errors import RegistryError, interruption, io_failure
 from radiant_registry.loader import Registry
 from radiant_registry.tables import sync_runs
+from radiant_registry.urls import DatabaseUrl, scrub
 
 
 def now() -> datetime:

@@ -163,7 +163,8 @@ def dump_tables(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: compared before and after a failed sync."""
     from sqlalchemy import MetaData, select
 
-    from radiant_registry.db import make_engine, resolve_url
+    from radiant_registry.db import make_engine
+    from radiant_registry.urls import resolve_url
 
     engine = make_engine(resolve_url(database_url))
     try:

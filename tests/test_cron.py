@@ -31,7 +31,8 @@ from conftest import (
 )
 from sqlalchemy import text
 
-from radiant_registry.db import LOCK_KEY, make_engine, resolve_url
+from radiant_registry.db import LOCK_KEY, make_engine
+from radiant_registry.urls import resolve_url
 
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = Path(sys.executable).parent / "registry"  # the installed console script

@@ -26,8 +26,9 @@ from typer.testing import CliRunner
 
 from radiant_registry import migrations, render
 from radiant_registry.cli import app
-from radiant_registry.db import make_engine, resolve_url
+from radiant_registry.db import make_engine
 from radiant_registry.tables import metadata
+from radiant_registry.urls import resolve_url
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_TABLES = {"alembic_version", "models", "price_overrides", "providers", "sync_runs"}
@@ -258,7 +259,8 @@ def test_a_read_only_sqlite_file_says_what_must_be_writable(tmp_path):
 
     from sqlalchemy import exc as sa_exc
 
-    from radiant_registry.db import _translate, parse_url
+    from radiant_registry.db import _translate
+    from radiant_registry.urls import parse_url
 
     orig = sqlite3.OperationalError("attempt to write a readonly database")
     orig.sqlite_errorname = "SQLITE_READONLY"
@@ -469,7 +471,8 @@ def test_a_sql_ascii_database_is_read_as_utf8(postgres_admin, data_dir):
 def test_a_connection_finds_a_silent_server_within_about_a_minute(postgres_admin):
     """TCP keepalives: a partition found in ~60 s (30 idle + 3 probes 10 s apart), not
     the system default's two hours; the URL may set them otherwise."""
-    from radiant_registry.db import make_engine, resolve_url
+    from radiant_registry.db import make_engine
+    from radiant_registry.urls import resolve_url
 
     for url, idle in ((postgres_admin, "30"), (f"{postgres_admin}?keepalives_idle=5", "5")):
         engine = make_engine(resolve_url(url))
@@ -839,7 +842,8 @@ def test_db_downgrade_asks_under_the_lock_it_drops_under(database_url, data_dir)
 def test_a_client_encoding_in_the_options_is_kept(postgres_admin, monkeypatch):
     """The tool asks for UTF-8 only where nothing else says: `-c client_encoding=…` in the
     URL's options or $PGOPTIONS is the user's choice (a startup parameter would win)."""
-    from radiant_registry.db import make_engine, resolve_url
+    from radiant_registry.db import make_engine
+    from radiant_registry.urls import resolve_url
 
     monkeypatch.setenv("PGOPTIONS", "-c client_encoding=LATIN1")
     engine = make_engine(resolve_url(postgres_admin))

@@ -27,8 +27,9 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from radiant_registry.cli import app
-from radiant_registry.db import UNREADABLE, make_engine, parse_url, resolve_url
+from radiant_registry.db import UNREADABLE, make_engine
 from radiant_registry.errors import ConfigError
+from radiant_registry.urls import parse_url, resolve_url
 
 
 def test_json_log_of_a_sync_with_an_invalid_file(cli):
@@ -176,14 +177,14 @@ def test_out_of_range_options_are_usage_errors(cli):
 
 def test_a_registry_loaded_for_some_providers_syncs_and_prunes_only_those(cli, data_dir):
     """The scope travels with the registry: a library caller cannot retire the others."""
-    from radiant_registry import apply, db, loader
+    from radiant_registry import apply, db, loader, urls
     from radiant_registry.log import EventLog
 
     assert cli.sync().exit_code == 0
     before = dump_tables(cli.database_url)
     registry = loader.load_registry(data_dir, providers=["xai"])
     assert registry.providers == ("xai",)
-    engine = db.make_engine(db.resolve_url(cli.database_url))
+    engine = db.make_engine(urls.resolve_url(cli.database_url))
     try:
         with engine.connect() as conn:
             options = apply.SyncOptions(prune=True, force=True)
@@ -200,11 +201,11 @@ def test_a_registry_loaded_for_some_providers_syncs_and_prunes_only_those(cli, d
 def test_declining_the_confirmation_writes_nothing(database_url, data_dir):
     from sqlalchemy import inspect
 
-    from radiant_registry import apply, db, loader
+    from radiant_registry import apply, db, loader, urls
     from radiant_registry.log import EventLog
 
     registry = loader.load_registry(data_dir)
-    engine = db.make_engine(db.resolve_url(database_url))
+    engine = db.make_engine(urls.resolve_url(database_url))
     shown = []
     try:
         with engine.connect() as conn:

@@ -89,14 +89,14 @@ class RecordedProgress(EventLog):
 def test_rows_written_reaches_its_total_with_retires(cli):
     from conftest import model_block, provider_path
 
-    from radiant_registry import apply, db, loader
+    from radiant_registry import apply, db, loader, urls
 
     assert cli.sync().exit_code == 0
     path = provider_path(cli.data_dir, "xai")
     content = path.read_text()
     path.write_text(content.replace(model_block(content, "grok-2"), ""))
     log = RecordedProgress()
-    engine = db.make_engine(db.resolve_url(cli.database_url))
+    engine = db.make_engine(urls.resolve_url(cli.database_url))
     try:
         with engine.connect() as conn:
             registry = loader.load_registry(cli.data_dir)

@@ -25,10 +25,11 @@ from sqlalchemy import Connection, Engine
 
 from radiant_registry import migrations
 from radiant_registry.apply import SyncOptions, preview, sync
-from radiant_registry.db import make_engine, resolve_url
+from radiant_registry.db import make_engine
 from radiant_registry.loader import load_registry
 from radiant_registry.log import EventLog
 from radiant_registry.plan import Plan
+from radiant_registry.urls import resolve_url
 
 CAPABILITIES = ("chat", "reasoning", "vision", "code", "tool_use", "search", "embedding")
 MODALITIES = ("text", "image", "audio", "video", "pdf")

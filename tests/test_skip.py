@@ -35,9 +35,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 
 from radiant_registry import loader, migrations, yamlstrict
-from radiant_registry.db import make_engine, resolve_url
+from radiant_registry.db import make_engine
 from radiant_registry.loader import Registry, load_registry
 from radiant_registry.state import skip_applied
+from radiant_registry.urls import resolve_url
 
 SHIPPED_IDS = sorted(p.stem for p in (SHIPPED_DATA / "providers").glob("*.yaml"))
 EMPTY_PLAN = {

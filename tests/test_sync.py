@@ -27,9 +27,10 @@ from conftest import (
 )
 from sqlalchemy import select, text, update
 
-from radiant_registry.db import make_engine, resolve_url
+from radiant_registry.db import make_engine
 from radiant_registry.errors import Stopped
 from radiant_registry.tables import sync_runs
+from radiant_registry.urls import resolve_url
 
 NOTE = "list price changes, but an admin price override still masks it"
 GROK_4 = """\
