@@ -28,7 +28,7 @@ from radiant_registry.errors import (
 )
 from radiant_registry.loader import Registry
 from radiant_registry.log import EventLog
-from radiant_registry.plan import CurrentState, Plan, compute_plan, prune_refusals
+from radiant_registry.plan import CurrentState, Plan, Retire, compute_plan, prune_refusals
 from radiant_registry.state import count_unretired_models, read_file_keys, read_state
 from radiant_registry.tables import providers
 from radiant_registry.write import write_changes
@@ -258,8 +258,8 @@ def _record_file_keys(
     otherwise it is cleared, or restoring that old file would hide this sync's changes.
     """
     changes = planned.plan.changes
-    pending = set() if pruned else {c.provider_id for c in changes if c.action == "retire"}
-    touched = {c.provider_id for c in changes if c.action != "retire"}
+    pending = set() if pruned else {c.provider_id for c in changes if isinstance(c, Retire)}
+    touched = {c.provider_id for c in changes if not isinstance(c, Retire)}
     rows = []
     for pid, loaded in registry.files.items():
         stored = planned.stored_keys.get(pid)

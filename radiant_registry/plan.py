@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from radiant_registry.rows import LIST_PRICE_FIELDS, MODEL_FIELDS, PROVIDER_FIELDS, Row
 
@@ -38,14 +38,14 @@ class CurrentState:
     disabled: set[ModelKey] = field(default_factory=set)  # switched off by an admin
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
-    action: Action
+    """One change of a plan, to a provider or a model: a `Create`, `Update` or `Retire`."""
+
     kind: Kind
-    key: str
-    changed: dict[str, tuple[Any, Any]]  # an update's fields: name -> (old, new)
-    values: Row | None = None  # the desired row, for create and update
-    note: str | None = None
+    key: str  # a provider id, or "provider/model id"
+    note: str | None = field(default=None, kw_only=True)  # said beside it in the plan
+    action: ClassVar[Action]
 
     @property
     def provider_id(self) -> str:
@@ -55,15 +55,8 @@ class Change:
 
     @property
     def fields(self) -> dict[str, tuple[Any, Any]]:
-        """name -> (old, new): every set field of a create, the changed ones of an update.
-
-        A create's are derived when asked for: a first sync creates 100,000 models and
-        needs none of them unless it prints or logs them.
-        """
-        if self.action == "create" and self.values is not None:
-            names = MODEL_FIELDS if self.kind == "model" else PROVIDER_FIELDS
-            return _all_fields(self.values, names)
-        return self.changed
+        """name -> (old, new): what the change sets."""
+        return {}
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -78,6 +71,38 @@ class Change:
         if self.note:
             out["note"] = self.note
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Create(Change):
+    values: Row  # the desired row
+    action: ClassVar[Action] = "create"
+
+    @property
+    def fields(self) -> dict[str, tuple[Any, Any]]:
+        """Every set field, derived when asked for: a first sync creates 100,000 models and
+        needs none of them unless it prints or logs them."""
+        names = MODEL_FIELDS if self.kind == "model" else PROVIDER_FIELDS
+        return _all_fields(self.values, names)
+
+
+@dataclass(frozen=True, slots=True)
+class Update(Change):
+    changed: dict[str, tuple[Any, Any]]  # name -> (old, new)
+    values: Row  # the desired row
+    action: ClassVar[Action] = "update"
+
+    @property
+    def fields(self) -> dict[str, tuple[Any, Any]]:
+        return self.changed
+
+
+@dataclass(frozen=True, slots=True)
+class Retire(Change):
+    action: ClassVar[Action] = "retire"
+
+
+_C = TypeVar("_C", bound=Change)
 
 
 @dataclass(frozen=True)
@@ -98,8 +123,12 @@ class Plan:
     def __bool__(self) -> bool:
         return bool(self.changes)
 
+    def of(self, action: type[_C], kind: Kind) -> list[_C]:
+        """The changes of one action to one kind, e.g. `plan.of(Create, "model")`."""
+        return [c for c in self.changes if type(c) is action and c.kind == kind]
+
     def without_retires(self) -> Plan:
-        kept = [c for c in self.changes if c.action != "retire"]
+        kept = [c for c in self.changes if not isinstance(c, Retire)]
         return Plan(kept, self.unchanged)
 
     def applicable(self, prune: bool) -> Plan:
@@ -122,13 +151,13 @@ def compute_plan(
         new = desired_providers[pid]
         old = current.providers.get(pid)
         if old is None:
-            changes.append(Change("create", "provider", pid, {}, new))
+            changes.append(Create("provider", pid, new))
             continue
         fields = _changed(old, new, PROVIDER_FIELDS)
         if pid in current.retired_providers:
             fields["retired"] = (True, False)
         if fields:
-            changes.append(Change("update", "provider", pid, fields, new))
+            changes.append(Update("provider", pid, fields, new))
         else:
             unchanged += 1
     folded: dict[ModelKey, str] | None = None  # built at the first model created
@@ -140,7 +169,7 @@ def compute_plan(
                 folded = {(pid, mid.casefold()): mid for pid, mid in current.models}
             twin = folded.get((key[0], key[1].casefold()))
             note = None if twin is None else _case_twin_note(model_key((key[0], twin)))
-            changes.append(Change("create", "model", model_key(key), {}, new, note))
+            changes.append(Create("model", model_key(key), new, note=note))
             continue
         fields = _changed(old, new, MODEL_FIELDS)
         if key in current.retired_models:
@@ -152,13 +181,13 @@ def compute_plan(
         masked = current.overridden.get(key, frozenset())
         if any(name in fields for name in masked):
             note = "list price changes, but an admin price override still masks it"
-        changes.append(Change("update", "model", model_key(key), fields, new, note))
+        changes.append(Update("model", model_key(key), fields, new, note=note))
     for key in sorted(set(current.models) - set(desired_models) - current.retired_models):
         # A renamed model is a create and a retire: its admin's state stays behind.
         note = _admin_state_note(key in current.overridden, key in current.disabled)
-        changes.append(Change("retire", "model", model_key(key), {}, note=note))
+        changes.append(Retire("model", model_key(key), note=note))
     for pid in sorted(set(current.providers) - set(desired_providers) - current.retired_providers):
-        changes.append(Change("retire", "provider", pid, {}))
+        changes.append(Retire("provider", pid))
     return Plan(changes, unchanged)
 
 
@@ -245,10 +274,8 @@ def _models(count: int) -> str:
 def prune_refusals(plan: Plan, current: CurrentState) -> list[PruneRefusal]:
     """Retires too large to apply without --force: a whole provider, or over a quarter of
     its models not yet retired (enabled or not). One refusal per provider, in id order."""
-    whole = {c.key for c in plan.changes if c.action == "retire" and c.kind == "provider"}
-    retiring = Counter(
-        c.provider_id for c in plan.changes if c.action == "retire" and c.kind == "model"
-    )
+    whole = {c.key for c in plan.of(Retire, "provider")}
+    retiring = Counter(c.provider_id for c in plan.of(Retire, "model"))
     active = Counter(pid for pid, _ in current.models.keys() - current.retired_models)
     refusals = []
     for pid in sorted(whole | retiring.keys()):

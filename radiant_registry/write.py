@@ -19,16 +19,13 @@ from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry.log import EventLog
-from radiant_registry.plan import Change, Plan
+from radiant_registry.plan import Create, Kind, Plan, Retire, Update
 from radiant_registry.rows import MODEL_FIELDS, PROVIDER_FIELDS
 from radiant_registry.tables import json_columns, models, providers
 
 
 def write_changes(conn: Connection, plan: Plan, log: EventLog, stamp: datetime) -> None:
     """Every change of `plan`, in the caller's transaction, each row stamped `stamp`."""
-    by_kind: dict[tuple[str, str], list[Change]] = defaultdict(list)
-    for change in plan.changes:
-        by_kind[(change.kind, change.action)].append(change)
     written = 0
 
     def wrote(rows: int) -> None:
@@ -37,15 +34,16 @@ def write_changes(conn: Connection, plan: Plan, log: EventLog, stamp: datetime) 
         log.progress("rows written", written, len(plan.changes))
 
     # Providers first: models refer to them.
-    _create(conn, providers, by_kind[("provider", "create")], stamp, wrote)
-    _update(conn, providers, by_kind[("provider", "update")], stamp)
-    wrote(len(by_kind[("provider", "update")]))
-    _create(conn, models, by_kind[("model", "create")], stamp, wrote)
-    _update(conn, models, by_kind[("model", "update")], stamp)
-    wrote(len(by_kind[("model", "update")]))
-    _retire(conn, models, by_kind[("model", "retire")], stamp)
-    _retire(conn, providers, by_kind[("provider", "retire")], stamp)
-    wrote(len(by_kind[("model", "retire")]) + len(by_kind[("provider", "retire")]))
+    kinds: tuple[tuple[Kind, Table], ...] = (("provider", providers), ("model", models))
+    for kind, table in kinds:
+        _create(conn, table, plan.of(Create, kind), stamp, wrote)
+        updates = plan.of(Update, kind)
+        _update(conn, table, updates, stamp)
+        wrote(len(updates))
+    retires = [(models, plan.of(Retire, "model")), (providers, plan.of(Retire, "provider"))]
+    for table, changes in retires:
+        _retire(conn, table, changes, stamp)
+        wrote(len(changes))
 
 
 def _key_values(table: Table, key: str) -> dict[str, str]:
@@ -66,7 +64,7 @@ def _key_clause(table: Table) -> Any:
 def _create(
     conn: Connection,
     table: Table,
-    changes: list[Change],
+    changes: list[Create],
     stamp: datetime,
     wrote: Callable[[int], None],
 ) -> None:
@@ -114,8 +112,7 @@ def _create(
     columns = [*keys, *as_is, *converted, "created_at", "updated_at"]
     take_as_is, take_converted = _getter(as_is), _getter(list(converted))
 
-    def row(change: Change) -> list[Any]:
-        assert change.values is not None  # a create always carries its row
+    def row(change: Create) -> list[Any]:
         values = change.values
         return [
             *_key_parts(change.key),
@@ -172,13 +169,12 @@ def _key_parts(key: str) -> list[str]:
     return key.split("/", 1)  # "provider" or "provider/model id"; model ids may hold "/"
 
 
-def _update(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
+def _update(conn: Connection, table: Table, changes: list[Update], stamp: datetime) -> None:
     """One executemany per set of changed columns; only file-owned columns are ever set."""
     owned = set(MODEL_FIELDS if table is models else PROVIDER_FIELDS)
     groups: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
     for change in changes:
-        assert change.values is not None
-        names = frozenset(change.fields)
+        names = frozenset(change.changed)
         params = {f"v_{name}": change.values[name] for name in names & owned}
         params.update(_key_values(table, change.key), v_now=stamp)
         groups[names].append(params)
@@ -190,7 +186,7 @@ def _update(conn: Connection, table: Table, changes: list[Change], stamp: dateti
         conn.execute(update(table).where(_key_clause(table)).values(values), rows)
 
 
-def _retire(conn: Connection, table: Table, changes: list[Change], stamp: datetime) -> None:
+def _retire(conn: Connection, table: Table, changes: list[Retire], stamp: datetime) -> None:
     if changes:
         rows = [{**_key_values(table, c.key), "v_now": stamp} for c in changes]
         values: dict[str, Any] = {

@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from radiant_registry.plan import (
-    Change,
+    Create,
     CurrentState,
     Plan,
     PruneRefusal,
+    Retire,
+    Update,
     compute_plan,
     prune_refusals,
 )
@@ -106,7 +108,7 @@ def test_create_lists_every_given_field_with_no_old_value_and_skips_empty_ones()
         "is_novel": (None, False),
         "status": (None, "active"),
     }
-    assert model.values is not None and model.values["release_date"] is None
+    assert isinstance(model, Create) and model.values["release_date"] is None
 
 
 def test_same_state_gives_an_empty_plan_that_counts_everything_unchanged():
@@ -134,10 +136,10 @@ def test_update_lists_old_and_new_of_each_changed_field_only():
     )
     plan = compute_plan(*desired(after), synced(before))
     assert plan.changes == [
-        Change("update", "provider", "xai", {"display_name": ("Provider xai", "xAI")},
+        Update("provider", "xai", {"display_name": ("Provider xai", "xAI")},
                plan.changes[0].values),
-        Change(
-            "update", "model", "xai/grok-3",
+        Update(
+            "model", "xai/grok-3",
             {
                 "display_name": ("Model grok-3", "Grok 3 (2025)"),
                 "input_per_1m": (Decimal("3.00"), Decimal("3.25")),
@@ -166,7 +168,7 @@ def test_model_missing_from_the_files_is_a_retire_with_no_fields():
     before = provider_file("xai", [model_data("grok-3"), model_data("grok-2")])
     after = provider_file("xai", [model_data("grok-3")])
     plan = compute_plan(*desired(after), synced(before))
-    assert plan.changes == [Change("retire", "model", "xai/grok-2", {})]
+    assert plan.changes == [Retire("model", "xai/grok-2")]
     assert plan.summary == {"create": 0, "update": 0, "retire": 1, "unchanged": 2}
     assert plan.without_retires().changes == []
     assert plan.without_retires().unchanged == 2
