@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer._click import exceptions as click_errors  # typer >= 0.26 vendors click
@@ -75,19 +75,14 @@ def _mapped_errors() -> Iterator[None]:
         render.problems(exc.problems)
         raise typer.Exit(exc.exit_code) from None
     except RegistryError as exc:
-        render.error(str(exc))
+        try:
+            message = str(exc)  # an UnknownModel's "did you mean" takes seconds: interruptible
+        except KeyboardInterrupt as stop:
+            _interrupted(stop)
+        render.error(message)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Stopped)
-        # Said once, after the progress display is gone (it hides the cursor while shown).
-        if _committed.run_id is not None:
-            from radiant_registry.apply import interrupted_after_commit
-
-            after = interrupted_after_commit(exc, _committed.run_id)
-            render.error(str(after))
-            raise typer.Exit(after.exit_code) from None
-        what, exit_code = interruption(exc)
-        render.error(what)
-        raise typer.Exit(exit_code) from None
+        _interrupted(exc)
     except (*_CLICK_FLOW, BrokenPipeError):
         raise  # a reader gone (`| head`): click ends the command quietly, exit 1
     except OSError as exc:  # output to a full disk or a closed descriptor, say
@@ -102,6 +97,20 @@ def _mapped_errors() -> Iterator[None]:
             "this is a bug in radiant-registry: please report it"
         )
         raise typer.Exit(ExitCode.SOFTWARE) from None
+
+
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """Say what interrupted the command, once, after the progress display is gone (it hides
+    the cursor while shown); exit 130 or 143."""
+    if _committed.run_id is not None:
+        from radiant_registry.apply import interrupted_after_commit
+
+        after = interrupted_after_commit(exc, _committed.run_id)
+        render.error(str(after))
+        raise typer.Exit(after.exit_code) from None
+    what, exit_code = interruption(exc)
+    render.error(what)
+    raise typer.Exit(exit_code) from None
 
 
 def _preset_error_format(argv: list[str]) -> None:

@@ -234,13 +234,10 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
         # provider that sells the model today.
         names = ", ".join(_label(pid, mid, retired) for retired, pid, mid in matches)
         raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
-    # Not found: only now read the names a "did you mean" compares: a provider's models
-    # where the text names one, else every model's.
-    provider = select(providers.c.id).where(providers.c.id == head)
-    narrowed = bool(sep) and conn.execute(provider).first() is not None
-    keys = conn.execute(key.where(models.c.provider_id == head) if narrowed else key).all()
-    known = [f"{pid}/{mid}" for pid, mid in keys] + ([] if narrowed else [m for _, m in keys])
-    raise UnknownModel(text, known)
+    # Not found: only now read every name, for a "did you mean" (worked out once the
+    # transaction is over: see UnknownModel).
+    keys = conn.execute(key).all()
+    raise UnknownModel(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
 
 
 def _label(pid: str, mid: str, retired: bool) -> str:

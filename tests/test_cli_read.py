@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from radiant_registry import render
 from radiant_registry.cli import app
+from radiant_registry.errors import Stopped
 
 NOVEL = {
     "anthropic/claude-4-opus-agents", "azure_openai/phi-4", "deepseek/deepseek-r1",
@@ -851,12 +852,13 @@ def test_times_are_given_in_utc_whatever_the_session_time_zone(synced, monkeypat
 
 
 def _open_transactions(database_url: str) -> int:
-    """Transactions open on the database, other than this probe's: on SQLite, whether a
-    write lock is held (BEGIN IMMEDIATE fails at once); on PostgreSQL, sessions in one."""
+    """Transactions open on the database, other than this probe's: on SQLite, whether any
+    lock is held, a reader's too (BEGIN EXCLUSIVE fails at once); on PostgreSQL, sessions
+    in one."""
     if database_url.startswith("sqlite"):
         probe = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
         try:
-            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("BEGIN EXCLUSIVE")
             probe.execute("ROLLBACK")
             return 0
         except sqlite3.OperationalError:
@@ -874,6 +876,7 @@ def _open_transactions(database_url: str) -> int:
 
 @pytest.mark.parametrize("argv", [
     ("disable", "xai/grok-9", "--reason", "x"), ("show", "xai/grok-9"), ("show", "grok-9"),
+    ("show", "openai/grok-3"),  # another provider's model: that one, not one of openai's
 ])
 def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypatch, argv):
     """The hint compares every model's name (seconds, for 100,000): never while holding
@@ -896,6 +899,24 @@ def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypa
         f"error: no model {argv[1]!r} in the database; did you mean 'grok-3'?"
     )
     assert seen == [0]
+
+
+@pytest.mark.parametrize(("interruption", "said", "code"), [
+    (KeyboardInterrupt(), "interrupted (Ctrl-C)", 130), (Stopped(), "stopped (SIGTERM)", 143),
+])
+def test_an_interruption_while_the_hint_is_worked_out_is_said(
+    synced, monkeypatch, interruption, said, code
+):
+    """The hint takes seconds among 100,000 models: Ctrl-C or SIGTERM may land in it."""
+    from radiant_registry import suggest
+
+    def interrupted(word: str, choices: Any) -> str:
+        raise interruption
+
+    monkeypatch.setattr(suggest, "did_you_mean", interrupted)
+    result = synced("disable", "xai/grok-9", "--reason", "x")
+    assert result.exit_code == code
+    assert result.stderr.splitlines()[-1] == f"error: {said}"
 
 
 def test_disable_unknown_model_and_missing_reason_exit_64(synced):
