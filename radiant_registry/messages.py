@@ -58,17 +58,22 @@ def _belongs_under(key: str, parent: str | None) -> str:
     return ""
 
 
-# A key that would hold a credential, its separators and case aside: a file reviewed like
-# code must hold none. Words that are fields' too (`max_output_tokens`) only paired.
-_SECRET_WORDS = frozenset({"secret", "password", "passwd", "credential", "credentials"})
+# A key that names a credential, its separators and case aside: a file reviewed like code
+# must hold none. What it ends with says it (`api_key_header` names a header, and gets a
+# "did you mean 'auth_header'"); words that are fields' too (`max_output_tokens`) only paired.
+_SECRET_WORDS = frozenset({"secret", "password", "passwd", "credential", "credentials", "apikey"})
 _SECRET_PAIRS = re.compile(r"(?:api|access|private|secret|auth|bearer|refresh)(?:key|token)")
 
 
 def _holds_secret(key: str) -> bool:
-    """`api_key`, `API-Key`, `secret_access_key`, `bearer_token`: said for what they are,
-    not as a typo of `api_base`."""
+    """`api_key`, `API-Key`, `client_secret`, `bearer_token`, `token`: said for what they
+    are, not as a typo of `api_base`."""
     words = [word for word in re.split(r"[\W_]+", key.casefold()) if word]
-    return not _SECRET_WORDS.isdisjoint(words) or bool(_SECRET_PAIRS.search("".join(words)))
+    if not words:
+        return False
+    if words[-1] in _SECRET_WORDS or words in (["token"], ["key"]):
+        return True
+    return bool(_SECRET_PAIRS.fullmatch("".join(words[-2:])))
 
 
 def problem_message(err: ErrorDetails) -> str:

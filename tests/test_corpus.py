@@ -644,7 +644,7 @@ def test_an_unknown_key_in_the_provider_hides_no_rule_on_it(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("key", ["api_key", "API-Key", "apiKey", "client_secret", "password",
-                                 "bearer_token", "aws_secret_access_key"])
+                                 "bearer_token", "aws_secret_access_key", "token"])
 def test_a_key_for_a_credential_says_files_hold_none(tmp_path: Path, key: str) -> None:
     """Not "did you mean 'api_base'?": the value must leave the file, not be renamed."""
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
@@ -658,7 +658,7 @@ def test_a_key_for_a_credential_says_files_hold_none(tmp_path: Path, key: str) -
     assert "sk-1" not in problem.message
 
 
-@pytest.mark.parametrize("key", ["max_output_token", "sort_key", "tokens"])
+@pytest.mark.parametrize("key", ["max_output_token", "sort_key", "tokens", "api_key_env"])
 def test_a_key_near_a_field_is_no_credential(tmp_path: Path, key: str) -> None:
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
     bad = good.replace(b"  id: vertex_ai\n", f"  id: vertex_ai\n  {key}: 1\n".encode(), 1)
@@ -701,6 +701,19 @@ def test_a_tag_is_quoted_with_its_escapes_decoded_escaped(tmp_path: Path) -> Non
     assert problem.message == (
         "tags are not allowed (found '!x\\x1b[2K\\r\\nother.yaml:3:7: fake\\x1b[8m')"
     )
+
+
+@pytest.mark.parametrize(("key", "meant"), [
+    ("api_key_header", "auth_header"), ("auth_token_prefix", "auth_prefix"),
+])
+def test_a_key_that_names_a_header_for_a_credential_gets_its_hint(
+    tmp_path: Path, key: str, meant: str
+) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = good.replace(b"  id: vertex_ai\n", f"  id: vertex_ai\n  {key}: x\n".encode(), 1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    [problem] = problems_of(data_dir)
+    assert problem.message == f"unknown key {key!r}; did you mean {meant!r}?"
 
 
 def test_a_key_one_level_too_high_is_found_case_aside(tmp_path: Path) -> None:
