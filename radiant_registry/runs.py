@@ -12,6 +12,7 @@ from radiant_registry import __version__, migrations
 from radiant_registry.db import first_line
 from radiant_registry.errors import RegistryError, interruption, io_failure
 from radiant_registry.loader import Registry
+from radiant_registry.printable import redacted
 from radiant_registry.tables import sync_runs
 from radiant_registry.urls import DatabaseUrl, scrub
 
@@ -81,7 +82,8 @@ def record_failure(
     else:
         detail = f": {first_line(exc)}" if str(exc).strip() else ""
         message = f"unexpected error ({type(exc).__name__}{detail})"
-    message = scrub(DatabaseUrl(conn.engine.url, "sync"), message)  # as every error shown
+    # As every error shown: the URL's own secrets, and any other a message may quote.
+    message = redacted(scrub(DatabaseUrl(conn.engine.url, "sync"), message))
     try:
         if conn.in_transaction():
             conn.rollback()
