@@ -103,6 +103,12 @@ def _check_price(value: Decimal) -> Decimal:
     return value
 
 
+def _named(name: str) -> str:
+    """An id, alias or capability quoted whole: valid ones are at most 200 characters, and
+    two that differ past the 40th would read alike cut short."""
+    return quoted(name, 200)
+
+
 def _matches(pattern: re.Pattern[str], what: str, rule: str = "") -> Any:
     def check(value: str) -> str:
         if not pattern.match(value):
@@ -110,7 +116,7 @@ def _matches(pattern: re.Pattern[str], what: str, rule: str = "") -> Any:
             raise PydanticCustomError(
                 "pattern",
                 "invalid {what} {value}{rule}",
-                {"what": what, "value": quoted(value), "rule": f": {rule}" if rule else ""},
+                {"what": what, "value": quoted(value, 120), "rule": f": {rule}" if rule else ""},
             )
         return value
 
@@ -124,7 +130,7 @@ def _unique(items: list[str]) -> list[str]:
     for index, item in enumerate(items):
         if item in seen:  # `index` locates the problem at the repeat (loader._error_loc)
             raise PydanticCustomError(
-                "unique", "{item} is listed twice", {"item": quoted(item), "index": index}
+                "unique", "{item} is listed twice", {"item": _named(item), "index": index}
             )
         seen.add(item)
     return items
@@ -308,7 +314,7 @@ def rule_problems(
     names = models if names is None else names
     problems: list[tuple[Loc, str]] = []
     if provider is not None and provider.id != stem:
-        message = f"provider id {quoted(provider.id)} must equal the file name ({quoted(stem)})"
+        message = f"provider id {_named(provider.id)} must equal the file name ({_named(stem)})"
         problems.append((("provider", "id"), message))
     problems += _duplicate_ids(names)
     for index, model in models:
@@ -324,9 +330,9 @@ def _duplicate_ids(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tup
     for index, model in models:
         first, other = first_seen.setdefault(model.id.lower(), (index, model.id))
         if first != index:
-            same = "" if other == model.id else f" (differs only in case from {quoted(other)})"
+            same = "" if other == model.id else f" (differs only in case from {_named(other)})"
             problems.append(
-                (("models", index, "id"), f"duplicate model id {quoted(model.id)}{same}")
+                (("models", index, "id"), f"duplicate model id {_named(model.id)}{same}")
             )
     return problems
 
@@ -366,7 +372,7 @@ def _model_problems(
     for cap_index, capability in enumerate(model.capabilities):
         if capabilities is not None and capability not in capabilities:
             message = (
-                f"unknown capability {quoted(capability)}{did_you_mean(capability, capabilities)}"
+                f"unknown capability {_named(capability)}{did_you_mean(capability, capabilities)}"
                 " (the vocabulary is capabilities.yaml)"
             )
             problems.append(((*at, "capabilities", cap_index), message))
@@ -387,11 +393,11 @@ def _alias_problems(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tu
             other = ids.get(folded_alias, model.id)
             owner = alias_of.setdefault(folded_alias, model.id)
             if folded_alias == model.id.lower():
-                message = f"alias {quoted(alias)} repeats the model id"
+                message = f"alias {_named(alias)} repeats the model id"
             elif other.lower() != model.id.lower():
-                message = f"alias {quoted(alias)} is the id of another model ({quoted(other)})"
+                message = f"alias {_named(alias)} is the id of another model ({_named(other)})"
             elif owner != model.id:
-                message = f"alias {quoted(alias)} is also an alias of {quoted(owner)}"
+                message = f"alias {_named(alias)} is also an alias of {_named(owner)}"
             else:
                 continue
             problems.append((("models", index, "aliases", alias_index), message))

@@ -690,6 +690,30 @@ def test_a_message_quotes_a_long_value_cut_short(tmp_path: Path, old: bytes, new
     assert any("xxx'..." in p.message for p in problems)  # quoted, cut short
 
 
+def test_ids_that_differ_late_are_quoted_whole(tmp_path: Path) -> None:
+    """Cut short at 40 characters, `...-v2:0-preview` and `...-v2:0-Preview` read alike."""
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    first = "anthropic.claude-3-5-sonnet-20241022-v2:0-preview"
+    block = good[good.index(b"  - id: claude-haiku"):]
+    twin = block.replace(b"claude-haiku-4-5@20251001", first.title().encode(), 1)
+    twin = twin.replace(b"aliases: [claude-haiku-4-5]", b"aliases: []")
+    bad = good.replace(b"claude-haiku-4-5@20251001", first.encode(), 1) + twin
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    [problem] = problems_of(data_dir)
+    assert problem.message == (
+        f"duplicate model id {first.title()!r} (differs only in case from {first!r})"
+    )
+
+
+def test_a_bad_url_is_quoted_far_enough_to_show_its_fault(tmp_path: Path) -> None:
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    url = "https://cloud.google.com/vertex-ai/generative-ai/pricing#input tokens"
+    bad = good.replace(b"https://cloud.google.com/vertex-ai/generative-ai/pricing", url.encode())
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    [problem] = problems_of(data_dir)
+    assert repr(url) in problem.message
+
+
 def test_a_tag_is_quoted_with_its_escapes_decoded_escaped(tmp_path: Path) -> None:
     """YAML decodes `%XX` in a tag: raw, it would erase the line and forge another."""
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
