@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.models < 1 or not 1 <= args.files <= args.models:
         parser.error("needs 1 <= --files <= --models")
+    if args.target.exists() and any(args.target.iterdir()):
+        # Files left from a larger run would be synced too (and never into registry_data/).
+        parser.error(f"{args.target} is not empty: give a new or empty folder")
     generate(args.target, args.models, args.files)
     print(f"{args.models} models in {args.files} files: {args.target}")
 

@@ -111,14 +111,15 @@ def _console(file: Any) -> Console:
 
 
 def drop_unusable_sizes() -> None:
-    """Unset $COLUMNS and $LINES unless they are plain numbers: rich reads them with
-    `str.isdigit`, which takes `²` for a digit, and then fails to convert it."""
+    """Unset $COLUMNS and $LINES unless they are plain numbers above 0: rich reads them with
+    `str.isdigit`, which takes `²` for a digit, and then fails to convert it; and would
+    print a table 0 columns wide one character a line."""
     for name in ("COLUMNS", "LINES"):
-        if name in os.environ and not _PLAIN_NUMBER.fullmatch(os.environ[name]):
+        if name in os.environ and not _SIZE.fullmatch(os.environ[name]):
             del os.environ[name]
 
 
-_PLAIN_NUMBER = re.compile(r"[0-9]+")
+_SIZE = re.compile(r"0*[1-9][0-9]*")
 
 
 def _width(file: Any) -> int | None:
@@ -127,7 +128,7 @@ def _width(file: Any) -> int | None:
     if file.isatty():
         return None
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if _PLAIN_NUMBER.fullmatch(columns) and int(columns) > 0 else PIPED_WIDTH
+    return int(columns) if _SIZE.fullmatch(columns) else PIPED_WIDTH
 
 
 def stdout() -> Console:

@@ -172,3 +172,15 @@ def test_the_generator_writes_a_valid_registry_from_its_command_line(tmp_path: P
 
     registry = load_registry(tmp_path / "made")
     assert (len(registry.files), registry.model_count) == (3, 20)
+
+
+def test_the_generator_refuses_a_folder_that_holds_files(tmp_path: Path) -> None:
+    (tmp_path / "made").mkdir()
+    (tmp_path / "made" / "capabilities.yaml").write_text("capabilities: {}\n")
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "generate.py"), str(tmp_path / "made"),
+         "--models", "20", "--files", "3"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2 and "is not empty" in proc.stderr
+    assert [p.name for p in (tmp_path / "made").iterdir()] == ["capabilities.yaml"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHIPPED_MODELS, dump_tables, model_block, provider_path
+from conftest import SHIPPED_MODELS, dump_tables, model_block, on_a_terminal, provider_path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -154,7 +154,7 @@ def test_a_table_too_wide_for_the_terminal_is_printed_whole_and_wider(synced, mo
     assert max(len(line.rstrip()) for line in listed.stdout.splitlines()) > int(columns)
 
 
-@pytest.mark.parametrize("size", ["\u00b2", "\u0668\u0660", "80x", "-5", ""])
+@pytest.mark.parametrize("size", ["\u00b2", "\u0668\u0660", "80x", "-5", "", "0"])
 def test_a_size_in_the_environment_that_is_no_plain_number_is_ignored(synced, monkeypatch, size):
     """`²` and Arabic-Indic digits pass `str.isdigit`, with which rich read them and then
     failed to convert them: a traceback. A piped table is then as wide as unset makes it."""
@@ -165,6 +165,20 @@ def test_a_size_in_the_environment_that_is_no_plain_number_is_ignored(synced, mo
     monkeypatch.delenv("COLUMNS", raising=False)  # the command unset it
     monkeypatch.delenv("LINES", raising=False)
     assert listed.stdout == synced("providers").stdout
+
+
+def test_a_terminal_with_columns_0_gets_its_own_width(synced, monkeypatch):
+    """rich took COLUMNS=0 on a terminal as a width of 0: one character a line."""
+    import sys
+
+    monkeypatch.setenv("COLUMNS", "0")
+    registry = str(Path(sys.executable).parent / "registry")
+    code, shown = on_a_terminal(
+        [registry, "providers", "--database-url", synced.database_url], when=b"active"
+    )
+    assert code == 0, shown[-500:]
+    rows = [line.split() for line in re.sub(rb"\x1b\[[0-9;]*m", b"", shown).splitlines()]
+    assert [b"anthropic", b"Anthropic", b"api_key"] in [row[:3] for row in rows], shown[-500:]
 
 
 # 漢字: two cells each. Columns all of them, or mixed, narrow differently in rich.
