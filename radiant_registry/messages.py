@@ -59,21 +59,25 @@ def _belongs_under(key: str, parent: str | None) -> str:
 
 
 # A key that names a credential, its separators and case aside: a file reviewed like code
-# must hold none. What it ends with says it (`api_key_header` names a header, and gets a
-# "did you mean 'auth_header'"); words that are fields' too (`max_output_tokens`) only paired.
-_SECRET_WORDS = frozenset({"secret", "password", "passwd", "credential", "credentials", "apikey"})
-_SECRET_PAIRS = re.compile(r"(?:api|access|private|secret|auth|bearer|refresh)(?:key|token)")
+# must hold none. Unless its last word names something about one (`api_key_header` names a
+# header, and gets "did you mean 'auth_header'"); words that are fields' too
+# (`max_output_tokens`) only paired.
+_SECRET_WORDS = frozenset(
+    {"secret", "secrets", "password", "passwords", "passwd", "credential", "credentials", "apikey"}
+)
+_SECRET_PAIRS = re.compile(r"(?:api|access|private|secret|auth|bearer|refresh)(?:key|token)s?")
+_ABOUT_A_SECRET = frozenset({"header", "prefix", "env", "id", "file", "path", "name", "type"})
 
 
 def _holds_secret(key: str) -> bool:
-    """`api_key`, `API-Key`, `client_secret`, `bearer_token`, `token`: said for what they
-    are, not as a typo of `api_base`."""
+    """`api_key`, `api_keys`, `client_secret`, `private_key_pem`, `bearer_token`: said for
+    what they are, not as a typo of `api_base`."""
     words = [word for word in re.split(r"[\W_]+", key.casefold()) if word]
-    if not words:
+    if not words or words[-1] in _ABOUT_A_SECRET:
         return False
-    if words[-1] in _SECRET_WORDS or words in (["token"], ["key"]):
+    if words in (["token"], ["key"]):  # alone: as parts of a key, they are fields' words too
         return True
-    return bool(_SECRET_PAIRS.fullmatch("".join(words[-2:])))
+    return not _SECRET_WORDS.isdisjoint(words) or bool(_SECRET_PAIRS.search("".join(words)))
 
 
 def problem_message(err: ErrorDetails) -> str:

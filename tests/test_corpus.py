@@ -644,7 +644,8 @@ def test_an_unknown_key_in_the_provider_hides_no_rule_on_it(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("key", ["api_key", "API-Key", "apiKey", "client_secret", "password",
-                                 "bearer_token", "aws_secret_access_key", "token"])
+                                 "bearer_token", "aws_secret_access_key", "token", "api_keys",
+                                 "api_key_2", "private_key_pem", "credentials_json"])
 def test_a_key_for_a_credential_says_files_hold_none(tmp_path: Path, key: str) -> None:
     """Not "did you mean 'api_base'?": the value must leave the file, not be renamed."""
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
@@ -658,7 +659,8 @@ def test_a_key_for_a_credential_says_files_hold_none(tmp_path: Path, key: str) -
     assert "sk-1" not in problem.message
 
 
-@pytest.mark.parametrize("key", ["max_output_token", "sort_key", "tokens", "api_key_env"])
+@pytest.mark.parametrize("key", ["max_output_token", "sort_key", "tokens", "api_key_env",
+                                 "password_file"])
 def test_a_key_near_a_field_is_no_credential(tmp_path: Path, key: str) -> None:
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
     bad = good.replace(b"  id: vertex_ai\n", f"  id: vertex_ai\n  {key}: 1\n".encode(), 1)
