@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 
@@ -143,16 +144,14 @@ class NotFound(RegistryError):
 
 
 class UnknownModel(NotFound):
-    """No model answers to the name given. Its "did you mean" is worked out when the message
-    is read, once the command's transaction is over: over 100,000 names it takes seconds,
-    which must not keep a transaction open (on SQLite, the registry's lock)."""
+    """No model answers to the name given. Its "did you mean" (`hint`) is worked out when
+    the message is read, once the command's transaction is over: over 100,000 names it may
+    take seconds, which must not keep a transaction open (on SQLite, the registry's lock)."""
 
-    def __init__(self, name: str, candidates: list[str]) -> None:
+    def __init__(self, name: str, hint: Callable[[], str]) -> None:
         super().__init__(name)
         self.name = name
-        self.candidates = candidates
+        self.hint = hint
 
     def __str__(self) -> str:
-        from radiant_registry.suggest import did_you_mean
-
-        return f"no model {self.name!r} in the database{did_you_mean(self.name, self.candidates)}"
+        return f"no model {self.name!r} in the database{self.hint()}"

@@ -466,9 +466,10 @@ _SNAKE_CASE = re.compile(r"[a-z_][a-z0-9_]*")
 
 def _capability_problems(name: str, text: Any) -> list[str]:
     found = []
+    shown = quoted(name, 120)  # a valid name is short; a long one shows why it is not
     # ASCII: isidentifier() takes letters that show as nothing (U+3164, a Hangul filler).
     if not _SNAKE_CASE.fullmatch(name):
-        found.append(f"capability name {quoted(name)} is not lowercase snake_case")
+        found.append(f"capability name {shown} is not lowercase snake_case")
     elif not isinstance(reading := resolve_plain(name), str):  # yes, on, null, true
         what = (
             f"{reading.reading} to YAML 1.1 parsers"
@@ -476,22 +477,20 @@ def _capability_problems(name: str, text: Any) -> list[str]:
             else describe(reading)
         )
         found.append(
-            f"capability name {quoted(name)} reads as {what} where a model lists it "
+            f"capability name {shown} reads as {what} where a model lists it "
             "unquoted: choose another name"
         )
     if isinstance(text, str) and CONTROL_CHARACTERS.search(text):
         found.append(
-            f"capability {quoted(name)} needs a one-line description: control characters "
+            f"capability {shown} needs a one-line description: control characters "
             "(line breaks, escapes) are not allowed"
         )
     elif not isinstance(text, str) or blank(text):
         hint = "; quote it" if text is not None and not isinstance(text, str | dict | list) else ""
-        found.append(
-            f"capability {quoted(name)} needs a one-line description, got {describe(text)}{hint}"
-        )
+        found.append(f"capability {shown} needs a one-line description, got {describe(text)}{hint}")
     elif len(text) > MAX_DESCRIPTION:
         found.append(
-            f"capability {quoted(name)} needs a one-line description, got {len(text)} "
+            f"capability {shown} needs a one-line description, got {len(text)} "
             f"characters (at most {MAX_DESCRIPTION})"
         )
     return found

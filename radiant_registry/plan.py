@@ -47,6 +47,10 @@ class Change:
     note: str | None = field(default=None, kw_only=True)  # said beside it in the plan
     action: ClassVar[Action]
 
+    def __post_init__(self) -> None:
+        if type(self) is Change:  # it has no action: say which it is
+            raise TypeError("a Change is a Create, an Update or a Retire")
+
     @property
     def provider_id(self) -> str:
         """The provider of the change: its key, or the key's part before the first "/" (a

@@ -234,10 +234,26 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
         # provider that sells the model today.
         names = ", ".join(_label(pid, mid, retired) for retired, pid, mid in matches)
         raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
-    # Not found: only now read every name, for a "did you mean" (worked out once the
-    # transaction is over: see UnknownModel).
-    keys = conn.execute(key).all()
-    raise UnknownModel(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
+    # Not found: only now read every name, for a "did you mean" worked out once the
+    # transaction is over (UnknownModel).
+    keys = [(pid, mid) for pid, mid in conn.execute(key)]
+    raise UnknownModel(text, lambda: _model_hint(text, keys))
+
+
+def _model_hint(text: str, keys: list[tuple[str, str]]) -> str:
+    """The "did you mean" for a model not found. `provider/model` of a provider that exists:
+    that model of another provider (`openai/grok-3`: `xai/grok-3`), else among the
+    provider's models and the model ids that start as the text does (`openai/gpt-oss-120c`:
+    Groq's `openai/gpt-oss-120b`), a few hundred names, not every model's."""
+    head, sep, tail = text.partition("/")
+    if sep and any(pid == head for pid, _ in keys):
+        elsewhere = sorted(f"{pid}/{mid}" for pid, mid in keys if mid == tail)
+        if elsewhere:
+            return f"; did you mean {elsewhere[0]!r}?"
+        near = [f"{pid}/{mid}" for pid, mid in keys if pid == head]
+        near += [mid for _, mid in keys if mid.startswith(f"{head}/")]
+        return did_you_mean(text, near)
+    return did_you_mean(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
 
 
 def _label(pid: str, mid: str, retired: bool) -> str:

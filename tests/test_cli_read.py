@@ -154,7 +154,7 @@ def test_a_table_too_wide_for_the_terminal_is_printed_whole_and_wider(synced, mo
     assert max(len(line.rstrip()) for line in listed.stdout.splitlines()) > int(columns)
 
 
-@pytest.mark.parametrize("size", ["\u00b2", "\u0668\u0660", "80x", "-5", "", "0"])
+@pytest.mark.parametrize("size", ["\u00b2", "\u0668\u0660", "80x", "-5", ""])
 def test_a_size_in_the_environment_that_is_no_plain_number_is_ignored(synced, monkeypatch, size):
     """`²` and Arabic-Indic digits pass `str.isdigit`, with which rich read them and then
     failed to convert them: a traceback. A piped table is then as wide as unset makes it."""
@@ -891,20 +891,21 @@ def _open_transactions(database_url: str) -> int:
 @pytest.mark.parametrize("argv", [
     ("disable", "xai/grok-9", "--reason", "x"), ("show", "xai/grok-9"), ("show", "grok-9"),
     ("show", "openai/grok-3"),  # another provider's model: that one, not one of openai's
+    ("show", "xai/grok-3x"),  # among xai's models
 ])
 def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypatch, argv):
     """The hint compares every model's name (seconds, for 100,000): never while holding
     the registry's lock, which a cron sync waits for, or a transaction open."""
-    from radiant_registry import suggest
+    from radiant_registry import queries
 
     seen: list[int] = []
-    hint = suggest.did_you_mean
+    hint = queries._model_hint
 
-    def watched(word: str, choices: Any) -> str:
+    def watched(text: str, keys: Any) -> str:
         seen.append(_open_transactions(synced.database_url))
-        return hint(word, choices)
+        return hint(text, keys)
 
-    monkeypatch.setattr(suggest, "did_you_mean", watched)
+    monkeypatch.setattr(queries, "_model_hint", watched)
     result = synced(*argv)
     assert result.exit_code == 64
     assert result.stderr.splitlines()[-1] == (
@@ -915,6 +916,23 @@ def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypa
     assert seen == [0]
 
 
+_KEYS = [("openai", "gpt-4o"), ("groq", "openai/gpt-oss-120b"), ("xai", "grok-3"),
+         ("anthropic", "claude-4-opus")]
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("anthropic/gpt-4o", "openai/gpt-4o"),  # the model, of the provider that has it
+    ("openai/gpt-oss-120c", "openai/gpt-oss-120b"),  # a model id that starts as the text does
+    ("xai/grok-33", "xai/grok-3"),  # among the provider's own
+    ("nope/grok-3", "grok-3"),  # no such provider: among every name (a bare id works too)
+    ("grok-33", "grok-3"),
+])
+def test_the_hint_for_a_model_not_found(text, hint):
+    from radiant_registry.queries import _model_hint
+
+    assert _model_hint(text, _KEYS) == f"; did you mean {hint!r}?"
+
+
 @pytest.mark.parametrize(("interruption", "said", "code"), [
     (KeyboardInterrupt(), "interrupted (Ctrl-C)", 130), (Stopped(), "stopped (SIGTERM)", 143),
 ])
@@ -922,12 +940,12 @@ def test_an_interruption_while_the_hint_is_worked_out_is_said(
     synced, monkeypatch, interruption, said, code
 ):
     """The hint takes seconds among 100,000 models: Ctrl-C or SIGTERM may land in it."""
-    from radiant_registry import suggest
+    from radiant_registry import queries
 
-    def interrupted(word: str, choices: Any) -> str:
+    def interrupted(text: str, keys: Any) -> str:
         raise interruption
 
-    monkeypatch.setattr(suggest, "did_you_mean", interrupted)
+    monkeypatch.setattr(queries, "_model_hint", interrupted)
     result = synced("disable", "xai/grok-9", "--reason", "x")
     assert result.exit_code == code
     assert result.stderr.splitlines()[-1] == f"error: {said}"

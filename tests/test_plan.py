@@ -7,7 +7,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from radiant_registry.plan import (
+    Change,
     Create,
     CurrentState,
     Plan,
@@ -565,3 +568,9 @@ def test_empty_plan_as_dict():
         "changes": [],
         "summary": {"create": 0, "update": 0, "retire": 0, "unchanged": 2},
     }
+
+
+def test_a_change_is_a_create_an_update_or_a_retire():
+    with pytest.raises(TypeError, match="a Change is a Create, an Update or a Retire"):
+        Change("model", "xai/grok-3")
+    assert Retire("model", "xai/grok-3").as_dict()["action"] == "retire"
