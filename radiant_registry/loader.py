@@ -26,7 +26,7 @@ from pydantic_core import ErrorDetails
 
 from radiant_registry import interrupts, yamlstrict
 from radiant_registry.errors import InvalidRegistry, Problem, UsageError, WorkerDied, quoted
-from radiant_registry.messages import describe, problem_message
+from radiant_registry.messages import credential_key, describe, problem_message
 from radiant_registry.printable import CONTROL_CHARACTERS, blank
 from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
@@ -450,7 +450,11 @@ def _load_capabilities(path: Path, problems: list[Problem]) -> Vocabulary:
         for message in _capability_problems(str(name), text)
     ]
     found += [
-        ((key,), f"unknown key {quoted(str(key))}; the file holds one key, 'capabilities'")
+        (
+            (key,),
+            credential_key(str(key))
+            or f"unknown key {quoted(str(key))}; the file holds one key, 'capabilities'",
+        )
         for key in document
         if key != "capabilities"
     ]
@@ -465,6 +469,8 @@ _SNAKE_CASE = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def _capability_problems(name: str, text: Any) -> list[str]:
+    if (credential := credential_key(name, "capability name")) is not None:
+        return [credential]  # nothing of its value said
     found = []
     shown = quoted(name, 120)  # a valid name is short; a long one shows why it is not
     # ASCII: isidentifier() takes letters that show as nothing (U+3164, a Hangul filler).

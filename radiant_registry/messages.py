@@ -58,26 +58,58 @@ def _belongs_under(key: str, parent: str | None) -> str:
     return ""
 
 
-# A key that names a credential, its separators and case aside: a file reviewed like code
-# must hold none. Unless its last word names something about one (`api_key_header` names a
-# header, and gets "did you mean 'auth_header'"); words that are fields' too
-# (`max_output_tokens`) only paired.
+# A key that names a credential (its case and separators aside, camelCase split): a file
+# reviewed like code must hold none. Its last word says it, value-like words after it aside
+# (`api_key_2`, `private_key_pem`): `api_key_header` names a header and `secret_ref` a
+# reference, and get the ordinary message. Words that are fields' too (`max_output_tokens`)
+# count only after a word that makes them a credential (`access_token`).
 _SECRET_WORDS = frozenset(
-    {"secret", "secrets", "password", "passwords", "passwd", "credential", "credentials", "apikey"}
+    {
+        "secret",
+        "secrets",
+        "password",
+        "passwords",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "credential",
+        "credentials",
+        "apikey",
+        "apikeys",
+        "bearer",
+        "authorization",
+        "jwt",
+    }
 )
-_SECRET_PAIRS = re.compile(r"(?:api|access|private|secret|auth|bearer|refresh)(?:key|token)s?")
-_ABOUT_A_SECRET = frozenset({"header", "prefix", "env", "id", "file", "path", "name", "type"})
+_SECRET_PAIR = re.compile(
+    r"(?:api|access|private|secret|auth|bearer|refresh|session|client|account|subscription"
+    r"|service|oauth|id|hf|user|header)(?:key|token)s?"
+)
+_VALUE_WORDS = frozenset({"value", "values", "b64", "base64", "pem", "json", "raw", "text"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def _holds_secret(key: str) -> bool:
-    """`api_key`, `api_keys`, `client_secret`, `private_key_pem`, `bearer_token`: said for
+    """`api_key`, `api_keys`, `clientSecret`, `private_key_pem`, `bearer_token`: said for
     what they are, not as a typo of `api_base`."""
-    words = [word for word in re.split(r"[\W_]+", key.casefold()) if word]
-    if not words or words[-1] in _ABOUT_A_SECRET:
+    words = [w for w in re.split(r"[\W_]+", _CAMEL.sub("_", key).casefold()) if w]
+    while words and (words[-1] in _VALUE_WORDS or words[-1].isdigit()):
+        words.pop()
+    if not words:
         return False
-    if words in (["token"], ["key"]):  # alone: as parts of a key, they are fields' words too
+    if words[-1] in _SECRET_WORDS or words in (["token"], ["key"]):
         return True
-    return not _SECRET_WORDS.isdisjoint(words) or bool(_SECRET_PAIRS.search("".join(words)))
+    return bool(_SECRET_PAIR.fullmatch("".join(words[-2:])))
+
+
+def credential_key(key: str, what: str = "unknown key") -> str | None:
+    """What a key that names a credential is told (its value is never shown), or None."""
+    if not _holds_secret(key):
+        return None
+    return (
+        f"{what} {quoted(key)}: registry files hold no credentials (they are "
+        "reviewed and committed like code); `auth_type` says how the platform sends its own"
+    )
 
 
 def problem_message(err: ErrorDetails) -> str:
@@ -89,11 +121,8 @@ def problem_message(err: ErrorDetails) -> str:
         parent = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), None)
         allowed = _FIELDS_BY_PARENT.get(parent, ProviderFile).model_fields
         key = str(loc[-1])
-        if _holds_secret(key):
-            return (
-                f"unknown key {quoted(key)}: registry files hold no credentials (they are "
-                "reviewed and committed like code); `auth_type` says how the platform sends its own"
-            )
+        if (credential := credential_key(key)) is not None:
+            return credential
         hint = did_you_mean(key, allowed) or _belongs_under(key, parent)
         return f"unknown key {quoted(key)}{hint}"
     if kind in ("int_type", "is_instance_of"):  # an integer, a number (a Decimal)

@@ -645,7 +645,8 @@ def test_an_unknown_key_in_the_provider_hides_no_rule_on_it(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("key", ["api_key", "API-Key", "apiKey", "client_secret", "password",
                                  "bearer_token", "aws_secret_access_key", "token", "api_keys",
-                                 "api_key_2", "private_key_pem", "credentials_json"])
+                                 "api_key_2", "private_key_pem", "credentials_json",
+                                 "clientSecret", "session_token", "subscription_key"])
 def test_a_key_for_a_credential_says_files_hold_none(tmp_path: Path, key: str) -> None:
     """Not "did you mean 'api_base'?": the value must leave the file, not be renamed."""
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
@@ -660,7 +661,8 @@ def test_a_key_for_a_credential_says_files_hold_none(tmp_path: Path, key: str) -
 
 
 @pytest.mark.parametrize("key", ["max_output_token", "sort_key", "tokens", "api_key_env",
-                                 "password_file"])
+                                 "password_file", "apiKeyEnv", "secret_ref", "password_policy",
+                                 "access_token_url"])
 def test_a_key_near_a_field_is_no_credential(tmp_path: Path, key: str) -> None:
     good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
     bad = good.replace(b"  id: vertex_ai\n", f"  id: vertex_ai\n  {key}: 1\n".encode(), 1)
@@ -729,8 +731,26 @@ def test_a_tag_is_quoted_with_its_escapes_decoded_escaped(tmp_path: Path) -> Non
     )
 
 
+@pytest.mark.parametrize("where", ["capabilities", "top"])
+def test_a_credential_in_the_vocabulary_is_said_so_and_not_shown(
+    empty_registry: Path, where: str
+) -> None:
+    path = empty_registry / "capabilities.yaml"
+    if where == "capabilities":
+        path.write_text("capabilities:\n  chat: Conversation.\n  api_key: 123456789012\n")
+    else:
+        path.write_text("capabilities:\n  chat: Conversation.\napi_key: 123456789012\n")
+    [problem] = problems_of(empty_registry)
+    what = "capability name" if where == "capabilities" else "unknown key"
+    assert (problem.line, problem.message) == (3, (
+        f"{what} 'api_key': registry files hold no credentials (they are reviewed and "
+        "committed like code); `auth_type` says how the platform sends its own"
+    ))
+
+
 @pytest.mark.parametrize(("key", "meant"), [
     ("api_key_header", "auth_header"), ("auth_token_prefix", "auth_prefix"),
+    ("api_key_headers", "auth_header"), ("apiKeyHeader", "auth_header"),
 ])
 def test_a_key_that_names_a_header_for_a_credential_gets_its_hint(
     tmp_path: Path, key: str, meant: str
