@@ -236,24 +236,24 @@ def find_model(conn: Connection, text: str) -> tuple[str, str]:
         raise NotFound(f"{text!r} is sold by several providers; name one: {names}")
     # Not found: only now read every name, for a "did you mean" worked out once the
     # transaction is over (UnknownModel).
-    keys = [(pid, mid) for pid, mid in conn.execute(key)]
+    every = key.add_columns(models.c.retired_at.is_not(None))
+    keys = [(pid, mid, bool(retired)) for pid, mid, retired in conn.execute(every)]
     raise UnknownModel(text, lambda: _model_hint(text, keys))
 
 
-def _model_hint(text: str, keys: list[tuple[str, str]]) -> str:
-    """The "did you mean" for a model not found. `provider/model` of a provider that exists:
-    that model of another provider (`openai/grok-3`: `xai/grok-3`), else among the
-    provider's models and the model ids that start as the text does (`openai/gpt-oss-120c`:
-    Groq's `openai/gpt-oss-120b`), a few hundred names, not every model's."""
-    head, sep, tail = text.partition("/")
-    if sep and any(pid == head for pid, _ in keys):
-        elsewhere = sorted(f"{pid}/{mid}" for pid, mid in keys if mid == tail)
+def _model_hint(text: str, keys: list[tuple[str, str, bool]]) -> str:
+    """The "did you mean" for a model not found: for `provider/model`, that model id of
+    another provider, case aside, one selling it today first (`openai/grok-3`: `xai/grok-3`);
+    else the closest of every name (seconds among 100,000: outside any transaction)."""
+    _, sep, tail = text.partition("/")
+    if sep:
+        elsewhere = sorted(
+            (retired, pid, mid) for pid, mid, retired in keys if mid.casefold() == tail.casefold()
+        )
         if elsewhere:
-            return f"; did you mean {elsewhere[0]!r}?"
-        near = [f"{pid}/{mid}" for pid, mid in keys if pid == head]
-        near += [mid for _, mid in keys if mid.startswith(f"{head}/")]
-        return did_you_mean(text, near)
-    return did_you_mean(text, [f"{pid}/{mid}" for pid, mid in keys] + [mid for _, mid in keys])
+            _, pid, mid = elsewhere[0]
+            return f"; did you mean {pid + '/' + mid!r}?"
+    return did_you_mean(text, [f"{pid}/{mid}" for pid, mid, _ in keys] + [m for _, m, _ in keys])
 
 
 def _label(pid: str, mid: str, retired: bool) -> str:

@@ -916,15 +916,19 @@ def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypa
     assert seen == [0]
 
 
-_KEYS = [("openai", "gpt-4o"), ("groq", "openai/gpt-oss-120b"), ("xai", "grok-3"),
-         ("anthropic", "claude-4-opus")]
+_KEYS = [("openai", "gpt-4o", False), ("groq", "openai/gpt-oss-120b", False),
+         ("deepseek", "grok-3", True), ("xai", "grok-3", False),
+         ("anthropic", "claude-4-opus", False), ("openai", "o1", False)]
 
 
 @pytest.mark.parametrize(("text", "hint"), [
     ("anthropic/gpt-4o", "openai/gpt-4o"),  # the model, of the provider that has it
-    ("openai/gpt-oss-120c", "openai/gpt-oss-120b"),  # a model id that starts as the text does
-    ("xai/grok-33", "xai/grok-3"),  # among the provider's own
-    ("nope/grok-3", "grok-3"),  # no such provider: among every name (a bare id works too)
+    ("openai/grok-3", "xai/grok-3"),  # the provider selling it today, not the retired one
+    ("openai/Grok-3", "xai/grok-3"),
+    ("openai/grok-33", "xai/grok-3"),  # not the least unlike of openai's own
+    ("openai/gpt-oss-120c", "openai/gpt-oss-120b"),
+    ("xai/grok-33", "xai/grok-3"),
+    ("nope/grok-3", "xai/grok-3"),  # no such provider: the same id where it is sold today
     ("grok-33", "grok-3"),
 ])
 def test_the_hint_for_a_model_not_found(text, hint):
