@@ -30,9 +30,9 @@ from radiant_registry.messages import credential_key, describe, problem_message
 from radiant_registry.printable import CONTROL_CHARACTERS, blank
 from radiant_registry.rows import Row, desired_model, desired_provider
 from radiant_registry.schema import (
+    PROVIDER_ID,
     Model,
     ModelNames,
-    Provider,
     ProviderFile,
     rule_problems,
     semantic_problems,
@@ -312,8 +312,8 @@ def _validate(
         # The rules across fields still apply to every part that is well typed: one run
         # reports every problem, not the type errors first and the rest after their fix.
         found = [(_error_loc(err), problem_message(err)) for err in exc.errors()]
-        provider, models, names = _well_typed_parts(data)
-        found += rule_problems(provider, models, path.stem, capabilities, names)
+        provider_id, models, names = _well_typed_parts(data)
+        found += rule_problems(provider_id, models, path.stem, capabilities, names)
         located = _Locator(path, raw)
         return None, sorted(located.problem(loc, message) for loc, message in found)
     semantic = semantic_problems(content, path.stem, capabilities)
@@ -333,13 +333,16 @@ def _error_loc(err: ErrorDetails) -> yamlstrict.Loc:
 
 def _well_typed_parts(
     data: Any,
-) -> tuple[Provider | None, list[tuple[int, Model]], list[tuple[int, Model | ModelNames]]]:
-    """The provider block and the models of a file that fails the schema, each that passes it
-    on its own (models with their index in the file), and the names (id, aliases) of every
-    model whose names pass it, whatever its other fields."""
+) -> tuple[str | None, list[tuple[int, Model]], list[tuple[int, Model | ModelNames]]]:
+    """The provider id and the models of a file that fails the schema, each that passes it
+    on its own (the id whatever the provider's other fields; models with their index in
+    the file), and the names (id, aliases) of every model whose names pass it, whatever its
+    other fields."""
     if not isinstance(data, dict):
         return None, [], []
-    provider = _well_typed(Provider, data.get("provider"))
+    block = data.get("provider")
+    given = block.get("id") if isinstance(block, dict) else None
+    provider_id = given if isinstance(given, str) and PROVIDER_ID.match(given) else None
     models = data.get("models")
     passing: list[tuple[int, Model]] = []
     names: list[tuple[int, Model | ModelNames]] = []
@@ -352,7 +355,7 @@ def _well_typed_parts(
             named = ModelNames.read(model)
             if named is not None:
                 names.append((index, named))
-    return provider, passing, names
+    return provider_id, passing, names
 
 
 _Schema = TypeVar("_Schema", bound=BaseModel)

@@ -297,24 +297,24 @@ def semantic_problems(
 
     `capabilities` None: the vocabulary file is unusable (and reported); capabilities are
     then not checked against it, rather than each reported as unknown."""
-    return rule_problems(file.provider, list(enumerate(file.models)), stem, capabilities)
+    return rule_problems(file.provider.id, list(enumerate(file.models)), stem, capabilities)
 
 
 def rule_problems(
-    provider: Provider | None,
+    provider_id: str | None,
     models: list[tuple[int, Model]],
     stem: str,
     capabilities: dict[str, str] | None,
     names: Sequence[tuple[int, Model | ModelNames]] | None = None,
 ) -> list[tuple[Loc, str]]:
-    """`semantic_problems` of the parts of a file that are well typed: its provider (None if
-    it is not) and its models, each with its index in the file; the rules across models
-    also hold for `names`, those of every model whose names are well typed (by default,
-    of `models`)."""
+    """`semantic_problems` of the parts of a file that are well typed: its provider's id
+    (None if it is not) and its models, each with its index in the file; the rules across
+    models also hold for `names`, those of every model whose names are well typed (by
+    default, of `models`)."""
     names = models if names is None else names
     problems: list[tuple[Loc, str]] = []
-    if provider is not None and provider.id != stem:
-        message = f"provider id {_named(provider.id)} must equal the file name ({_named(stem)})"
+    if provider_id is not None and provider_id != stem:
+        message = f"provider id {_named(provider_id)} must equal the file name ({_named(stem)})"
         problems.append((("provider", "id"), message))
     problems += _duplicate_ids(names)
     for index, model in models:

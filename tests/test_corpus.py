@@ -540,6 +540,18 @@ def test_a_required_price_written_as_null_is_reported_at_the_null(tmp_path: Path
     ]
 
 
+def test_the_file_name_rule_holds_beside_the_providers_other_problems(tmp_path: Path) -> None:
+    """One run lists every problem: a bad auth_type does not hide a wrong provider id."""
+    good = (CORPUS / "good" / "vertex_ai.yaml").read_bytes()
+    bad = good.replace(b"  id: vertex_ai\n", b"  id: vertex\n", 1)
+    bad = bad.replace(b"auth_type: service_account", b"auth_type: oauth", 1)
+    data_dir = registry_folder(tmp_path, {"vertex_ai.yaml": bad})
+    assert sorted(p.message for p in problems_of(data_dir)) == [
+        "expected one of api_key, iam or service_account, got the string 'oauth'",
+        "provider id 'vertex' must equal the file name ('vertex_ai')",
+    ]
+
+
 def test_a_capability_description_is_one_line_long_at_most(empty_registry: Path) -> None:
     path = empty_registry / "capabilities.yaml"
     path.write_text(f"capabilities:\n  chat: {'w' * 500}\n  code: {'1:' * 2500}1\n")
