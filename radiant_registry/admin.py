@@ -161,7 +161,7 @@ def clear_price(conn: Connection, model: str) -> Located:
         if result.rowcount == 0:
             # The note a success prints would come too late: the error names the others.
             others = "".join(
-                f"; {model!r} is also the id of a {pid} model, named {pid}/{mid}"
+                f"; {model!r} is also the id of a model of {pid}, named {pid}/{mid}"
                 for pid, mid in located.also_named
             )
             raise NotFound(f"{located.name} has no price override{others}")

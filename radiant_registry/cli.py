@@ -420,6 +420,8 @@ def sync_command(
 
     log = EventLog(log_format.value, quiet)
     render.set_log(log)
+    if force and not prune:  # it allows a large prune: alone it would be a silent no-op
+        raise UsageError("--force goes with --prune: pass both to allow a large prune")
     if not (yes or dry_run):
         if log.machine or quiet:
             shown_by = "--log-format json" if log.machine else "--quiet"

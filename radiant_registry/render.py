@@ -592,7 +592,7 @@ def model_notes(
         holds = "; the change holds should it come back" if change_holds else ""
         info(f"note: {model.name} is retired (in no file now){holds}")
     for pid, mid in model.also_named:
-        info(f"note: {text!r} is also the id of a {pid} model; name it {pid}/{mid}")
+        info(f"note: {text!r} is also the id of a model of {pid}; name it {pid}/{mid}")
 
 
 def override_set(done: OverrideSet) -> None:

@@ -473,7 +473,7 @@ def test_provider_slash_model_wins_over_another_models_own_id_and_says_so(cli, d
         )
     )
     assert cli.sync().exit_code == 0
-    note = "note: 'xai/grok-3' is also the id of a mistral model; name it mistral/xai/grok-3"
+    note = "note: 'xai/grok-3' is also the id of a model of mistral; name it mistral/xai/grok-3"
 
     disabled = cli("disable", "xai/grok-3", "--reason", "r", "--by", "ops")
     assert disabled.exit_code == 0, disabled.output
@@ -492,8 +492,8 @@ def test_provider_slash_model_wins_over_another_models_own_id_and_says_so(cli, d
     cleared = cli("price", "clear", "xai/grok-3")
     assert cleared.exit_code == 64, cleared.output
     assert cleared.stderr.splitlines()[-1] == (
-        "error: xai/grok-3 has no price override; 'xai/grok-3' is also the id of a mistral "
-        "model, named mistral/xai/grok-3"
+        "error: xai/grok-3 has no price override; 'xai/grok-3' is also the id of a model of "
+        "mistral, named mistral/xai/grok-3"
     )
 
 

@@ -227,6 +227,15 @@ def test_diff_of_invalid_files_says_the_problems_on_stderr(cli, output):
         assert f"{where}:" in result.stderr and "expected an integer" in result.stderr
 
 
+def test_force_without_prune_is_a_usage_error(cli):
+    result = cli.sync("--force")
+    assert result.exit_code == 64
+    assert result.stderr.splitlines()[-1] == (
+        "error: --force goes with --prune: pass both to allow a large prune"
+    )
+    assert "sync_runs" not in dump_tables(cli.database_url)  # refused before connecting
+
+
 def test_diff_of_one_provider(cli):
     ok(cli.sync())
     edit(cli.data_dir, "xai", "input_per_1m: 3.00", "input_per_1m: 3.50")
