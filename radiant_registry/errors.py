@@ -151,7 +151,10 @@ class UnknownModel(NotFound):
     def __init__(self, name: str, hint: Callable[[], str]) -> None:
         super().__init__(name)
         self.name = name
-        self.hint = hint
+        self._hint = hint
+        self._message: str | None = None
 
     def __str__(self) -> str:
-        return f"no model {self.name!r} in the database{self.hint()}"
+        if self._message is None:  # worked out once, however often it is said
+            self._message = f"no model {self.name!r} in the database{self._hint()}"
+        return self._message
