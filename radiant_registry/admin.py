@@ -12,8 +12,9 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from radiant_registry.db import fetch_all, write_begin
+from radiant_registry.db import write_begin
 from radiant_registry.errors import NotFound, UsageError, quoted
+from radiant_registry.fetch import fetch_all
 from radiant_registry.messages import expected_number, problem_message
 from radiant_registry.printable import CONTROL_CHARACTERS, blank, invisible
 from radiant_registry.queries import Located, locate
@@ -224,6 +225,8 @@ def set_enabled(conn: Connection, model: str, change: SwitchTo) -> Switch:
         key = located.key
         where = (models.c.provider_id == key[0], models.c.model_id == key[1])
         state = select(
+            models.c.provider_id,  # the key: an unreadable value is said with its model
+            models.c.model_id,
             models.c.enabled,
             models.c.switch_reason,
             models.c.switched_by,

@@ -12,11 +12,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 
 from radiant_registry import interrupts
@@ -29,17 +29,11 @@ from radiant_registry.errors import (
     RegistryError,
     UsageError,
 )
+from radiant_registry.fetch import UNREADABLE
 from radiant_registry.urls import DatabaseUrl, in_memory, not_created_yet, scrub
-
-if TYPE_CHECKING:
-    # Rows of any length and types. Bare: Row's parameters differ between SQLAlchemy 2.0
-    # (one tuple type) and 2.1 (a TypeVarTuple), and no spelling suits both (pyproject.toml
-    # lets this module leave generics bare).
-    AnyRow = Row
 
 CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_S = 300
-UNREADABLE = "the database holds a value its column cannot hold (edited by hand?)"
 
 
 _IGNORED = logging.NullHandler()  # one instance: adding it again is then a no-op
@@ -399,41 +393,6 @@ def _translate(db: DatabaseUrl, exc: sa_exc.DBAPIError) -> RegistryError:
     ):
         return DatabaseUnavailable(f"cannot use database {db.display}: {detail}")
     return DatabaseFailure(f"database error on {db.display}: {detail}")
-
-
-def fetch_all(conn: Connection, query: Executable) -> Sequence[AnyRow]:
-    """Every row, fetched before any is used: an error leaves no cursor open (on SQLite,
-    a read lock held as long as the error is).
-
-    SQLite stores dates, decimals and JSON as text, which a hand edit can break: a value its
-    column's type cannot read back is a database error (exit 74), not a traceback.
-    """
-    result = conn.execute(query)  # outside the try: an error sending it is no bad value
-    try:
-        rows = result.all()  # the column types convert each value here
-    except (ValueError, ArithmeticError, RecursionError) as exc:
-        raise DatabaseFailure(f"{UNREADABLE}: {type(exc).__name__}: {str(exc)[:200]}") from None
-    if conn.dialect.name == "sqlite":
-        _check_plain_types(query, rows)
-    return rows
-
-
-def _check_plain_types(query: Executable, rows: Sequence[AnyRow]) -> None:
-    """SQLite keeps whatever a hand edit wrote, text in an integer column, bytes in a text
-    one, and returns it as it is; no type of ours converts integers or text on the way."""
-    from sqlalchemy import Integer, String
-
-    expected = [
-        (index, int if isinstance(column.type, Integer) else str)
-        for index, column in enumerate(getattr(query, "selected_columns", ()))
-        if isinstance(column.type, Integer | String)
-    ]
-    for row in rows:
-        for index, kind in expected:
-            value = row[index]
-            if value is not None and type(value) is not kind:
-                name, shown = row._fields[index], repr(value)[:40]
-                raise DatabaseFailure(f"{UNREADABLE}: {name} holds {shown}, not {kind.__name__}")
 
 
 def first_line(orig: BaseException | None) -> str:

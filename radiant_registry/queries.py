@@ -9,8 +9,8 @@ from typing import Any, get_args
 
 from sqlalchemy import Connection, false, func, select, true
 
-from radiant_registry.db import fetch_all
 from radiant_registry.errors import NotFound, UnknownModel, UsageError
+from radiant_registry.fetch import fetch_all
 from radiant_registry.printable import blank
 from radiant_registry.schema import Category
 from radiant_registry.suggest import did_you_mean

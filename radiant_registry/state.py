@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Text, cast, func, select
 
 from radiant_registry import migrations
-from radiant_registry.db import fetch_all
 from radiant_registry.errors import DatabaseFailure
+from radiant_registry.fetch import UNREADABLE, fetch_all
 from radiant_registry.loader import Skip
 from radiant_registry.plan import CurrentState
 from radiant_registry.rows import LIST_PRICE_FIELDS, MODEL_FIELDS, PROVIDER_FIELDS, normalize_model
@@ -89,9 +89,8 @@ def _decode(text: str, provider_id: str, model_id: str, name: str) -> list[Any]:
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise DatabaseFailure(
-            f"model {provider_id}/{model_id}: {name} is not valid JSON ({exc})"
-        ) from None
+        place = f"model {provider_id}/{model_id}, {name}"
+        raise DatabaseFailure(f"{UNREADABLE}: {place}: {exc}") from None
     decoded: list[Any] = checked_json(name, value, provider_id, model_id)  # a list
     return decoded
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from radiant_registry.errors import DatabaseFailure
+from radiant_registry.fetch import UNREADABLE
 
 metadata = MetaData(
     naming_convention={
@@ -66,7 +67,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         # Only a hand edit stores these (PostgreSQL's numeric takes NaN; SQLite, any text;
         # neither has a check on the sign): a price is a number >= 0 the column can hold.
-        # ValueError: `db.fetch_all` says so.
+        # ValueError: `fetch.fetch_all` says so.
         try:
             price = value if isinstance(value, Decimal) else Decimal(value)
         except (InvalidOperation, TypeError):
@@ -96,7 +97,7 @@ class Timestamp(TypeDecorator[datetime]):
 class Flag(TypeDecorator[bool]):
     """A boolean. SQLite stores it as 0 or 1 but keeps whatever a hand edit writes, which
     SQLAlchemy's Boolean would read with bool(): 'false' as true, while SQL's `IS 1` reads
-    it as false. Anything but 0 or 1 is unreadable there (ValueError: `db.fetch_all`)."""
+    it as false. Anything but 0 or 1 is unreadable there (ValueError: `fetch.fetch_all`)."""
 
     impl = Boolean
     cache_ok = True
@@ -128,7 +129,7 @@ def checked_json(name: str, value: Any, provider_id: str, model_id: str) -> Any:
     shape a sync writes; else `DatabaseFailure` (74) naming the model."""
     problem = json_shape_problem(name, value)
     if problem:
-        raise DatabaseFailure(f"model {provider_id}/{model_id}: {problem}")
+        raise DatabaseFailure(f"{UNREADABLE}: model {provider_id}/{model_id}, {problem}")
     return value
 
 

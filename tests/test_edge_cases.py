@@ -27,8 +27,9 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from radiant_registry.cli import app
-from radiant_registry.db import UNREADABLE, make_engine
+from radiant_registry.db import make_engine
 from radiant_registry.errors import ConfigError
+from radiant_registry.fetch import UNREADABLE
 from radiant_registry.urls import parse_url, resolve_url
 
 
@@ -246,8 +247,8 @@ def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, da
         result = cli(*args, data=args[0] in ("sync", "diff"))
         assert result.exit_code == 74, (args, result.output)
         assert "Expecting value" in result.stderr, (args, result.stderr)  # json's own words
-    assert "model xai/grok-3: capabilities is not valid JSON" in cli("sync", "--yes", "--full",
-                                                                    data=True).stderr
+    assert f"{UNREADABLE}: model xai/grok-3, capabilities: Expecting value" in cli(
+        "sync", "--yes", "--full", data=True).stderr
     assert rows("providers") == before["providers"]
     assert rows("models") == before["models"]
     failed = rows("sync_runs")[len(before["sync_runs"]):]
@@ -272,9 +273,9 @@ def test_a_json_column_edited_into_invalid_json_is_a_database_error(tmp_path, da
             conn.execute(f"UPDATE models SET {column} = '[]' WHERE model_id = 'grok-3'")
         for (command, *_), result in zip(commands, results, strict=True):
             assert result.exit_code == 74, (value, result.output)
-            too_deep = value.startswith("[[") and command != "diff"
-            # list and show: too deep for SQLAlchemy's own decoder, as it fetches.
-            expected = UNREADABLE if too_deep else f"model xai/grok-3: {column} "
+            # list and show: too deep for SQLAlchemy's own decoder, as it fetches, and
+            # found again after.
+            expected = f"{UNREADABLE}: model xai/grok-3, {column}"
             assert expected in result.stderr, (command, value, result.stderr)
 
 
@@ -345,7 +346,7 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
                 continue
             result = cli(*args, data=args[0] == "diff")
             assert result.exit_code == 74, (column, args, result.output)
-            assert "the database holds a value its column cannot hold" in result.stderr
+            assert f"{UNREADABLE}: model xai/grok-3, {column}" in result.stderr, args
             if column == "input_per_1m":
                 assert "'abc' is not a price" in result.stderr  # not decimal's own words
         with sqlite3.connect(path) as conn:
@@ -361,7 +362,7 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
         conn.execute("UPDATE sync_runs SET providers = '[oops'")
     result = cli("history")
     assert result.exit_code == 74, result.output
-    assert "the database holds a value its column cannot hold" in result.stderr
+    assert f"{UNREADABLE}: sync run 1, providers: Expecting value" in result.stderr
 
 
 @pytest.mark.parametrize(("column", "value"), [
@@ -384,7 +385,7 @@ def test_a_flag_edited_into_nonsense_is_a_database_error(tmp_path, data_dir, col
             continue  # grok-3 is not novel: rightly not read
         result = cli(*args, data=args[0] == "diff")
         assert result.exit_code == 74, (args, result.output)
-        assert f"{str(value)!r} is not a boolean" in result.stderr, args
+        assert f"model xai/grok-3, {column}: {str(value)!r} is not a boolean" in result.stderr, args
     if column == "enabled":  # `providers` counts, reading no flag: the model is not lost
         providers = json.loads(cli("providers", "--format", "json").stdout)
         assert {p["id"]: p["models"] for p in providers}["xai"] == XAI_MODELS
@@ -407,7 +408,8 @@ def test_a_price_edited_into_no_price_is_a_database_error(tmp_path, data_dir, pr
                 continue  # a plan reads which models have an override, not its prices
             result = cli(*args, data=args[0] == "diff")
             assert result.exit_code == 74, (table, args, result.output)
-            assert "the database holds a value its column cannot hold" in result.stderr
+            row = "model" if table == "models" else "price override of model"
+            assert f"{UNREADABLE}: {row} xai/grok-2, input_per_1m: " in result.stderr, args
         with sqlite3.connect(path) as conn:
             conn.execute(f"UPDATE {table} SET input_per_1m = '2' WHERE model_id = 'grok-2'")
     assert cli("list", "--format", "json").exit_code == 0
@@ -428,7 +430,7 @@ def test_a_nan_price_stored_in_postgresql_is_a_database_error(postgres_admin, da
                      ("show", "openai/o1")):
             result = cli(*args)
             assert result.exit_code == 74, (args, result.output)
-            assert "'NaN' is not a price" in result.stderr
+            assert "model openai/o1, output_per_1m: 'NaN' is not a price" in result.stderr
     finally:
         drop_postgres_database(postgres_admin, url)
 
