@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, get_args
@@ -23,14 +23,20 @@ from radiant_registry.tables import (
     sync_runs,
 )
 
-SORT_FIELDS = {
-    "provider": lambda r: (r["provider"], r["id"]),
-    "id": lambda r: (r["id"], r["provider"]),
-    "context_window": lambda r: (r["context_window"], r["provider"], r["id"]),
-    "max_output_tokens": lambda r: (r["max_output_tokens"], r["provider"], r["id"]),
-    "input_price": lambda r: (r["pricing"]["input_per_1m"], r["provider"], r["id"]),
-    "output_price": lambda r: (r["pricing"]["output_per_1m"] or Decimal(0), r["provider"], r["id"]),
-    "category": lambda r: (r["category"], r["provider"], r["id"]),
+
+def _by_name(r: dict[str, Any]) -> tuple[str, ...]:
+    # Ids sorted as people read them: `Grok-Zeta` among the grok- ones, not before `a...`.
+    return (r["provider"], r["id"].casefold(), r["id"])
+
+
+SORT_FIELDS: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
+    "provider": _by_name,
+    "id": lambda r: (r["id"].casefold(), r["id"], r["provider"]),
+    "context_window": lambda r: (r["context_window"], *_by_name(r)),
+    "max_output_tokens": lambda r: (r["max_output_tokens"], *_by_name(r)),
+    "input_price": lambda r: (r["pricing"]["input_per_1m"], *_by_name(r)),
+    "output_price": lambda r: (r["pricing"]["output_per_1m"] or Decimal(0), *_by_name(r)),
+    "category": lambda r: (r["category"], *_by_name(r)),
 }
 
 
