@@ -159,11 +159,18 @@ def _unknown(revision: str) -> str:
 def _refuse_unversioned_tables(connection: Connection) -> None:
     """Tables but no schema version: not ours, or damaged; never migrate over it (exit 78)."""
     tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
-    if tables:
-        raise ConfigError(
-            "the database has tables but no radiant-registry schema version "
-            f"({', '.join(sorted(tables)[:5])}): is it the right database?"
+    if not tables:
+        return
+    message = (
+        "the database has tables but no radiant-registry schema version "
+        f"({', '.join(sorted(tables)[:5])}): is it the right database?"
+    )
+    if set(metadata.tables) <= tables:
+        message += (
+            " If these are radiant-registry's tables and only their version was lost, "
+            "`alembic stamp head` (README: The database) restores it"
         )
+    raise ConfigError(message)
 
 
 def is_known(revision: str) -> bool:
