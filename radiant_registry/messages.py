@@ -144,8 +144,11 @@ def problem_message(err: ErrorDetails) -> str:
         least = err["ctx"]["min_length"]
         items = "item" if least == 1 else "items"
         return f"must have at least {least} {items}, got {err['ctx']['actual_length']}"
+    if kind == "string_too_short" and err["ctx"]["min_length"] == 1:
+        return "must not be empty"  # as a blank one "must not be blank"
     if kind in _BOUNDS:
-        return f"{err['msg'].replace('Input should', 'must')}, got {describe(value)}"
+        bound = err["msg"].replace("Input should", "must").replace("String should", "must")
+        return f"{bound}, got {describe(value)}"
     return err["msg"].removeprefix("Value error, ")
 
 

@@ -570,7 +570,7 @@ def test_a_long_plain_text_is_refused_for_its_length_not_typed(tmp_path: Path) -
         tmp_path, {"vertex_ai.yaml": good.replace(b"Claude Haiku 4.5", long.encode(), 1)}
     )
     [problem] = problems_of(data_dir)
-    assert problem.message.startswith("String should have at most 200 characters")
+    assert problem.message.startswith("must have at most 200 characters")
 
 
 def test_each_flaw_of_the_vocabulary_is_reported_where_it_is(empty_registry: Path) -> None:
