@@ -29,91 +29,35 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from radiant_registry import render
+from radiant_registry import layout, render
 from radiant_registry.cli import app
 from radiant_registry.errors import Stopped
 
 NOVEL = {
-    "anthropic/claude-4-opus-agents",
-    "azure_openai/phi-4",
-    "deepseek/deepseek-r1",
-    "google/gemini-2.0-pro-exp",
-    "google/gemini-2.0-ultra",
-    "openai/gpt-4o-realtime",
-    "openai/o1-pro",
-    "together/llama-3.3-70b",
-    "together/qwen-2.5-coder",
-    "xai/grok-2-vision",
-    "xai/grok-analyst",
-    "xai/grok-coder",
-    "xai/grok-realtime",
+    "anthropic/claude-4-opus-agents", "azure_openai/phi-4", "deepseek/deepseek-r1",
+    "google/gemini-2.0-pro-exp", "google/gemini-2.0-ultra", "openai/gpt-4o-realtime",
+    "openai/o1-pro", "together/llama-3.3-70b", "together/qwen-2.5-coder",
+    "xai/grok-2-vision", "xai/grok-analyst", "xai/grok-coder", "xai/grok-realtime",
 }
-CATEGORY_NOVEL = NOVEL - {
-    "xai/grok-2-vision",
-    "xai/grok-analyst",
-    "xai/grok-coder",
-    "xai/grok-realtime",
-}
+CATEGORY_NOVEL = NOVEL - {"xai/grok-2-vision", "xai/grok-analyst", "xai/grok-coder",
+                          "xai/grok-realtime"}
 VISION = {
-    "anthropic/claude-4-opus",
-    "anthropic/claude-4-sonnet",
-    "google/gemini-2.0-flash",
-    "google/gemini-2.0-pro",
-    "google/gemini-2.0-ultra",
-    "openai/gpt-4o",
-    "openai/gpt-4o-mini",
+    "anthropic/claude-4-opus", "anthropic/claude-4-sonnet", "google/gemini-2.0-flash",
+    "google/gemini-2.0-pro", "google/gemini-2.0-ultra", "openai/gpt-4o", "openai/gpt-4o-mini",
     "xai/grok-2-vision",
 }
-XAI = {
-    f"xai/{m}"
-    for m in (
-        "grok-2",
-        "grok-2-mini",
-        "grok-2-vision",
-        "grok-3",
-        "grok-3-fast",
-        "grok-3-mini",
-        "grok-analyst",
-        "grok-coder",
-        "grok-embed",
-        "grok-realtime",
-    )
-}
+XAI = {f"xai/{m}" for m in ("grok-2", "grok-2-mini", "grok-2-vision", "grok-3", "grok-3-fast",
+                             "grok-3-mini", "grok-analyst", "grok-coder", "grok-embed",
+                             "grok-realtime")}
 # The keys of a model in a provider file (registry_data/providers/*.yaml).
 YAML_MODEL_FIELDS = {
-    "id",
-    "display_name",
-    "model_type",
-    "category",
-    "context_window",
-    "max_output_tokens",
-    "modalities",
-    "pricing",
-    "capabilities",
-    "is_novel",
-    "status",
-    "release_date",
-    "deprecation_date",
-    "aliases",
-    "source_url",
-    "verified_at",
+    "id", "display_name", "model_type", "category", "context_window", "max_output_tokens",
+    "modalities", "pricing", "capabilities", "is_novel", "status", "release_date",
+    "deprecation_date", "aliases", "source_url", "verified_at",
 }
-CSV_HEADER = [
-    "provider",
-    "id",
-    "display_name",
-    "model_type",
-    "category",
-    "context_window",
-    "max_output_tokens",
-    "input_per_1m",
-    "output_per_1m",
-    "overridden",
-    "is_novel",
-    "capabilities",
-    "enabled",
-    "retired",
-]
+CSV_HEADER = ["provider", "id", "display_name", "model_type", "category", "context_window",
+              "max_output_tokens", "input_per_1m", "output_per_1m", "overridden", "is_novel",
+              "capabilities", "enabled", "retired"]
 
 
 @pytest.fixture
@@ -210,7 +154,8 @@ def test_a_table_too_wide_for_the_terminal_is_printed_whole_and_wider(synced, mo
     values = [
         value
         for record in list_json(synced, "--provider", "xai")
-        for value in (record["provider"], record["id"], record["category"], *record["capabilities"])
+        for value in (record["provider"], record["id"], record["category"],
+                      *record["capabilities"])
     ]
     assert shown >= Counter("".join(values) + "providermodelcategorycapabilities")
     assert max(len(line.rstrip()) for line in listed.stdout.splitlines()) > int(columns)
@@ -257,13 +202,8 @@ _WORDS = st.one_of(
 )
 @example(  # rich alone drew the third column one cell narrower than its 字 (seen in fuzzing)
     spec=[False, True, False, False],
-    header=[
-        "zb-y.xa.-axa",
-        "b漢,字za漢xz/c-y",
-        "字字漢字字漢字漢字字漢漢字",
-        "yc,xb.z.bax.,",
-        *"abcdef",
-    ],
+    header=["zb-y.xa.-axa", "b漢,字za漢xz/c-y", "字字漢字字漢字漢字字漢漢字", "yc,xb.z.bax.,",
+            *"abcdef"],
     cells=[],
     width=22,
 )
@@ -281,7 +221,7 @@ def test_print_table_never_loses_a_character_at_any_width(spec, header, cells, w
         table.add_row(*row)
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, markup=False, emoji=False)
-    render.print_table(console, table)
+    layout.print_table(console, table)
     written = [*header[: len(spec)], *(cell for row in rows for cell in row)]
     assert len("".join(out.getvalue().split())) == len("".join("".join(written).split()))
 
@@ -324,20 +264,13 @@ def test_an_empty_list_names_the_filter_nothing_in_the_database_has(synced):
     assert (quiet.exit_code, "note:" in quiet.stderr) == (0, False)
 
 
-@pytest.mark.parametrize(
-    ("option", "value", "message"),
-    [
-        (
-            "--category",
-            "flagshp",
-            "--category: no category 'flagshp'; did you mean 'flagship'? "
-            "(one of flagship, balanced, economy, specialized, novel, general)",
-        ),
-        ("--capability", "", "--capability must not be blank"),
-        ("--capability", "  ", "--capability must not be blank"),
-        ("--capability", "\u200b", "--capability must not be blank"),
-    ],
-)
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--category", "flagshp", "--category: no category 'flagshp'; did you mean 'flagship'? "
+                              "(one of flagship, balanced, economy, specialized, novel, general)"),
+    ("--capability", "", "--capability must not be blank"),
+    ("--capability", "  ", "--capability must not be blank"),
+    ("--capability", "\u200b", "--capability must not be blank"),
+])
 def test_list_refuses_a_filter_that_could_only_match_nothing(synced, option, value, message):
     result = synced("list", option, value)
     assert result.exit_code == 64
@@ -359,27 +292,22 @@ def test_list_filters_repeated_take_every_capability_and_any_category(synced):
     """A model has many capabilities and one category: `--capability chat --capability
     vision` narrows to models with both, `--category a --category b` widens to either."""
     everything = list_json(synced)
-    with_both = {
-        f"{r['provider']}/{r['id']}"
-        for r in everything
-        if {"vision", "reasoning"} <= set(r["capabilities"])
-    }
+    with_both = {f"{r['provider']}/{r['id']}" for r in everything
+                 if {"vision", "reasoning"} <= set(r["capabilities"])}
     assert set() < with_both < VISION
-    assert (
-        keys(list_json(synced, "--capability", "vision", "--capability", "reasoning")) == with_both
-    )
-    either = {
-        f"{r['provider']}/{r['id']}" for r in everything if r["category"] in ("economy", "flagship")
-    }
+    assert keys(list_json(synced, "--capability", "vision", "--capability", "reasoning")) \
+        == with_both
+    either = {f"{r['provider']}/{r['id']}" for r in everything
+              if r["category"] in ("economy", "flagship")}
     economy = keys(list_json(synced, "--category", "economy"))
     assert set() < economy < either
     assert keys(list_json(synced, "--category", "economy", "--category", "flagship")) == either
-    typos = synced(
-        "list", "--capability", "visoin", "--capability", "chat", "--capability", "resoning"
-    )
+    typos = synced("list", "--capability", "visoin", "--capability", "chat",
+                   "--capability", "resoning")
     assert [line for line in typos.stderr.splitlines() if line.startswith("note:")] == [
         "note: no model with the capability 'visoin' in the database; did you mean 'vision'?",
-        "note: no model with the capability 'resoning' in the database; did you mean 'reasoning'?",
+        "note: no model with the capability 'resoning' in the database; did you mean "
+        "'reasoning'?",
     ]
     refused = synced("list", "--category", "economy", "--category", "flagshp")
     assert refused.exit_code == 64
@@ -391,10 +319,7 @@ def test_list_sorts_by_effective_input_price(synced):
     prices = [r["pricing"]["input_per_1m"] for r in records]
     assert prices == sorted(prices)
     assert [f"{r['provider']}/{r['id']}" for r in records[:3]] == [
-        "azure_openai/phi-4",
-        "google/gemini-2.0-flash",
-        "xai/grok-embed",
-    ]
+        "azure_openai/phi-4", "google/gemini-2.0-flash", "xai/grok-embed"]
     assert prices[:3] == [0.07, 0.075, 0.1]
     assert (records[-1]["provider"], records[-1]["id"]) == ("openai", "o1-pro")
     # The sort uses the effective price: an override moves the model.
@@ -402,10 +327,7 @@ def test_list_sorts_by_effective_input_price(synced):
     assert deal.exit_code == 0
     first = list_json(synced, "--sort", "input_price")[0]
     assert (first["provider"], first["id"], first["pricing"]["input_per_1m"]) == (
-        "openai",
-        "o1-pro",
-        0.01,
-    )
+        "openai", "o1-pro", 0.01)
 
 
 @pytest.mark.parametrize("field", ["context_window", "max_output_tokens", "id", "category"])
@@ -429,10 +351,7 @@ def test_list_sorts_ids_whatever_their_case(cli):
 def test_list_sort_by_output_price_puts_embedding_without_output_price_first(synced):
     records = list_json(synced, "--sort", "output_price")
     assert (records[0]["provider"], records[0]["id"], records[0]["pricing"]["output_per_1m"]) == (
-        "xai",
-        "grok-embed",
-        None,
-    )
+        "xai", "grok-embed", None)
     outputs = [r["pricing"]["output_per_1m"] for r in records[1:]]
     assert outputs == sorted(outputs)
 
@@ -448,14 +367,8 @@ def test_list_rejects_an_unknown_sort_field_with_usage_exit(synced):
 def test_list_json_has_yaml_fields_state_and_prices_as_numbers(synced):
     records = {f"{r['provider']}/{r['id']}": r for r in list_json(synced)}
     grok = records["xai/grok-3"]
-    assert set(grok) >= YAML_MODEL_FIELDS | {
-        "provider",
-        "enabled",
-        "retired",
-        "list_pricing",
-        "override",
-        "pricing",
-    }
+    assert set(grok) >= YAML_MODEL_FIELDS | {"provider", "enabled", "retired", "list_pricing",
+                                             "override", "pricing"}
     assert grok["provider"] == "xai"
     assert grok["display_name"] == "Grok 3"
     assert grok["category"] == "flagship"
@@ -480,9 +393,8 @@ def test_list_json_has_yaml_fields_state_and_prices_as_numbers(synced):
 
 
 def test_list_json_shows_the_override_and_effective_price(synced):
-    result = synced(
-        "price", "set", "xai/grok-3", "--input", "2.5", "--reason", "negotiated", "--by", "alice"
-    )
+    result = synced("price", "set", "xai/grok-3", "--input", "2.5", "--reason", "negotiated",
+                    "--by", "alice")
     assert result.exit_code == 0, result.output
     grok = {r["id"]: r for r in list_json(synced, "--provider", "xai")}["grok-3"]
     assert grok["list_pricing"]["input_per_1m"] == 3.0
@@ -490,11 +402,7 @@ def test_list_json_shows_the_override_and_effective_price(synced):
     assert grok["pricing"]["output_per_1m"] == 15.0  # not overridden: the list price
     override = grok["override"]
     assert {k: override[k] for k in ("input_per_1m", "output_per_1m", "reason", "set_by")} == {
-        "input_per_1m": 2.5,
-        "output_per_1m": None,
-        "reason": "negotiated",
-        "set_by": "alice",
-    }
+        "input_per_1m": 2.5, "output_per_1m": None, "reason": "negotiated", "set_by": "alice"}
     table = synced("list", "--provider", "xai")
     assert table.exit_code == 0
     line = next(row for row in table.stdout.splitlines() if " grok-3 " in row)
@@ -512,21 +420,14 @@ def test_list_csv_parses_with_the_csv_module(synced):
     assert len(rows) == SHIPPED_MODELS
     grok = rows["xai/grok-3"]
     assert (grok["display_name"], grok["context_window"], grok["max_output_tokens"]) == (
-        "Grok 3",
-        "131072",
-        "8192",
-    )
+        "Grok 3", "131072", "8192")
     # The same text on both databases (PostgreSQL's Numeric(20,10) is not shown as 3.0000000000).
     assert (grok["input_per_1m"], grok["output_per_1m"]) == ("3.00", "15.00")
     assert rows["google/gemini-2.0-flash"]["input_per_1m"] == "0.075"
     assert rows["xai/grok-embed"]["output_per_1m"] == ""
     assert grok["capabilities"] == "analysis chat realtime_info reasoning"
     assert (grok["overridden"], grok["is_novel"], grok["enabled"], grok["retired"]) == (
-        "False",
-        "False",
-        "True",
-        "False",
-    )
+        "False", "False", "True", "False")
     assert rows["openai/o1-pro"]["is_novel"] == "True"
 
 
@@ -585,8 +486,9 @@ def test_provider_slash_model_wins_over_another_models_own_id_and_says_so(cli, d
     mistral = provider_path(data_dir, "mistral")
     block = model_block(provider_path(data_dir, "xai").read_text(), "grok-3")
     mistral.write_text(
-        mistral.read_text()
-        + block.replace("id: grok-3", "id: xai/grok-3").replace("Grok 3", "Grok 3 on Mistral")
+        mistral.read_text() + block.replace("id: grok-3", "id: xai/grok-3").replace(
+            "Grok 3", "Grok 3 on Mistral"
+        )
     )
     assert cli.sync().exit_code == 0
     note = "note: 'xai/grok-3' is also the id of a model of mistral; name it mistral/xai/grok-3"
@@ -637,22 +539,8 @@ def test_a_model_id_two_providers_sell_must_be_named_with_its_provider(cli, data
 
 
 def test_show_with_override_shows_list_and_effective_price_and_reason(synced):
-    assert (
-        synced(
-            "price",
-            "set",
-            "grok-3",
-            "--input",
-            "2.50",
-            "--output",
-            "12",
-            "--reason",
-            "negotiated rate",
-            "--by",
-            "carol",
-        ).exit_code
-        == 0
-    )
+    assert synced("price", "set", "grok-3", "--input", "2.50", "--output", "12",
+                  "--reason", "negotiated rate", "--by", "carol").exit_code == 0
     record = show_json(synced, "xai/grok-3")
     assert record["list_pricing"]["input_per_1m"] == 3.0
     assert (record["pricing"]["input_per_1m"], record["pricing"]["output_per_1m"]) == (2.5, 12.0)
@@ -672,9 +560,8 @@ def test_show_with_override_shows_list_and_effective_price_and_reason(synced):
     ]
 
 
-@pytest.mark.parametrize(
-    ("typed", "suggested"), [("xai/grok-33", "xai/grok-3"), ("grok-3-minii", "grok-3-mini")]
-)
+@pytest.mark.parametrize(("typed", "suggested"), [("xai/grok-33", "xai/grok-3"),
+                                                   ("grok-3-minii", "grok-3-mini")])
 def test_show_unknown_model_exits_64_with_did_you_mean(synced, typed, suggested):
     result = synced("show", typed)
     assert result.exit_code == 64
@@ -691,14 +578,8 @@ def test_providers_lists_16_with_auth_type_api_base_and_model_count(synced):
     assert result.exit_code == 0, result.output
     rows = {row["id"]: row for row in json.loads(result.stdout)}
     assert len(rows) == 16
-    assert rows["xai"] == {
-        "id": "xai",
-        "display_name": "xAI (Grok)",
-        "auth_type": "api_key",
-        "api_base": "https://api.x.ai/v1",
-        "models": 10,
-        "retired": False,
-    }
+    assert rows["xai"] == {"id": "xai", "display_name": "xAI (Grok)", "auth_type": "api_key",
+                           "api_base": "https://api.x.ai/v1", "models": 10, "retired": False}
     assert (rows["bedrock"]["auth_type"], rows["bedrock"]["models"]) == ("iam", 0)
     assert rows["vertex_ai"]["auth_type"] == "service_account"
     assert rows["vertex_ai"]["api_base"] == "https://{location}-aiplatform.googleapis.com"
@@ -709,13 +590,7 @@ def test_providers_lists_16_with_auth_type_api_base_and_model_count(synced):
     assert table.exit_code == 0
     xai_line = next(line for line in table.stdout.splitlines() if line.startswith("xai "))
     assert xai_line.split() == [
-        "xai",
-        "xAI",
-        "(Grok)",
-        "api_key",
-        "https://api.x.ai/v1",
-        "10",
-        "active",
+        "xai", "xAI", "(Grok)", "api_key", "https://api.x.ai/v1", "10", "active"
     ]
 
 
@@ -760,60 +635,25 @@ def price_list(cli: Any) -> list[dict[str, Any]]:
 
 def test_price_set_records_who_when_and_why(synced):
     before = datetime.now(UTC)
-    result = synced(
-        "price",
-        "set",
-        "xai/grok-3",
-        "--input",
-        "2.50",
-        "--output",
-        "12.00",
-        "--reason",
-        "negotiated rate",
-        "--by",
-        "alice",
-    )
+    result = synced("price", "set", "xai/grok-3", "--input", "2.50", "--output", "12.00",
+                    "--reason", "negotiated rate", "--by", "alice")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[-1] == (
-        "Price override set on xai/grok-3 by alice: input 2.50, output 12.00"
-    )
+        "Price override set on xai/grok-3 by alice: input 2.50, output 12.00")
     kept = synced("price", "set", "xai/grok-3", "--input", "2", "--reason", "r", "--by", "bob")
     assert kept.stderr.splitlines()[-1] == (
-        "Price override set on xai/grok-3 by bob: input 2.00, output 12.00"
-    )
+        "Price override set on xai/grok-3 by bob: input 2.00, output 12.00")
     alone = synced("price", "set", "xai/grok-2", "--output", "1", "--reason", "r", "--by", "eve")
     assert alone.stderr.splitlines()[-1] == (
-        "Price override set on xai/grok-2 by eve: input list price, output 1.00"
-    )
+        "Price override set on xai/grok-2 by eve: input list price, output 1.00")
     synced("price", "clear", "xai/grok-2")
-    assert (
-        synced(
-            "price",
-            "set",
-            "xai/grok-3",
-            "--input",
-            "2.50",
-            "--output",
-            "12.00",
-            "--reason",
-            "negotiated rate",
-            "--by",
-            "alice",
-        ).exit_code
-        == 0
-    )
+    assert synced("price", "set", "xai/grok-3", "--input", "2.50", "--output", "12.00",
+                  "--reason", "negotiated rate", "--by", "alice").exit_code == 0
     [row] = price_list(synced)
     assert {k: v for k, v in row.items() if k != "set_at"} == {
-        "provider_id": "xai",
-        "model_id": "grok-3",
-        "input_per_1m": 2.5,
-        "output_per_1m": 12.0,
-        "reason": "negotiated rate",
-        "set_by": "alice",
-        "list_input_per_1m": 3.0,
-        "list_output_per_1m": 15.0,
-        "enabled": True,
-        "retired": False,
+        "provider_id": "xai", "model_id": "grok-3", "input_per_1m": 2.5, "output_per_1m": 12.0,
+        "reason": "negotiated rate", "set_by": "alice",
+        "list_input_per_1m": 3.0, "list_output_per_1m": 15.0, "enabled": True, "retired": False,
     }
     assert_recent(row["set_at"], before)
     assert row["enabled"] is True and row["retired"] is False  # JSON booleans on both
@@ -838,22 +678,14 @@ def test_a_long_reason_is_shown_whole_in_the_table(synced):
 
 
 def test_price_set_defaults_to_the_os_user_and_keeps_the_price_not_given(synced):
-    assert (
-        synced(
-            "price", "set", "grok-3", "--input", "2", "--reason", "first", "--by", "alice"
-        ).exit_code
-        == 0
-    )
+    assert synced("price", "set", "grok-3", "--input", "2", "--reason", "first",
+                  "--by", "alice").exit_code == 0
     result = synced("price", "set", "grok-3", "--output", "9.5", "--reason", "second")
     assert result.exit_code == 0, result.output
     [row] = price_list(synced)
     # --output alone changes the output override; the input override set before stays.
     assert (row["input_per_1m"], row["output_per_1m"], row["reason"], row["set_by"]) == (
-        2.0,
-        9.5,
-        "second",
-        getpass.getuser(),
-    )
+        2.0, 9.5, "second", getpass.getuser())
     record = show_json(synced, "xai/grok-3")
     assert (record["pricing"]["input_per_1m"], record["pricing"]["output_per_1m"]) == (2.0, 9.5)
 
@@ -875,9 +707,8 @@ def test_numbers_stay_whole_in_every_table_on_a_narrow_terminal(synced, monkeypa
     """`price list` and `history` folded prices and counts like text: 12.345 showed as
     `12.34` over `5`. Their long headers fold instead."""
     reason = "Negotiated enterprise discount, contract 2025-114"
-    set_price = synced(
-        "price", "set", "xai/grok-3", "--input", "12.345", "--output", "150", "--reason", reason
-    )
+    set_price = synced("price", "set", "xai/grok-3", "--input", "12.345", "--output", "150",
+                       "--reason", reason)
     assert set_price.exit_code == 0, set_price.output
     for columns in ("70", "60", "50"):
         monkeypatch.setenv("COLUMNS", columns)
@@ -908,11 +739,8 @@ BAD_PRICES = [
     ("-1", "must not be negative"),
     ("abc", "'abc' is not a number"),
     ("0.000000001", "price 0.000000001 per 1M tokens is below 0.0001: is it a per-token price?"),
-    (
-        "1e3",
-        "expected a number, got '1e3', a number in YAML 1.2 but a string to YAML 1.1 "
-        "parsers; write 1000",
-    ),
+    ("1e3", "expected a number, got '1e3', a number in YAML 1.2 but a string to YAML 1.1 "
+            "parsers; write 1000"),
     # The plain spelling would be refused too: that is said instead of a hint that fails.
     ("1e-9", "price 0.000000001 per 1M tokens is below 0.0001: is it a per-token price?"),
     ("1e6", "price 1000000 is above the limit of 100000 per 1M tokens"),
@@ -922,10 +750,8 @@ BAD_PRICES = [
     (".nan", "expected a finite number, got the number NaN"),  # as the files say it
     ("", "is not a number"),
     # Python's Decimal takes these; the files do not.
-    (
-        "1_000",
-        "expected a number, got '1_000', which YAML 1.1 parsers read as an integer; write 1000",
-    ),
+    ("1_000", "expected a number, got '1_000', which YAML 1.1 parsers read as an integer; "
+              "write 1000"),
     ("\u0661\u0662", "is not a number"),  # Arabic-Indic digits
     ("0x10", "which YAML 1.1 parsers read as an integer; write 16"),
     ("0.0e+99999999999999999999", "a number with an exponent out of range"),
@@ -975,10 +801,7 @@ def test_disable_records_who_when_why_and_hides_the_model(synced):
     assert "Disabled xai/grok-2" in result.stderr
     record = show_json(synced, "xai/grok-2")
     assert (record["enabled"], record["switch_reason"], record["switched_by"]) == (
-        False,
-        "superseded by grok-3",
-        "bob",
-    )
+        False, "superseded by grok-3", "bob")
     assert_recent(record["switched_at"], before)
     assert "xai/grok-2" not in keys(list_json(synced))
     assert "xai/grok-2" in keys(list_json(synced, "--all"))
@@ -994,10 +817,7 @@ def test_enable_switches_back_on_and_records_the_os_user(synced):
     assert "Enabled xai/grok-2" in result.stderr
     record = show_json(synced, "xai/grok-2")
     assert (record["enabled"], record["switch_reason"], record["switched_by"]) == (
-        True,
-        "customers need it",
-        getpass.getuser(),
-    )
+        True, "customers need it", getpass.getuser())
     assert len(list_json(synced)) == SHIPPED_MODELS
 
 
@@ -1031,10 +851,8 @@ def test_an_admin_change_to_a_retired_model_notes_that_it_is_retired(synced):
     assert_recent(record["retired_at"], before)
     assert show_json(synced, "xai/grok-3")["retired_at"] is None
     note = "note: xai/grok-2 is retired (in no file now); the change holds should it come back"
-    for argv in (
-        ("price", "set", "xai/grok-2", "--input", "1", "--reason", "deal"),
-        ("disable", "xai/grok-2", "--reason", "gone"),
-    ):
+    for argv in (("price", "set", "xai/grok-2", "--input", "1", "--reason", "deal"),
+                 ("disable", "xai/grok-2", "--reason", "gone")):
         result = synced(*argv)
         assert result.exit_code == 0, result.output
         assert note in result.stderr
@@ -1044,9 +862,8 @@ def test_an_admin_change_to_a_retired_model_notes_that_it_is_retired(synced):
         assert result.exit_code == 0, result.output
         noted = [line for line in result.stderr.splitlines() if line.startswith("note:")]
         assert noted == [note.split(";")[0]], argv
-    assert (
-        note not in synced("price", "set", "xai/grok-3", "--input", "1", "--reason", "deal").stderr
-    )
+    assert note not in synced("price", "set", "xai/grok-3", "--input", "1", "--reason",
+                              "deal").stderr
 
 
 def test_times_are_given_in_utc_whatever_the_session_time_zone(synced, monkeypatch):
@@ -1055,14 +872,8 @@ def test_times_are_given_in_utc_whatever_the_session_time_zone(synced, monkeypat
     monkeypatch.setenv("PGTZ", "Asia/Kathmandu")  # +05:45, no whole-hour slip goes unseen
     assert synced("price", "set", "xai/grok-3", "--input", "1", "--reason", "deal").exit_code == 0
     assert synced("disable", "xai/grok-2", "--reason", "old").exit_code == 0
-    times = [
-        show_json(synced, key)[field]
-        for key, field in (
-            ("xai/grok-3", "created_at"),
-            ("xai/grok-3", "updated_at"),
-            ("xai/grok-2", "switched_at"),
-        )
-    ]
+    times = [show_json(synced, key)[field] for key, field in (
+        ("xai/grok-3", "created_at"), ("xai/grok-3", "updated_at"), ("xai/grok-2", "switched_at"))]
     times.append(show_json(synced, "xai/grok-3")["override"]["set_at"])
     history = synced("history", "--format", "json")
     assert history.exit_code == 0, history.output
@@ -1095,16 +906,11 @@ def _open_transactions(database_url: str) -> int:
         ).fetchone()[0]
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ("disable", "xai/grok-9", "--reason", "x"),
-        ("show", "xai/grok-9"),
-        ("show", "grok-9"),
-        ("show", "openai/grok-3"),  # another provider's model: that one, not one of openai's
-        ("show", "xai/grok-3x"),  # among xai's models
-    ],
-)
+@pytest.mark.parametrize("argv", [
+    ("disable", "xai/grok-9", "--reason", "x"), ("show", "xai/grok-9"), ("show", "grok-9"),
+    ("show", "openai/grok-3"),  # another provider's model: that one, not one of openai's
+    ("show", "xai/grok-3x"),  # among xai's models
+])
 def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypatch, argv):
     """The hint compares every model's name (seconds, for 100,000): never while holding
     the registry's lock, which a cron sync waits for, or a transaction open."""
@@ -1122,48 +928,36 @@ def test_a_mistyped_model_is_hinted_at_with_no_transaction_open(synced, monkeypa
     assert result.exit_code == 64
     assert result.stderr.splitlines()[-1] == (
         f"error: no model {argv[1]!r} in the database; did you mean 'xai/grok-3'?"
-        if "/" in argv[1]
-        else f"error: no model {argv[1]!r} in the database; did you mean 'grok-3'?"
+        if "/" in argv[1] else
+        f"error: no model {argv[1]!r} in the database; did you mean 'grok-3'?"
     )
     assert seen == [0]
 
 
-_KEYS = [
-    ("openai", "gpt-4o", False),
-    ("groq", "openai/gpt-oss-120b", False),
-    ("deepseek", "grok-3", True),
-    ("xai", "grok-3", False),
-    ("anthropic", "claude-4-opus", False),
-    ("openai", "o1", False),
-]
+_KEYS = [("openai", "gpt-4o", False), ("groq", "openai/gpt-oss-120b", False),
+         ("deepseek", "grok-3", True), ("xai", "grok-3", False),
+         ("anthropic", "claude-4-opus", False), ("openai", "o1", False)]
 
 
-@pytest.mark.parametrize(
-    ("text", "hint"),
-    [
-        ("anthropic/gpt-4o", "openai/gpt-4o"),  # the model, of the provider that has it
-        ("openai/grok-3", "xai/grok-3"),  # the provider selling it today, not the retired one
-        ("openai/Grok-3", "xai/grok-3"),
-        ("openai/grok-33", "xai/grok-3"),  # not the least unlike of openai's own
-        ("openai/gpt-oss-120c", "openai/gpt-oss-120b"),
-        ("xai/grok-33", "xai/grok-3"),
-        ("nope/grok-3", "xai/grok-3"),  # no such provider: the same id where it is sold today
-        ("grok-33", "grok-3"),
-    ],
-)
+@pytest.mark.parametrize(("text", "hint"), [
+    ("anthropic/gpt-4o", "openai/gpt-4o"),  # the model, of the provider that has it
+    ("openai/grok-3", "xai/grok-3"),  # the provider selling it today, not the retired one
+    ("openai/Grok-3", "xai/grok-3"),
+    ("openai/grok-33", "xai/grok-3"),  # not the least unlike of openai's own
+    ("openai/gpt-oss-120c", "openai/gpt-oss-120b"),
+    ("xai/grok-33", "xai/grok-3"),
+    ("nope/grok-3", "xai/grok-3"),  # no such provider: the same id where it is sold today
+    ("grok-33", "grok-3"),
+])
 def test_the_hint_for_a_model_not_found(text, hint):
     from radiant_registry.queries import _model_hint
 
     assert _model_hint(text, _KEYS) == f"; did you mean {hint!r}?"
 
 
-@pytest.mark.parametrize(
-    ("interruption", "said", "code"),
-    [
-        (KeyboardInterrupt(), "interrupted (Ctrl-C)", 130),
-        (Stopped(), "stopped (SIGTERM)", 143),
-    ],
-)
+@pytest.mark.parametrize(("interruption", "said", "code"), [
+    (KeyboardInterrupt(), "interrupted (Ctrl-C)", 130), (Stopped(), "stopped (SIGTERM)", 143),
+])
 def test_an_interruption_while_the_hint_is_worked_out_is_said(
     synced, monkeypatch, interruption, said, code
 ):
@@ -1183,8 +977,7 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     unknown = synced("disable", "xai/grok-9", "--reason", "x")
     assert unknown.exit_code == 64
     assert unknown.stderr.splitlines()[-1] == (
-        "error: no model 'xai/grok-9' in the database; did you mean 'xai/grok-3'?"
-    )
+        "error: no model 'xai/grok-9' in the database; did you mean 'xai/grok-3'?")
     missing = synced("disable", "xai/grok-2")
     assert missing.exit_code == 64
     assert "Missing option '--reason'" in missing.stderr
@@ -1195,33 +988,27 @@ def test_disable_unknown_model_and_missing_reason_exit_64(synced):
     assert len(list_json(synced)) == SHIPPED_MODELS
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ("price", "set", "xai/grok-3", "--input", "1"),
-        ("disable", "xai/grok-3"),
-        ("enable", "xai/grok-3"),
-    ],
-)
-@pytest.mark.parametrize(
-    ("option", "value", "message"),
-    [
-        ("--reason", "evil\x1b[2J\x1b[31mRED", "control characters"),
-        ("--reason", "two\nlines", "control characters"),
-        ("--by", "x\x1b[0m", "control characters"),
-        ("--reason", "ok\u2028second line", "control characters"),
-        ("--by", "x\u202ey", "control characters"),  # a right-to-left override
-        ("--reason", "r" * 1001, "at most 1000 characters"),
-        ("--by", "b" * 201, "at most 200 characters"),
-        # Who made a change is the audit trail: "root" and "root\u200b" must not look alike.
-        ("--by", "root\u200b", "invisible characters are not allowed (U+200B)"),
-        ("--by", "\ufeffroot", "invisible characters are not allowed (U+FEFF)"),
-        ("--by", "ro\u00a0ot", "invisible characters are not allowed (U+00A0)"),
-        ("--by", "r\u3164oot", "invisible characters are not allowed (U+3164)"),
-        ("--by", "root\U000e0100\u17b4", "invisible characters are not allowed (U+E0100)"),
-        ("--by", "root ", "no spaces at its start or end"),
-    ],
-)
+@pytest.mark.parametrize("argv", [
+    ("price", "set", "xai/grok-3", "--input", "1"),
+    ("disable", "xai/grok-3"),
+    ("enable", "xai/grok-3"),
+])
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--reason", "evil\x1b[2J\x1b[31mRED", "control characters"),
+    ("--reason", "two\nlines", "control characters"),
+    ("--by", "x\x1b[0m", "control characters"),
+    ("--reason", "ok\u2028second line", "control characters"),
+    ("--by", "x\u202ey", "control characters"),  # a right-to-left override
+    ("--reason", "r" * 1001, "at most 1000 characters"),
+    ("--by", "b" * 201, "at most 200 characters"),
+    # Who made a change is the audit trail: "root" and "root\u200b" must not look alike.
+    ("--by", "root\u200b", "invisible characters are not allowed (U+200B)"),
+    ("--by", "\ufeffroot", "invisible characters are not allowed (U+FEFF)"),
+    ("--by", "ro\u00a0ot", "invisible characters are not allowed (U+00A0)"),
+    ("--by", "r\u3164oot", "invisible characters are not allowed (U+3164)"),
+    ("--by", "root\U000e0100\u17b4", "invisible characters are not allowed (U+E0100)"),
+    ("--by", "root ", "no spaces at its start or end"),
+])
 def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option, value, message):
     """Reasons and names are printed in tables and logs, like the files' names."""
     before = dump_tables(synced.database_url)
@@ -1235,23 +1022,10 @@ def test_admin_text_that_would_garble_a_terminal_is_refused(synced, argv, option
 # Default_Ignorable_Code_Point, from Unicode's DerivedCoreProperties.txt (15.1): characters
 # that a font shows as nothing.
 DEFAULT_IGNORABLE = [
-    (0x00AD, 0x00AD),
-    (0x034F, 0x034F),
-    (0x061C, 0x061C),
-    (0x115F, 0x1160),
-    (0x17B4, 0x17B5),
-    (0x180B, 0x180F),
-    (0x200B, 0x200F),
-    (0x202A, 0x202E),
-    (0x2060, 0x206F),
-    (0x3164, 0x3164),
-    (0xFE00, 0xFE0F),
-    (0xFEFF, 0xFEFF),
-    (0xFFA0, 0xFFA0),
-    (0xFFF0, 0xFFF8),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0000, 0xE0FFF),
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 ]
 
 
@@ -1267,14 +1041,10 @@ def test_every_character_unicode_calls_ignorable_is_refused_in_by():
                 who(f"ro{chr(code)}ot")
 
 
-@pytest.mark.parametrize(
-    ("user", "message"),
-    [
-        ("ev\x1b[2Jil\nFAKE", "control characters"),
-        ("u" * 300, "at most 200 characters"),
-        ("ro\u200dot", "invisible characters are not allowed (U+200D)"),
-    ],
-)
+@pytest.mark.parametrize(("user", "message"), [
+    ("ev\x1b[2Jil\nFAKE", "control characters"), ("u" * 300, "at most 200 characters"),
+    ("ro\u200dot", "invisible characters are not allowed (U+200D)"),
+])
 def test_a_user_name_from_the_environment_is_held_to_the_rules_of_by(
     synced, monkeypatch, user, message
 ):
@@ -1290,14 +1060,9 @@ def test_a_user_name_from_the_environment_is_held_to_the_rules_of_by(
 # --- no database, no schema ---------------------------------------------------------------------
 
 READ_COMMANDS = [
-    ("list",),
-    ("show", "xai/grok-3"),
-    ("providers",),
-    ("history",),
-    ("price", "list"),
+    ("list",), ("show", "xai/grok-3"), ("providers",), ("history",), ("price", "list"),
     ("price", "set", "xai/grok-3", "--input", "1", "--reason", "x"),
-    ("price", "clear", "xai/grok-3"),
-    ("disable", "xai/grok-3", "--reason", "x"),
+    ("price", "clear", "xai/grok-3"), ("disable", "xai/grok-3", "--reason", "x"),
     ("enable", "xai/grok-3"),
 ]
 
@@ -1337,9 +1102,8 @@ def test_diff_dry_run_and_db_commands_read_a_missing_sqlite_file_as_empty_and_cr
     plan = json.loads(result.stdout)
     assert plan["changes"] and {c["action"] for c in plan["changes"]} == {"create"}
     assert f"No file at {path} yet: read as an empty database" in result.stderr
-    result = registry(
-        "sync", "--dry-run", "--log-format", "json", "--data-dir", str(data_dir), *url
-    )
+    result = registry("sync", "--dry-run", "--log-format", "json", "--data-dir", str(data_dir),
+                      *url)
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in result.stderr.splitlines()]
     [absent] = [e for e in events if e["event"] == "database.absent"]
@@ -1349,8 +1113,7 @@ def test_diff_dry_run_and_db_commands_read_a_missing_sqlite_file_as_empty_and_cr
     assert result.stdout.startswith("base (empty) (head is ")
     result = registry("db", "downgrade", "base", "--yes", *url)
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
-        0,
-        "Schema at revision base (empty): nothing to downgrade",
+        0, "Schema at revision base (empty): nothing to downgrade"
     )
     assert not path.exists()
     # The commands that initialise a database do create the file.
@@ -1379,28 +1142,17 @@ def test_read_commands_on_a_database_without_schema_exit_78(cli, database_url):
         result = cli(*command)
         assert result.exit_code == 78, (command, result.output)
         assert "has no registry schema yet: run `registry sync` or `registry db upgrade`" in (
-            result.stderr
-        )
+            result.stderr)
         assert result.stdout == ""
 
 
 # --- usage errors -------------------------------------------------------------------------------
 
 USAGE_ERRORS = [
-    ("list", "--bogus"),
-    ("list", "--format", "xml"),
-    ("list", "--provider"),
-    ("show",),
-    ("show", "a", "b"),
-    ("price", "set"),
-    ("price", "clear"),
-    ("disable",),
-    ("history", "--limit", "0"),
-    ("sync", "--lock-timeout", "-1"),
-    ("db", "downgrade"),
-    ("nosuchcommand",),
-    ("price", "nosuch"),
-    ("validate", "--format", "yaml"),
+    ("list", "--bogus"), ("list", "--format", "xml"), ("list", "--provider"), ("show",),
+    ("show", "a", "b"), ("price", "set"), ("price", "clear"), ("disable",),
+    ("history", "--limit", "0"), ("sync", "--lock-timeout", "-1"), ("db", "downgrade"),
+    ("nosuchcommand",), ("price", "nosuch"), ("validate", "--format", "yaml"),
 ]
 
 
@@ -1420,16 +1172,13 @@ def test_usage_errors_exit_64_not_2(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no database was created
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ("price", "set", "xai/grok-3", "--input", "1", "--reason", " "),
-        ("price", "set", "xai/grok-3", "--reason", "deal"),  # no price
-        ("price", "set", "xai/grok-3", "--output", "-1", "--reason", "deal"),
-        ("disable", "xai/grok-3", "--reason", "one\ntwo"),
-        ("enable", "xai/grok-3", "--by", "root\u200b"),
-    ],
-)
+@pytest.mark.parametrize("argv", [
+    ("price", "set", "xai/grok-3", "--input", "1", "--reason", " "),
+    ("price", "set", "xai/grok-3", "--reason", "deal"),  # no price
+    ("price", "set", "xai/grok-3", "--output", "-1", "--reason", "deal"),
+    ("disable", "xai/grok-3", "--reason", "one\ntwo"),
+    ("enable", "xai/grok-3", "--by", "root\u200b"),
+])
 def test_a_bad_admin_option_is_a_usage_error_before_the_database_is_opened(tmp_path, argv):
     """Exit 64 whatever the database's state (here a file the command would refuse, 78)."""
     url = f"sqlite:///{tmp_path / 'absent.db'}"
