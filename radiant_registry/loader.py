@@ -154,11 +154,20 @@ def load_registry(
         capabilities=capabilities or {},
         providers=tuple(sorted(wanted)) if wanted is not None else None,
     )
-    paths = _provider_paths(data_dir / PROVIDERS_DIR, problems)
+    entries = _provider_entries(data_dir / PROVIDERS_DIR, problems)
+    paths = [path for path in entries or () if path.suffix == ".yaml"]
+    # Anything else there is a problem, so that a misnamed file cannot go unnoticed; with
+    # --provider, only one named as a provider asked for (`xai.yml`): the rest is not read.
+    strays = [
+        path
+        for path in entries or ()
+        if path.suffix != ".yaml" and (wanted is None or path.stem in wanted)
+    ]
+    problems.extend(Problem(str(path), 1, 1, _NOT_A_PROVIDER_FILE) for path in strays)
     if wanted is not None:
-        present = {path.stem for path in paths}
+        present = {path.stem for path in [*paths, *strays]}
         missing = sorted(wanted - present)
-        if missing and not problems:  # a mistyped --provider, not a file's fault
+        if missing and entries is not None:  # a mistyped --provider, not a file's fault
             names = ", ".join(repr(name) for name in missing)
             hint = did_you_mean(missing[0], present) if len(missing) == 1 else ""
             raise UsageError(f"no provider file for {names} in {data_dir / PROVIDERS_DIR}{hint}")
@@ -272,23 +281,19 @@ def _start_worker(parent: int) -> None:
             os._exit(1)  # the parent died before the request took effect
 
 
-def _provider_paths(folder: Path, problems: list[Problem]) -> list[Path]:
-    paths = []
+_NOT_A_PROVIDER_FILE = "not a provider file: expected <provider id>.yaml"
+
+
+def _provider_entries(folder: Path, problems: list[Problem]) -> list[Path] | None:
+    """The folder's entries but hidden ones (`.gitkeep`, `.git/`); None if it cannot be
+    read (said in `problems`). `_read_bytes` reports a `.yaml` that is a folder or a
+    broken link."""
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
         problems.append(Problem(str(folder), 1, 1, f"cannot read folder: {exc.strerror or exc}"))
-        return []
-    for path in entries:
-        if path.name.startswith("."):
-            continue
-        if path.suffix != ".yaml":
-            problems.append(
-                Problem(str(path), 1, 1, "not a provider file: expected <provider id>.yaml")
-            )
-            continue
-        paths.append(path)  # `_read_bytes` reports one that is a folder or a broken link
-    return paths
+        return None
+    return [path for path in entries if not path.name.startswith(".")]
 
 
 def check_file(path: Path, raw: bytes, key: str, capabilities: Vocabulary) -> Checked:

@@ -39,7 +39,7 @@ from typer.testing import CliRunner
 
 from radiant_registry import yamlfast, yamlstrict
 from radiant_registry.cli import app
-from radiant_registry.errors import ExitCode, InvalidRegistry, Problem
+from radiant_registry.errors import ExitCode, InvalidRegistry, Problem, UsageError
 from radiant_registry.loader import Registry, load_registry
 from radiant_registry.schema import ProviderFile
 
@@ -788,6 +788,27 @@ def test_a_file_without_the_yaml_suffix(empty_registry: Path) -> None:
     assert problems_of(empty_registry) == [
         Problem(str(path), 1, 1, "not a provider file: expected <provider id>.yaml")
     ]
+
+
+def test_with_provider_only_a_stray_named_as_one_asked_for_is_a_problem(
+    empty_registry: Path,
+) -> None:
+    """`--provider xai` reads xai's file alone: a README beside it is none of its business,
+    but `xai.yml` is the file asked for under a wrong name."""
+    good = (CORPUS / "good" / "fireworks.yaml").read_bytes()
+    (empty_registry / "providers" / "fireworks.yaml").write_bytes(good)
+    (empty_registry / "providers" / "README.md").write_text("notes")
+    assert set(load_registry(empty_registry, ["fireworks"]).files) == {"fireworks"}
+    stray = empty_registry / "providers" / "acme.yml"
+    stray.write_bytes(good)
+    with pytest.raises(InvalidRegistry) as raised:
+        load_registry(empty_registry, ["fireworks", "acme"])
+    assert raised.value.problems == [
+        Problem(str(stray), 1, 1, "not a provider file: expected <provider id>.yaml")
+    ]
+    # A mistyped --provider is said as such, whatever else the folder holds.
+    with pytest.raises(UsageError, match="no provider file for 'firewroks'.*'fireworks'"):
+        load_registry(empty_registry, ["firewroks"])
 
 
 # --- the good corpus ----------------------------------------------------------------------
