@@ -750,9 +750,16 @@ def db_downgrade(
         prompt.require_terminal("downgrade")
         return prompt.confirm(f"Downgrade it to {revision}? Data in dropped tables is lost")
 
-    with _database(database_url, absent=Absent.read_as_empty) as conn, db.registry_write(conn):
-        done = migrations.downgrade(conn, revision, confirm)
-        current = migrations.current_revision(conn)
+    with _database(database_url, absent=Absent.read_as_empty) as conn:
+        if not yes:
+            # Refused (64) before waiting for the lock where no one could answer; read
+            # without it, as the question is asked again under it.
+            with conn.begin():
+                if migrations.known_revision(conn) is not None:
+                    prompt.require_terminal("downgrade")
+        with db.registry_write(conn):
+            done = migrations.downgrade(conn, revision, confirm)
+            current = migrations.current_revision(conn)
     if done == "empty":
         render.info("Schema at revision base (empty): nothing to downgrade")
     elif done == "declined":

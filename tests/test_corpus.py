@@ -807,7 +807,7 @@ def test_with_provider_only_a_stray_named_as_one_asked_for_is_a_problem(
         Problem(str(stray), 1, 1, "not a provider file: expected <provider id>.yaml")
     ]
     # A mistyped --provider is said as such, whatever else the folder holds.
-    with pytest.raises(UsageError, match="no provider file for 'firewroks'.*'fireworks'"):
+    with pytest.raises(UsageError, match=r"no provider file for 'firewroks'.*'fireworks'"):
         load_registry(empty_registry, ["firewroks"])
 
 

@@ -277,6 +277,17 @@ def test_a_migration_waits_for_the_registry_lock(cli, database_url, argv):
     assert (before, after) == expected, stderr
 
 
+def test_a_downgrade_no_one_can_confirm_is_refused_before_waiting_for_the_lock(
+    cli, database_url
+):
+    """Exit 64 at once, as the README says, not 75 after the lock's wait."""
+    assert cli.sync().exit_code == 0
+    with registry_lock_held(database_url):
+        refused = run_registry("db", "downgrade", "base", "--database-url", database_url)
+    assert refused.returncode == 64, refused.stderr
+    assert "no terminal to confirm on: pass --yes to downgrade" in refused.stderr
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_row_locked_by_another_transaction_is_not_blamed_on_a_sync(cli, database_url, data_dir):
