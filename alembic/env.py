@@ -39,6 +39,9 @@ def _command(config: Config) -> str:
     return "upgrade" if command is None else str(command[0].__name__)
 
 
+_WRITERS = ("upgrade", "downgrade", "stamp")
+
+
 def run_from_command_line() -> None:
     """As `registry` does: the URL from the environment, said on stderr; errors as a
     message and an exit code (README), never a traceback."""
@@ -60,14 +63,18 @@ def run_from_command_line() -> None:
                 "$REGISTRY_DATABASE_URL (or use `registry db upgrade --database-url URL`)"
             )
         url = urls.resolve_url(None)
+        command = _command(config)
+        if command not in _WRITERS:  # `current`, `check`: they read, creating nothing
+            with db.connect(url, absent=Absent.read_as_empty, say=_say) as connection:
+                run_migrations(connection)
+            return
         with (
             db.connect(url, absent=Absent.create, say=_say) as connection,
             db.registry_write(connection),  # as `registry db upgrade`
         ):
-            command = _command(config)
             if command in ("upgrade", "downgrade"):  # never over another application's tables
                 migrations.known_revision(connection)
-            elif command == "stamp":  # nor write its version table
+            else:  # nor write its version table
                 migrations.check_stamp(connection)
             run_migrations(connection)
     except RegistryError as exc:

@@ -557,6 +557,15 @@ def test_alembic_stamp_writes_no_version_over_another_applications_tables(
         assert not inspect(conn).has_table("alembic_version")
 
 
+def test_alembic_current_creates_nothing(tmp_path):
+    """It reads: no SQLite file made for it, no write lock taken."""
+    path = tmp_path / "registry.db"
+    proc = alembic_upgrade_head(f"sqlite:///{path}", "current")
+    assert proc.returncode == 0, proc.stderr
+    assert "read as an empty database" in proc.stderr
+    assert not path.exists()
+
+
 def test_alembic_upgrade_head_from_the_checkout(database_url, engine):
     proc = alembic_upgrade_head(database_url)
     assert proc.returncode == 0, proc.stderr
