@@ -174,12 +174,13 @@ def sync(
         # Logged once committed, outside the lock: each change said is a change made.
         log_changes(log, applied)
         pending = _pending(plan, options.prune)
+        elapsed = log.elapsed()  # one reading: the text and duration_s say the same
         log.event(
             "sync.summary",
-            _summary_text(counts, pending, log.elapsed()),
+            _summary_text(counts, pending, elapsed),
             **counts,
             retire_pending=pending,
-            duration_s=log.elapsed(),
+            duration_s=elapsed,
             run_id=run_id,
         )
         return SyncResult(plan, applied=True, run_id=run_id)

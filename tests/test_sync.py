@@ -1130,6 +1130,7 @@ def test_json_log_has_a_start_event_one_event_per_change_and_a_summary(cli):
     assert summary["run_id"] == 2
     assert summary["retire_pending"] == 0
     assert isinstance(summary["duration_s"], float) and 0 <= summary["duration_s"] < 60
+    assert summary["message"].endswith(f" in {summary['duration_s']:.2f}s")  # one reading
 
     remove_models(cli.data_dir, "xai", "grok-2")
     result = cli.sync("--log-format", "json")
