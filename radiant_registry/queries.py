@@ -12,7 +12,6 @@ from sqlalchemy import Connection, false, func, select, true
 from radiant_registry.errors import NotFound, UnknownModel, UsageError
 from radiant_registry.fetch import fetch_all
 from radiant_registry.printable import blank
-from radiant_registry.schema import Category
 from radiant_registry.suggest import did_you_mean
 from radiant_registry.tables import (
     checked_json,
@@ -22,6 +21,7 @@ from radiant_registry.tables import (
     providers,
     sync_runs,
 )
+from radiant_registry.vocab import Category
 
 
 def _by_name(r: dict[str, Any]) -> tuple[str, ...]:

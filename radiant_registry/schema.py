@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from radiant_registry.errors import quoted
 from radiant_registry.printable import CONTROL_CHARACTERS, blank
+from radiant_registry.vocab import AuthType, Category, Modality, ModelType, Status
 
 if TYPE_CHECKING:
     from radiant_registry.yamlstrict import Loc
@@ -49,12 +50,6 @@ MAX_PRICE = Decimal(100_000)  # USD per 1M tokens; above this a value is a typo
 MIN_PRICE = Decimal("0.0001")  # below this (and above 0) it is surely a per-token price
 PRICE_PLACES = 10  # fits the database's Numeric(20, 10)
 MAX_TOKENS = 1_000_000_000
-
-ModelType = Literal["chat", "embedding", "image", "audio", "realtime"]
-Category = Literal["flagship", "balanced", "economy", "specialized", "novel", "general"]
-AuthType = Literal["api_key", "iam", "service_account"]
-Status = Literal["active", "preview", "deprecated"]
-Modality = Literal["text", "image", "audio", "video", "pdf", "embedding"]
 
 
 def _to_decimal(value: Any) -> Any:
