@@ -48,6 +48,7 @@ class SyncResult:
 
 
 Confirm = Callable[[Plan], bool]
+_STOPPING_WAIT_S = 1.0
 
 
 @contextmanager
@@ -156,6 +157,10 @@ def sync(
         # statement, held by the frames it left, kept SQLite's connection open, and with it
         # its write lock: the run could not be recorded. Their variables go now.
         traceback.clear_frames(exc.__traceback__)
+        # Stopping: a lock another connection holds (on SQLite, a reader keeping the
+        # commit waiting) is waited for a second more at most, not --lock-timeout again.
+        waited = conn.get_execution_options().get("lock_timeout_s", _STOPPING_WAIT_S)
+        conn.execution_options(lock_timeout_s=min(_STOPPING_WAIT_S, waited))
         # Ctrl-C may land during the commit or just after it, before the block is left:
         # the database says whether this run's own row, and so its changes, are there.
         if run_id is not None and runs.committed(conn, run_id, started):

@@ -173,14 +173,12 @@ def _use_explicit_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("sqlite_immediate"):
-            _begin_immediate(conn)
-        else:
-            conn.exec_driver_sql("BEGIN")
+        _begin_waiting(conn, immediate=bool(conn.get_execution_options().get("sqlite_immediate")))
 
 
-def _begin_immediate(conn: Connection) -> None:
-    """BEGIN IMMEDIATE, waiting for another writer up to the lock timeout in short busy
+def _begin_waiting(conn: Connection, *, immediate: bool) -> None:
+    """BEGIN IMMEDIATE (the write lock), or BEGIN and at once the read lock that the first
+    read would take, waiting for another connection up to the lock timeout in short busy
     timeouts: SQLite waits in C, where Python cannot act on Ctrl-C or SIGTERM, so one long
     wait would hold a stop back for as long as --lock-timeout."""
     lock_timeout_s = conn.get_execution_options().get("lock_timeout_s", LOCK_TIMEOUT_S)
@@ -193,9 +191,18 @@ def _begin_immediate(conn: Connection) -> None:
         while True:
             busy_timeout(min(interrupts.POLL_S, max(0.0, deadline - time.monotonic())))
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                if immediate:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.exec_driver_sql("BEGIN")
+                    # Held to the transaction's end: no later read waits (a writer's
+                    # commit, with its exclusive lock, is what a reader waits for).
+                    conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1").close()
                 break
             except sa_exc.OperationalError as exc:
+                if not immediate:
+                    with suppress(sa_exc.DBAPIError):
+                        conn.exec_driver_sql("ROLLBACK")
                 if not is_lock_refused(exc.orig) or time.monotonic() >= deadline:
                     raise
     except BaseException:  # a refusal, Ctrl-C or SIGTERM: its error is the one to report

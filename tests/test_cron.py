@@ -423,6 +423,77 @@ def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, 
     assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
 
 
+@contextmanager
+def sqlite_file_held(database_url: str, lock: str) -> Iterator[None]:
+    """Another connection holding the file: "EXCLUSIVE", a writer committing (no one may
+    read), or "SHARED", a reader (a writer's commit waits for it)."""
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE" if lock == "EXCLUSIVE" else "BEGIN")
+        other.execute("SELECT count(*) FROM models").fetchall()
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("argv", [
+    ("sync", "--yes", "--lock-timeout", "60"),  # it reads which files it may skip, unlocked
+    ("diff", "--full"), ("list",), ("db", "current"),
+])
+def test_a_command_waiting_to_read_a_sqlite_file_stops_at_once(cli, database_url, data_dir,
+                                                               argv):
+    """A read waits for a writer's commit: in C, a signal waited with it, for as long as
+    the lock timeout (--lock-timeout, or 5 s)."""
+    assert cli.sync().exit_code == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    files = ("--data-dir", str(data_dir)) if argv[0] in ("sync", "diff") else ()
+    with sqlite_file_held(database_url, "EXCLUSIVE"):
+        proc = subprocess.Popen([str(REGISTRY), *argv, *files, "--database-url", database_url],
+                                env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        with proc:
+            waiting_for_the_lock(database_url, proc)
+            assert proc.poll() is None
+            proc.send_signal(signal.SIGTERM)
+            try:
+                assert proc.wait(timeout=3) == 143, proc.stderr
+            finally:
+                proc.kill()
+            assert proc.stderr is not None
+            assert proc.stderr.read().splitlines()[-1] == "error: stopped (SIGTERM)"
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_sync_stopped_while_its_commit_waits_for_a_reader_ends_when_that_wait_does(
+    cli, database_url, data_dir
+):
+    """As the README says: at most --lock-timeout, not that again to record the run (which
+    the reader keeps out as well)."""
+    assert cli.sync().exit_code == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    argv = [str(REGISTRY), "sync", "--yes", "--lock-timeout", "6", "--data-dir", str(data_dir),
+            "--database-url", database_url]
+    with sqlite_file_held(database_url, "SHARED"):
+        proc = subprocess.Popen(argv, env={"PATH": os.environ["PATH"]},
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        with proc:
+            assert proc.stderr is not None
+            said = [proc.stderr.readline() for _ in range(3)]  # start, database, files
+            waiting_for_the_lock(database_url, proc)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                assert proc.wait(timeout=6 + 3) == 143
+            finally:
+                proc.kill()
+            said += proc.stderr.readlines()
+    assert said[-1] == "error: stopped (SIGTERM)\n", said
+    assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
+
+
 def test_two_syncs_racing_on_a_fresh_database(database_url, data_dir):
     """The second waits for the first (a minute at most, here) and then finds nothing to do."""
     argv = [str(REGISTRY), "sync", "--yes", "--log-format", "json", "--lock-timeout", "60",
