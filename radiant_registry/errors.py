@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     IOERR = 74  # a statement failed (the transaction was rolled back), or output did
     TEMPFAIL = 75  # another writer holds the lock, or a timeout
     CONFIG = 78  # schema not at head, bad configuration
+    HUNG_UP = 129  # SIGHUP (the terminal closed: an SSH session dropped): 128 + SIGHUP
     INTERRUPTED = 130  # Ctrl-C while working: 128 + SIGINT, as shells report it
     STOPPED = 143  # SIGTERM (systemd stop, timeout(1)) while working: 128 + SIGTERM
 
@@ -92,13 +93,19 @@ class ConcurrentChange(RegistryError):
 
 
 class Stopped(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so that it unwinds as Ctrl-C does: the
-    transaction rolled back, the run recorded, the workers ended."""
+    """SIGTERM (or SIGHUP), raised where the process is, so that it unwinds as Ctrl-C
+    does: the transaction rolled back, the run recorded, the workers ended."""
+
+    def __init__(self, hung_up: bool = False) -> None:
+        super().__init__()
+        self.hung_up = hung_up
 
 
 def interruption(exc: KeyboardInterrupt) -> tuple[str, ExitCode]:
     """What stopped the run, in the words of a message, and the exit code it gets."""
     if isinstance(exc, Stopped):
+        if exc.hung_up:
+            return "stopped (SIGHUP: the terminal closed)", ExitCode.HUNG_UP
         return "stopped (SIGTERM)", ExitCode.STOPPED
     return "interrupted (Ctrl-C)", ExitCode.INTERRUPTED
 

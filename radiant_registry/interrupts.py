@@ -1,12 +1,12 @@
-"""Ctrl-C and SIGTERM as exceptions, and the moments when they must wait.
+"""Ctrl-C, SIGTERM and SIGHUP as exceptions, and the moments when they must wait.
 
 Python raises KeyboardInterrupt wherever the main thread is when Ctrl-C arrives; the CLI
-makes SIGTERM (systemd's stop, timeout(1)) do the same with `Stopped`, so that both
-unwind alike: the transaction rolled back, the run recorded, the workers ended. Two
-moments must not be cut: a commit (raised inside SQLAlchemy's `finally` blocks, the
-interruption turned a committed transaction into a traceback) and the forking of worker
-processes (a worker forked with Python's own handler died of it, breaking the pool).
-`held` defers them to the end of such a moment.
+makes SIGTERM (systemd's stop, timeout(1)) and SIGHUP (a terminal closed, an SSH session
+dropped) do the same with `Stopped`, so that all unwind alike: the transaction rolled
+back, the run recorded, the workers ended. Two moments must not be cut: a commit (raised
+inside SQLAlchemy's `finally` blocks, the interruption turned a committed transaction
+into a traceback) and the forking of worker processes (a worker forked with Python's own
+handler died of it, breaking the pool). `held` defers them to the end of such a moment.
 """
 
 from __future__ import annotations
@@ -29,14 +29,22 @@ _holding = 0
 _pending: list[KeyboardInterrupt] = []
 
 
+_STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def install() -> None:
-    """Handle Ctrl-C and SIGTERM in this process (the console script's, not a library's)."""
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    """Handle Ctrl-C, SIGTERM and SIGHUP in this process (the console script's, not a
+    library's), but one ignored when it started: `nohup` ignores SIGHUP, a shell ignores
+    SIGINT for a job it starts in the background, so that neither ends it."""
+    for signum in _STOPS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _on_signal)
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    interruption = Stopped() if signum == signal.SIGTERM else KeyboardInterrupt()
+    interruption = (
+        KeyboardInterrupt() if signum == signal.SIGINT else Stopped(signum == signal.SIGHUP)
+    )
     if _holding:
         _pending.append(interruption)
         return
@@ -49,8 +57,9 @@ def exiting() -> None:
     the worker pool, and leave the process hanging there: the second Ctrl-C of an
     impatient user, or a scheduler's second SIGTERM."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _exit_now)
-        signal.signal(signal.SIGTERM, _exit_now)
+        for signum in _STOPS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, _exit_now)
 
 
 def _exit_now(signum: int, frame: FrameType | None) -> None:
@@ -62,18 +71,19 @@ def _exit_now(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait for the end of the block, then are raised, also over an
-    error of the block's (SQLite's commit, which waited for a reader, giving up): the
-    stop asked for is what ended the run.
+    """Ctrl-C, SIGTERM and SIGHUP wait for the end of the block, then are raised, also
+    over an error of the block's (SQLite's commit, which waited for a reader, giving up):
+    the stop asked for is what ended the run.
 
-    SIGINT is handled here even where `install` was not called (a library's caller), so
-    that forked workers inherit this handler; SIGTERM only where it has a Python handler
-    (by default it ends the process on the spot, and is left so)."""
+    Each is handled here where it has a Python handler, Python's own for SIGINT included
+    where `install` was not called (a library's caller), so that forked workers inherit
+    this handler; SIGTERM and SIGHUP end the process on the spot by default, and one
+    ignored stays ignored: such are left so."""
     global _holding
     previous = {}
     if threading.current_thread() is threading.main_thread():  # only it may set handlers
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            if signum == signal.SIGINT or callable(signal.getsignal(signum)):
+        for signum in _STOPS:
+            if callable(signal.getsignal(signum)):
                 previous[signum] = signal.signal(signum, _on_signal)
     _holding += 1
     try:
@@ -82,7 +92,7 @@ def held() -> Iterator[None]:
         _holding -= 1
         for signum, handler in previous.items():  # None: set outside Python, not restorable
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-        # SIGTERM first: the scheduler's stop outranks a Ctrl-C.
+        # SIGTERM or SIGHUP first: the scheduler's stop outranks a Ctrl-C.
         waiting = [] if _holding else sorted(_pending, key=lambda i: not isinstance(i, Stopped))
         if not _holding:
             _pending.clear()

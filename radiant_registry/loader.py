@@ -275,6 +275,7 @@ def _start_worker(parent: int) -> None:
     gc.disable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # systemd stops the whole group too
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as a closing terminal does
     with suppress(OSError, AttributeError):  # no prctl: not Linux
         asked = ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0
         if asked and os.getppid() != parent:

@@ -394,7 +394,12 @@ def test_a_large_sqlite_sync_waits_for_a_reader_no_longer_than_its_lock_timeout(
     )
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+STOPPED_BY = {143: "stopped (SIGTERM)", 130: "interrupted (Ctrl-C)",
+              129: "stopped (SIGHUP: the terminal closed)"}
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130),
+                                              (signal.SIGHUP, 129)])
 def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, signum, code):
     """SQLite waits for a lock in C, where Python cannot act on a signal: one long wait
     held a scheduler's stop back for all of --lock-timeout."""
@@ -418,9 +423,40 @@ def test_a_sync_waiting_for_the_lock_stops_at_once(cli, database_url, data_dir, 
             finally:
                 proc.kill()
             said += proc.stderr.readlines()
-    assert said[-1].startswith("error: " + ("stopped (SIGTERM)" if code == 143 else
-                                            "interrupted (Ctrl-C)")), said
+    assert said[-1].startswith(f"error: {STOPPED_BY[code]}"), said
     assert successful_runs(database_url) == [(SHIPPED_ROWS, 0, 0, 0)]
+    if database_url.startswith("postgresql"):  # SQLite's lock holder keeps the record out
+        failed = query(database_url, "SELECT error FROM sync_runs WHERE outcome = 'failed'")
+        assert failed == [(f"{STOPPED_BY[code]}: nothing written",)]
+
+
+def test_a_sync_started_with_nohup_goes_on_when_the_terminal_closes(cli, database_url,
+                                                                     data_dir):
+    """`nohup` (or a shell's `&`) ignores SIGHUP (SIGINT) for it: it stays ignored."""
+    assert cli.sync().exit_code == 0
+    replace_once(provider_path(data_dir, "xai"), "input_per_1m: 3.00\n", "input_per_1m: 3.10\n")
+    argv = [str(REGISTRY), "sync", "--yes", "--lock-timeout", "60", "--data-dir", str(data_dir),
+            "--database-url", database_url]
+
+    def like_nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    proc = subprocess.Popen(argv, env={"PATH": os.environ["PATH"]}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=like_nohup)
+    try:
+        with registry_lock_held(database_url):
+            waiting_for_the_lock(database_url, proc)
+            proc.send_signal(signal.SIGHUP)
+            proc.send_signal(signal.SIGINT)
+            time.sleep(1)
+            assert proc.poll() is None  # ignored, it waits on
+        assert proc.wait(timeout=60) == 0  # and syncs, once the lock is free
+    finally:
+        proc.kill()
+        proc.wait()
+    assert successful_runs(database_url)[-1] == (0, 1, 0, SHIPPED_ROWS - 1)
 
 
 @contextmanager
