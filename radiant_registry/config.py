@@ -61,7 +61,7 @@ def resolve_data_dir(option: Path | None = None) -> DataDir:
         raise ConfigError(f"no registry data: {chosen} {problem}")
     if problem := _not_a_folder(chosen.path / "providers"):
         if problem.startswith("cannot be read"):
-            raise ConfigError(f"no registry data: {chosen} {problem}")
+            raise ConfigError(f"no registry data: its 'providers' folder in {chosen} {problem}")
         raise ConfigError(f"no registry data in {chosen}: expected a 'providers' folder there")
     return chosen
 
@@ -70,8 +70,9 @@ def _not_a_folder(path: Path) -> str | None:
     """What keeps `path` from being read as a folder, or None."""
     try:
         if path.is_dir():
-            return None
-    except OSError as exc:  # a parent folder that may not be searched
+            with os.scandir(path):  # its entries may be listed (mode 000 says no)
+                return None
+    except OSError as exc:  # it, or a parent folder, may not be searched
         return f"cannot be read ({exc.strerror})"
     if path.exists():
         return "is not a folder"

@@ -195,6 +195,27 @@ def test_a_data_dir_that_cannot_be_read_exits_78_saying_so(tmp_path, chosen_by):
     )
 
 
+@pytest.mark.skipif(_without_file_permissions() is None, reason="root, and no setpriv")
+def test_a_providers_folder_that_cannot_be_read_exits_78_saying_so(tmp_path):
+    """As its data folder: the machine's set-up, not an invalid file (65)."""
+    data_dir = copy_data(tmp_path / "data")
+    (data_dir / "providers").chmod(0)
+    try:
+        result = subprocess.run(
+            [*(_without_file_permissions() or []), str(REGISTRY), "validate", "--data-dir",
+             str(data_dir)],
+            capture_output=True, text=True, env={"PATH": os.environ["PATH"]}, cwd=tmp_path,
+            timeout=60,
+        )
+    finally:
+        (data_dir / "providers").chmod(0o755)
+    assert result.returncode == 78, result.stderr
+    assert result.stderr == (
+        f"error: no registry data: its 'providers' folder in {data_dir} (--data-dir) cannot be "
+        "read (Permission denied)\n"
+    )
+
+
 def command_paths() -> list[tuple[str, ...]]:
     """Every command a user can run, e.g. ('price', 'set'); groups lead to their commands."""
     paths: list[tuple[str, ...]] = []
