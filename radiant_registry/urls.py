@@ -40,12 +40,15 @@ class DatabaseUrl:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Every secret of the URL, as written and as URL-encoded: none may be shown."""
+        """Every secret of the URL, as written and as URL-encoded, and the password libpq
+        takes from $PGPASSWORD where the URL has none: none may be shown."""
         from urllib.parse import quote
 
         values = [self.url.password]
         for name in self._secret_parameters:
             values += _as_list(self.url.query.get(name))
+        if not self.is_sqlite:
+            values.append(os.environ.get("PGPASSWORD"))
         forms: set[str] = set()
         for value in filter(None, values):
             forms |= {str(value), quote(str(value), safe=""), quote(str(value))}

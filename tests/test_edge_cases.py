@@ -30,7 +30,7 @@ from radiant_registry.cli import app
 from radiant_registry.db import make_engine
 from radiant_registry.errors import ConfigError
 from radiant_registry.fetch import UNREADABLE
-from radiant_registry.urls import parse_url, resolve_url
+from radiant_registry.urls import parse_url, resolve_url, scrub
 
 
 def test_json_log_of_a_sync_with_an_invalid_file(cli):
@@ -74,6 +74,14 @@ def test_any_spelling_of_a_password_parameter_is_hidden():
         parse_url("postgresql://u@h/db?PASSWORD=s3cr3t&sslmode=require", "t")
     assert 'invalid connection option "PASSWORD"' in str(refused.value)
     assert "s3cr3t" not in str(refused.value)
+
+
+def test_a_password_from_pgpassword_is_a_secret_too(monkeypatch):
+    """libpq sends it where the URL has none: a server's error could quote it."""
+    monkeypatch.setenv("PGPASSWORD", "Env-S3cr3t")
+    db = parse_url("postgresql://u@h/db", "test")
+    assert scrub(db, "bad password 'Env-S3cr3t'") == "bad password '***'"
+    assert "Env-S3cr3t" not in parse_url("sqlite:///Env-S3cr3t.db", "test").secrets
 
 
 def test_a_password_in_the_query_string_is_hidden():
