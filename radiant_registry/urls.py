@@ -119,6 +119,8 @@ def parse_url(text: str, source: str) -> DatabaseUrl:
         )
     if username is not None or password is not None:  # ":secret@host": libpq's user
         url = url.set(username=username, password=password)
+    if url.host and "%" in url.host:  # libpq's URIs encode a socket folder: %2Fvar%2Frun...
+        url = url.set(host=unquote(url.host))
     params = [text for name, value in url.query.items() for text in (name, *_as_list(value))]
     parts = [url.database, url.host, url.username, url.password, *params]
     if any("\x00" in part for part in parts if part):

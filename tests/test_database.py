@@ -212,6 +212,27 @@ def test_password_with_percent_at_and_colon_works_and_never_shows(secret_role, d
 
 
 @pytest.mark.postgres
+@pytest.mark.postgres
+def test_a_socket_folder_percent_encoded_in_the_host_as_libpq_writes_it(postgres_admin):
+    """`postgresql://user@%2Fvar%2Frun%2Fpostgresql/db`, libpq's URI for a Unix socket."""
+    admin = make_url(postgres_admin)
+    admin_engine = make_engine(resolve_url(postgres_admin))
+    with admin_engine.connect() as conn:
+        folder = conn.execute(text("SHOW unix_socket_directories")).scalar_one().split(",")[0]
+    admin_engine.dispose()
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("the server listens on no Unix socket here")
+    url = f"postgresql://{admin.username}@{quote(folder, safe='')}/{admin.database}"
+    db = resolve_url(url)
+    assert db.url.host == folder
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
 def test_unreachable_database_exits_69_without_the_password(secret_role, data_dir):
     role, host, _ = secret_role
     password = quote(SECRET, safe="")
