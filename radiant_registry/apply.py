@@ -241,10 +241,10 @@ def _plan(conn: Connection, registry: Registry) -> CurrentPlan:
         if stored.get(pid) != key:  # another sync applied different files meanwhile
             # diff and sync --dry-run too: the plan would be stale
             raise ConcurrentChange(_CHANGED_MEANWHILE)
-    in_files = set(registry.keys)
+    in_files = set(registry.content_keys)
     scope = set(registry.files) | (set(stored) - in_files)  # parsed files, and retire candidates
-    if registry.providers is not None:
-        scope &= set(registry.providers)
+    if registry.scope is not None:
+        scope &= set(registry.scope)
     current = read_state(conn, scope)
     plan = compute_plan(*registry.desired(), current)
     # A skipped file's provider and active models are, by its key, unchanged.

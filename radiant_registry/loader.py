@@ -98,16 +98,16 @@ class Registry:
     capabilities: dict[str, str]
     files: dict[str, LoadedFile] = field(default_factory=dict)  # by provider id
     skipped: dict[str, str] = field(default_factory=dict)  # provider id -> content key
-    # The providers it was limited to (--provider), or None for all: a sync plans, retires
-    # and records within this scope only.
-    providers: tuple[str, ...] | None = None
+    # The provider ids it was limited to (--provider), or None for all: a sync plans,
+    # retires and records within this scope only.
+    scope: tuple[str, ...] | None = None
 
     @property
     def model_count(self) -> int:
         return sum(len(loaded.models) for loaded in self.files.values())
 
     @property
-    def keys(self) -> dict[str, str]:
+    def content_keys(self) -> dict[str, str]:
         """The content key of every provider file read, parsed or skipped."""
         return {**self.skipped, **{pid: f.key for pid, f in self.files.items()}}
 
@@ -115,7 +115,7 @@ class Registry:
     def digest(self) -> str:
         """One hash over every file read, recorded with each sync run."""
         h = hashlib.sha256()
-        for provider_id, key in sorted(self.keys.items()):
+        for provider_id, key in sorted(self.content_keys.items()):
             h.update(f"{provider_id}:{key}\n".encode())
         return h.hexdigest()
 
@@ -152,7 +152,7 @@ def load_registry(
     wanted = set(providers) if providers is not None else None
     registry = Registry(
         capabilities=capabilities or {},
-        providers=tuple(sorted(wanted)) if wanted is not None else None,
+        scope=tuple(sorted(wanted)) if wanted is not None else None,
     )
     entries = _provider_entries(data_dir / PROVIDERS_DIR, problems)
     paths = [path for path in entries or () if path.suffix == ".yaml"]

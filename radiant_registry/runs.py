@@ -51,7 +51,7 @@ def record_run(
             "started_at": started,
             "finished_at": now(),
             "outcome": outcome,
-            "providers": None if registry.providers is None else list(registry.providers),
+            "providers": None if registry.scope is None else list(registry.scope),
             **counts,
             "files_sha256": registry.digest,
             "tool_version": __version__,

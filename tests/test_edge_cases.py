@@ -192,7 +192,7 @@ def test_a_registry_loaded_for_some_providers_syncs_and_prunes_only_those(cli, d
     assert cli.sync().exit_code == 0
     before = dump_tables(cli.database_url)
     registry = loader.load_registry(data_dir, providers=["xai"])
-    assert registry.providers == ("xai",)
+    assert registry.scope == ("xai",)
     engine = db.make_engine(urls.resolve_url(cli.database_url))
     try:
         with engine.connect() as conn:

@@ -417,12 +417,12 @@ def test_new_rules_read_every_file_again(cli, database_url, monkeypatch):
     registry, parsed = load_skipping(database_url, cli.data_dir, monkeypatch)
     assert sorted(parsed) == SHIPPED_IDS
     assert registry.skipped == {}
-    assert set(registry.keys.values()).isdisjoint(stored_keys(database_url).values())
+    assert set(registry.content_keys.values()).isdisjoint(stored_keys(database_url).values())
 
 
 def test_the_stored_keys_are_the_loaders_keys(cli, database_url):
     ok(cli.sync())
-    keys = load_registry(cli.data_dir).keys
+    keys = load_registry(cli.data_dir).content_keys
     assert sorted(keys) == SHIPPED_IDS
     assert stored_keys(database_url) == keys
     assert all(len(key) == 64 and int(key, 16) >= 0 for key in keys.values())
