@@ -176,15 +176,19 @@ def compute_plan(
             changes.append(Create("model", model_key(key), new, note=note))
             continue
         fields = _changed(old, new, MODEL_FIELDS)
-        if key in current.retired_models:
+        returning = key in current.retired_models
+        if returning:
             fields["retired"] = (True, False)
         if not fields:
             unchanged += 1
             continue
-        note = None
+        notes = []
+        if returning:  # its row kept the admin's state: it applies again
+            notes.append(_RETURN_NOTES.get((key in current.overridden, key in current.disabled)))
         masked = current.overridden.get(key, frozenset())
         if any(name in fields for name in masked):
-            note = "list price changes, but an admin price override still masks it"
+            notes.append("list price changes, but an admin price override still masks it")
+        note = "; ".join(filter(None, notes)) or None
         changes.append(Update("model", model_key(key), fields, new, note=note))
     for key in sorted(set(current.models) - set(desired_models) - current.retired_models):
         # A renamed model is a create and a retire: its admin's state stays behind.
@@ -207,6 +211,14 @@ _ADMIN_STATE_NOTES = {
     "starts enabled",
     (True, True): "has an admin price override and is disabled, both of which stay with "
     "it: a model that replaces it starts at list price and enabled",
+}
+
+
+_RETURN_NOTES = {
+    (True, False): "comes back with the admin price override its row kept, which applies again",
+    (False, True): "comes back disabled, as an admin left it: `registry enable` to serve it",
+    (True, True): "comes back disabled, as an admin left it, and with the admin price "
+    "override its row kept, which applies again",
 }
 
 

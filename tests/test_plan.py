@@ -405,6 +405,30 @@ def test_a_retire_notes_the_admin_state_its_model_keeps_and_a_replacement_lacks(
     ]
 
 
+def test_a_retired_model_that_comes_back_notes_the_admin_state_it_gets_back():
+    """Its row kept the override and the switch (no sync writes them): they apply again."""
+    file = provider_file("xai", [model_data(m) for m in ("a", "b", "c", "d")])
+    current = synced(file)
+    current.retired_models = set(current.models)
+    current.overridden = {("xai", "a"): frozenset({"input_per_1m"}),
+                          ("xai", "c"): frozenset({"input_per_1m"})}
+    current.disabled = {("xai", "b"), ("xai", "c")}
+    back = provider_file("xai", [
+        model_data(m) for m in ("a", "b", "d")
+    ] + [model_data("c", pricing={"input_per_1m": Decimal("9"), "output_per_1m": Decimal("15")})])
+    changes = compute_plan(*desired(back), current).changes
+    assert [(c.action, c.key, c.note) for c in changes] == [
+        ("update", "xai/a", "comes back with the admin price override its row kept, which "
+                            "applies again"),
+        ("update", "xai/b", "comes back disabled, as an admin left it: `registry enable` to "
+                            "serve it"),
+        ("update", "xai/c", "comes back disabled, as an admin left it, and with the admin "
+                            "price override its row kept, which applies again; list price "
+                            "changes, but an admin price override still masks it"),
+        ("update", "xai/d", None),
+    ]
+
+
 # --- prune guard ---------------------------------------------------------------------------
 
 
