@@ -381,18 +381,22 @@ def _alias_problems(models: Sequence[tuple[int, Model | ModelNames]]) -> list[tu
     ids = {model.id.lower(): model.id for _, model in models}
     alias_of: dict[str, str] = {}
     for index, model in models:
+        own: dict[str, str] = {}  # this model's aliases so far, folded
         for alias_index, alias in enumerate(model.aliases):
             if alias is None:  # fails the schema, which says so
                 continue
             folded_alias = alias.lower()
             other = ids.get(folded_alias, model.id)
             owner = alias_of.setdefault(folded_alias, model.id)
+            first = own.setdefault(folded_alias, alias)
             if folded_alias == model.id.lower():
                 message = f"alias {_named(alias)} repeats the model id"
             elif other.lower() != model.id.lower():
                 message = f"alias {_named(alias)} is the id of another model ({_named(other)})"
             elif owner != model.id:
                 message = f"alias {_named(alias)} is also an alias of {_named(owner)}"
+            elif first != alias:  # the very same twice: `_unique` says "listed twice"
+                message = f"alias {_named(alias)} repeats {_named(first)}, ignoring case"
             else:
                 continue
             problems.append((("models", index, "aliases", alias_index), message))
