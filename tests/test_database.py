@@ -804,6 +804,32 @@ def test_effective_model_prices_view(database_url, engine, data_dir):
     assert (Decimal(str(row[0])), bool(row[1])) == (Decimal(3), False)
 
 
+def test_the_view_and_the_tool_agree_on_every_effective_price(database_url, engine, data_dir):
+    """Consumers read the view; `list` works the prices out itself: one rule, both places."""
+    synced_database(database_url, data_dir)
+    for model, prices in (("xai/grok-3", ("--input", "2.5")), ("openai/o1", ("--output", "7")),
+                          ("xai/grok-embed", ("--input", "0.01")),
+                          ("anthropic/claude-4-opus", ("--input", "1", "--output", "2"))):
+        done = registry("price", "set", model, *prices, "--reason", "deal",
+                        "--database-url", database_url)
+        assert done.exit_code == 0, done.output
+    listed = registry("list", "--all", "--format", "json", "--database-url", database_url)
+    assert listed.exit_code == 0, listed.output
+    by_tool = {(r["provider"], r["id"]): (
+        r["pricing"]["input_per_1m"], r["pricing"]["output_per_1m"], r["override"] is not None,
+    ) for r in json.loads(listed.stdout)}
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT provider_id, model_id, input_per_1m, output_per_1m, "
+                                 "overridden FROM effective_model_prices")).all()
+
+    def number(value: Any) -> float | None:
+        return None if value is None else float(Decimal(str(value)))
+
+    by_view = {(p, m): (number(i), number(o), bool(flag)) for p, m, i, o, flag in rows}
+    assert by_view == by_tool
+    assert sum(overridden for _, _, overridden in by_view.values()) == 4
+
+
 def test_db_downgrade_of_an_empty_database_asks_nothing(database_url, engine):
     """No terminal and no --yes: the question would be refused, but there is none to ask."""
     result = registry("db", "downgrade", "base", "--database-url", database_url)
