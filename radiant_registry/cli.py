@@ -30,6 +30,7 @@ from radiant_registry.errors import (
     UsageError,
     interruption,
     io_failure,
+    unexpected,
 )
 from radiant_registry.printable import escaped, redacted
 
@@ -91,10 +92,8 @@ def _mapped_errors() -> Iterator[None]:
     except Exception as exc:
         # A bug, or a case no one foresaw: one line (JSON in a JSON log), never a traceback
         # whose frames could show a password. Its words may quote a URL: redacted.
-        detail = redacted(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
         render.error(
-            f"unexpected error ({type(exc).__name__}{': ' + detail if detail else ''}); "
-            "this is a bug in radiant-registry: please report it"
+            f"{redacted(unexpected(exc))}; this is a bug in radiant-registry: please report it"
         )
         raise typer.Exit(ExitCode.SOFTWARE) from None
 

@@ -110,6 +110,13 @@ def interruption(exc: KeyboardInterrupt) -> tuple[str, ExitCode]:
     return "interrupted (Ctrl-C)", ExitCode.INTERRUPTED
 
 
+def unexpected(exc: BaseException) -> str:
+    """An error no one foresaw (a bug), in one line: its type and its first line of text
+    (which may quote a URL: redact it before showing it)."""
+    text = str(exc).strip()
+    return f"unexpected error ({type(exc).__name__}{': ' + text.splitlines()[0] if text else ''})"
+
+
 def io_failure(exc: OSError) -> str:
     """An input/output error (output to a full disk or a closed descriptor) in the words of
     a message: the one printed (exit 74) and a failed run's record alike."""

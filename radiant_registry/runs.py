@@ -10,7 +10,7 @@ from sqlalchemy import exc as sa_exc
 
 from radiant_registry import __version__, migrations
 from radiant_registry.db import first_line
-from radiant_registry.errors import RegistryError, interruption, io_failure
+from radiant_registry.errors import RegistryError, interruption, io_failure, unexpected
 from radiant_registry.loader import Registry
 from radiant_registry.printable import redacted
 from radiant_registry.tables import sync_runs
@@ -80,8 +80,7 @@ def record_failure(
     elif isinstance(exc, RegistryError | sa_exc.SQLAlchemyError):
         message = str(exc) or type(exc).__name__
     else:
-        detail = f": {first_line(exc)}" if str(exc).strip() else ""
-        message = f"unexpected error ({type(exc).__name__}{detail})"
+        message = unexpected(exc)
     # As every error shown: the URL's own secrets, and any other a message may quote.
     message = redacted(scrub(DatabaseUrl(conn.engine.url, "sync"), message))
     try:
