@@ -7,10 +7,13 @@ back is a database error (exit 74) that names its row and column, never a traceb
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     Column,
     ColumnElement,
     Connection,
@@ -19,6 +22,8 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Text,
+    cast,
     type_coerce,
 )
 from sqlalchemy.types import NullType
@@ -45,7 +50,10 @@ def fetch_all(conn: Connection, query: Executable) -> Sequence[AnyRow]:
         result.close()
         # The failing row is gone with the exception: read the rows again as the driver
         # hands them over, and find it (on this error's path only).
-        found = _unreadable(conn, query) if isinstance(query, Select) else None
+        found = None
+        if isinstance(query, Select):
+            with suppress(Exception):  # only a better message: never another error
+                found = _unreadable(conn, query)
         raise DatabaseFailure(
             f"{UNREADABLE}: {found or f'{type(exc).__name__}: {str(exc)[:200]}'}"
         ) from None
@@ -58,16 +66,24 @@ def _unreadable(conn: Connection, query: Select[Any]) -> str | None:
     """Where the first value the column types refuse is, and why; None if none is."""
     columns = list(query.selected_columns)
     names = list(query.selected_columns.keys())
+    # JSON as text, decoded here: psycopg decodes JSONB itself, where nothing can say which
+    # row a value too deep to decode is in.
+    is_json = [isinstance(column.type, JSON) for column in columns]
     raw = query.with_only_columns(
-        *(type_coerce(column, NullType()).label(f"c{i}") for i, column in enumerate(columns)),
+        *(
+            type_coerce(cast(column, Text) if as_text else column, NullType()).label(f"c{i}")
+            for i, (column, as_text) in enumerate(zip(columns, is_json, strict=True))
+        ),
         maintain_column_froms=True,
     )
     result = conn.execute(raw)
     # The driver's type codes: PostgreSQL's numeric processor picks by them.
     codes = [description[1] for description in result.cursor.description]
     processors: list[Callable[[Any], Any] | None] = [
-        column.type.dialect_impl(conn.dialect).result_processor(conn.dialect, code)
-        for column, code in zip(columns, codes, strict=True)
+        json.loads
+        if is_json_column
+        else column.type.dialect_impl(conn.dialect).result_processor(conn.dialect, code)
+        for column, code, is_json_column in zip(columns, codes, is_json, strict=True)
     ]
     for row in result.all():
         for column, name, process, value in zip(columns, names, processors, row, strict=True):

@@ -443,6 +443,29 @@ def test_a_nan_price_stored_in_postgresql_is_a_database_error(postgres_admin, da
         drop_postgres_database(postgres_admin, url)
 
 
+@pytest.mark.postgres
+def test_jsonb_too_deep_to_decode_is_a_database_error_naming_its_row(postgres_admin, data_dir):
+    """psycopg decodes JSONB itself: a hand edit nested past Python's recursion limit."""
+    url = create_postgres_database(postgres_admin)
+    deep = "(repeat('[', 5000) || repeat(']', 5000))::jsonb"
+    try:
+        cli = Cli(url, data_dir)
+        assert cli.sync().exit_code == 0
+        engine = make_engine(resolve_url(url))
+        with engine.begin() as conn:
+            conn.execute(text(f"UPDATE models SET capabilities = {deep} WHERE model_id = 'o1'"))
+            conn.execute(text(f"UPDATE sync_runs SET providers = {deep}"))
+        engine.dispose()
+        for args, place in ((("list", "--all"), "model openai/o1, capabilities"),
+                            (("show", "openai/o1"), "model openai/o1, capabilities"),
+                            (("history",), "sync run 1, providers")):
+            result = cli(*args)
+            assert result.exit_code == 74, (args, result.output)
+            assert f"{UNREADABLE}: {place}: maximum recursion depth" in result.stderr, args
+    finally:
+        drop_postgres_database(postgres_admin, url)
+
+
 @pytest.mark.parametrize("zero", ["-0.0", "0.0e+999999999999", "-0.0E+20"])
 def test_a_zero_price_however_written_is_synced_as_zero(cli, zero):
     path = cli.data_dir / "providers" / "xai.yaml"
