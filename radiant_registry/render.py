@@ -260,13 +260,15 @@ def field_text(value: Any) -> str:
     so that `"Bearer "` -> `Bearer` reads as the change it is and `""` or `"-"` is not `-`
     (None). Quoted, its quotes and backslashes are escaped, and so is a character that
     shows as nothing, or as a plain space (`"Bearer\\u00a0"`, `"Grok 3\\u200b"`), or that
-    prints as another text does (in text not in Unicode's NFC: `"Cafe\\u0301"`)."""
+    prints as another text does (in text not in Unicode's NFC, every one beyond ASCII:
+    `"Cafe\\u0301"`)."""
     if not isinstance(value, str):
         return value_text(value)
     hidden = [char for char in value if invisible(char)]
     if not value.isascii() and not unicodedata.is_normalized("NFC", value):
-        # `e` and a combining accent print as `é` does: escaped, they do not.
-        hidden += [c for c in value if unicodedata.combining(c) or _nfc(c) != c]
+        # `e` and a combining accent print as `é` does, two Hangul jamo as one syllable:
+        # every character beyond ASCII escaped, none can join another on screen.
+        hidden += [char for char in value if not char.isascii()]
     edges = value[:1] in ("", " ", '"') or value[-1] == " "
     if not (edges or value == "-" or hidden or CONTROL_CHARACTERS.search(value)):
         return value
@@ -275,10 +277,6 @@ def field_text(value: Any) -> str:
         code = ord(char)
         shown = shown.replace(char, f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
     return f'"{shown}"'
-
-
-def _nfc(char: str) -> str:
-    return unicodedata.normalize("NFC", char)  # Å (U+212B, angstrom) is Å (U+00C5)
 
 
 _ACTION_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "retire": ("-", "red")}

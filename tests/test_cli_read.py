@@ -1199,12 +1199,14 @@ def test_a_database_url_given_for_the_data_folder_keeps_its_password_hidden(outp
 
 
 _TRICKY = st.sampled_from(['"', "\\", " ", "-", "a", "\u00a0", "\u200b", "\x1b", "u", "0",
-                           "e", "\u0301", "\u00e9", "\u212b", "\u00c5"])
+                           "e", "\u0301", "\u00e9", "\u212b", "\u00c5",
+                           "\u1100", "\u1161", "\uac00"])  # Hangul: jamo, and their syllable
 
 
 @given(st.lists(_TRICKY, max_size=6).map("".join), st.lists(_TRICKY, max_size=6).map("".join))
 @settings(max_examples=2000, deadline=None)
 @example("\u00e9", "e\u0301")  # é, and e with a combining acute: one glyph on screen
+@example("\uac00", "\u1100\u1161")  # 가, and its two jamo (no combining class)
 def test_diff_and_show_never_print_two_texts_alike(left, right):
     """What `diff` prints as old -> new must show every change: no two texts look alike,
     as far as Unicode's canonical equivalence (what a terminal draws the same) goes."""
