@@ -59,19 +59,24 @@ def resolve_data_dir(option: Path | None = None) -> DataDir:
         chosen = DataDir(bundled_path("registry_data"), "bundled with radiant-registry")
     if problem := _not_a_folder(chosen.path):
         raise ConfigError(f"no registry data: {chosen} {problem}")
-    if problem := _not_a_folder(chosen.path / "providers"):
+    if problem := _not_a_folder(chosen.path / "providers", listed=True):
         if problem.startswith("cannot be read"):
             raise ConfigError(f"no registry data: its 'providers' folder in {chosen} {problem}")
         raise ConfigError(f"no registry data in {chosen}: expected a 'providers' folder there")
     return chosen
 
 
-def _not_a_folder(path: Path) -> str | None:
-    """What keeps `path` from being read as a folder, or None."""
+def _not_a_folder(path: Path, listed: bool = False) -> str | None:
+    """What keeps `path` from being read as a folder, or None: its entries opened by name
+    (the data folder's two: mode 711 will do), or also `listed` (mode 000, 711 say no)."""
     try:
         if path.is_dir():
-            with os.scandir(path):  # its entries may be listed (mode 000 says no)
-                return None
+            if listed:
+                with os.scandir(path):
+                    pass
+            else:
+                os.stat(os.path.join(path, "."))  # `.` is looked up in it: a search
+            return None
     except OSError as exc:  # it, or a parent folder, may not be searched
         return f"cannot be read ({exc.strerror})"
     if path.exists():

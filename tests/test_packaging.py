@@ -216,6 +216,24 @@ def test_a_providers_folder_that_cannot_be_read_exits_78_saying_so(tmp_path):
     )
 
 
+@pytest.mark.skipif(_without_file_permissions() is None, reason="root, and no setpriv")
+def test_a_data_folder_that_may_be_searched_but_not_listed_is_read(tmp_path):
+    """Its entries are opened by name (mode 711): only `providers/` must list."""
+    data_dir = copy_data(tmp_path / "data")
+    data_dir.chmod(0o711)
+    try:
+        result = subprocess.run(
+            [*(_without_file_permissions() or []), str(REGISTRY), "validate", "--data-dir",
+             str(data_dir)],
+            capture_output=True, text=True, env={"PATH": os.environ["PATH"]}, cwd=tmp_path,
+            timeout=60,
+        )
+    finally:
+        data_dir.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert "\nOK: " in result.stdout, result.stdout
+
+
 def command_paths() -> list[tuple[str, ...]]:
     """Every command a user can run, e.g. ('price', 'set'); groups lead to their commands."""
     paths: list[tuple[str, ...]] = []
