@@ -39,7 +39,7 @@ def _command(config: Config) -> str:
     return "upgrade" if command is None else str(command[0].__name__)
 
 
-_WRITERS = ("upgrade", "downgrade", "stamp")
+_READERS = ("current", "check")  # any other command may write (ensure_version does)
 
 
 def run_from_command_line() -> None:
@@ -64,7 +64,7 @@ def run_from_command_line() -> None:
             )
         url = urls.resolve_url(None)
         command = _command(config)
-        if command not in _WRITERS:  # `current`, `check`: they read, creating nothing
+        if command in _READERS:  # creating nothing, taking no lock
             with db.connect(url, absent=Absent.read_as_empty, say=_say) as connection:
                 run_migrations(connection)
             return
@@ -72,10 +72,10 @@ def run_from_command_line() -> None:
             db.connect(url, absent=Absent.create, say=_say) as connection,
             db.registry_write(connection),  # as `registry db upgrade`
         ):
-            if command in ("upgrade", "downgrade"):  # never over another application's tables
-                migrations.known_revision(connection)
-            else:  # nor write its version table
+            if command == "stamp":  # never its version table over another application's
                 migrations.check_stamp(connection)
+            else:  # nor migrations over its tables
+                migrations.known_revision(connection)
             run_migrations(connection)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)

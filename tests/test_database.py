@@ -578,6 +578,18 @@ def test_alembic_stamp_writes_no_version_over_another_applications_tables(
         assert not inspect(conn).has_table("alembic_version")
 
 
+def test_alembic_ensure_version_writes_nothing_over_another_applications_tables(
+    database_url, engine
+):
+    """A command env.py does not know as a reader is held to a writer's checks."""
+    execute(engine, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    proc = alembic_upgrade_head(database_url, "ensure_version")
+    assert proc.returncode == 78, proc.stderr
+    assert "tables but no radiant-registry schema version (invoices)" in proc.stderr
+    with engine.connect() as conn:
+        assert not inspect(conn).has_table("alembic_version")
+
+
 def test_alembic_current_creates_nothing(tmp_path):
     """It reads: no SQLite file made for it, no write lock taken."""
     path = tmp_path / "registry.db"
