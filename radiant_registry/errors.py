@@ -170,5 +170,9 @@ class UnknownModel(NotFound):
 
     def __str__(self) -> str:
         if self._message is None:  # worked out once, however often it is said
-            self._message = f"no model {self.name!r} in the database{self._hint()}"
+            try:
+                hint = self._hint()
+            except Exception:  # names edited by hand into bytes, say: the error, unhinted
+                hint = ""
+            self._message = f"no model {self.name!r} in the database{hint}"
         return self._message

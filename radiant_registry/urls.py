@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from sqlalchemy.engine import URL, make_url
 
@@ -31,7 +31,10 @@ class DatabaseUrl:
     @property
     def display(self) -> str:
         hidden = dict.fromkeys(self._secret_parameters, "***")
-        shown = self.url.update_query_dict(hidden).render_as_string(hide_password=True)
+        url = self.url.update_query_dict(hidden)
+        if url.host and url.host.startswith("/"):  # a socket's folder, encoded as given
+            url = url.set(host=quote(url.host, safe=""))
+        shown = url.render_as_string(hide_password=True)
         return shown.replace("=%2A%2A%2A", "=***")  # as the password is shown
 
     @property
@@ -42,12 +45,10 @@ class DatabaseUrl:
     def secrets(self) -> tuple[str, ...]:
         """Every secret of the URL, as written and as URL-encoded, and the password libpq
         takes from $PGPASSWORD where the URL has none: none may be shown."""
-        from urllib.parse import quote
-
         values = [self.url.password]
         for name in self._secret_parameters:
             values += _as_list(self.url.query.get(name))
-        if not self.is_sqlite:
+        if not self.is_sqlite and self.url.password is None:
             values.append(os.environ.get("PGPASSWORD"))
         forms: set[str] = set()
         for value in filter(None, values):

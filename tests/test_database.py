@@ -225,6 +225,7 @@ def test_a_socket_folder_percent_encoded_in_the_host_as_libpq_writes_it(postgres
     url = f"postgresql://{admin.username}@{quote(folder, safe='')}/{admin.database}"
     db = resolve_url(url)
     assert db.url.host == folder
+    assert db.display.endswith(f"@{quote(folder, safe='')}/{admin.database}")  # as given
     engine = make_engine(db)
     try:
         with engine.connect() as conn:

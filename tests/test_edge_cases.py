@@ -82,6 +82,8 @@ def test_a_password_from_pgpassword_is_a_secret_too(monkeypatch):
     db = parse_url("postgresql://u@h/db", "test")
     assert scrub(db, "bad password 'Env-S3cr3t'") == "bad password '***'"
     assert "Env-S3cr3t" not in parse_url("sqlite:///Env-S3cr3t.db", "test").secrets
+    # libpq ignores it where the URL has a password: no text is hidden for nothing.
+    assert "Env-S3cr3t" not in parse_url("postgresql://u:pw@h/db", "test").secrets
 
 
 def test_a_password_in_the_query_string_is_hidden():
@@ -371,6 +373,20 @@ def test_a_typed_column_edited_into_nonsense_is_a_database_error(tmp_path, data_
     result = cli("history")
     assert result.exit_code == 74, result.output
     assert f"{UNREADABLE}: sync run 1, providers: Expecting value" in result.stderr
+
+
+def test_a_hint_that_cannot_be_worked_out_leaves_the_error_unhinted(tmp_path, data_dir):
+    """A provider id edited by hand into bytes (SQLite keeps them) broke the "did you mean"
+    of `show`, which then printed a traceback."""
+    path = tmp_path / "registry.db"
+    cli = Cli(f"sqlite:///{path}", data_dir)
+    assert cli.sync().exit_code == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE models SET provider_id = CAST('xai' AS BLOB) "
+                     "WHERE model_id = 'grok-3'")
+    result = cli("show", "xai/grok-3")
+    assert result.exit_code == 64, result.output
+    assert result.stderr.splitlines()[-1] == "error: no model 'xai/grok-3' in the database"
 
 
 @pytest.mark.parametrize(("column", "value"), [
