@@ -45,6 +45,10 @@ API_BASE = re.compile(
     rf"(?=.{{1,500}}\Z)https://{_LABEL}(?:\.{_LABEL})*(?::{_PORT})?"
     rf"(?:/(?:[A-Za-z0-9._~\-/]|{_PLACEHOLDER})*)?\Z"
 )
+API_BASE_RULE = (
+    "https://HOST[:PORT][/PATH]; HOST of A-Z a-z 0-9 _ {placeholders} and inner -, "
+    "PORT 1-65535, PATH of A-Z a-z 0-9 . _ ~ - /"
+)
 
 MAX_PRICE = Decimal(100_000)  # USD per 1M tokens; above this a value is a typo
 MIN_PRICE = Decimal("0.0001")  # below this (and above 0) it is surely a per-token price
@@ -273,7 +277,7 @@ def _is_model_id(value: Any) -> bool:
 class Provider(_Strict):
     id: Annotated[str, _matches(PROVIDER_ID, "provider id (lowercase letters, digits, _)")]
     display_name: Name
-    api_base: Annotated[str, _matches(API_BASE, "api_base (an https URL)")]
+    api_base: Annotated[str, _matches(API_BASE, "api_base (an https URL)", API_BASE_RULE)]
     auth_type: AuthType
     auth_header: HeaderName | None = None
     auth_prefix: Annotated[str, Field(max_length=200), AfterValidator(_printable)] | None = None
