@@ -164,6 +164,8 @@ def expected_number(
     Where `field` would refuse that number too, that is said instead (`1e6` for a price:
     above the limit), so that following the hint never meets another refusal."""
     plain = plain_number(value, integer=integer)
+    if integer and isinstance(value, Decimal):  # 128000.0: a whole number written as a float
+        plain = _plain_decimal(value, integer=True)
     meant: int | Decimal | None = None
     if plain is not None:
         meant, hint = (int(plain) if integer else Decimal(plain)), f"; write {plain}"
