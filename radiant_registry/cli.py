@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer._click import exceptions as click_errors  # typer >= 0.26 vendors click
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from radiant_registry import interrupts, prompt, render
 from radiant_registry.config import LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S, Absent
@@ -124,7 +124,21 @@ def _preset_error_format(argv: list[str]) -> None:
             render.set_format("json")
 
 
-class _Group(TyperGroup):
+class _FlagHelp:
+    """--help and -h as the flags they are (as `_flag` does for ours): no `<bool>`."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Command(_FlagHelp, TyperCommand):
+    pass
+
+
+class _Group(_FlagHelp, TyperGroup):
     def make_context(
         self, info_name: str | None, args: list[str], *rest: Any, **kwargs: Any
     ) -> Any:
@@ -222,6 +236,7 @@ DatabaseUrlOption = Annotated[
         "--database-url",
         help="Database URL (default: $REGISTRY_DATABASE_URL, $DATABASE_URL, or "
         "sqlite:///registry.db). postgresql://, postgres:// and sqlite:///PATH are accepted.",
+        metavar="<url>",
         show_default=False,
     ),
 ]
@@ -252,6 +267,7 @@ LockTimeoutOption = Annotated[
         callback=_lock_timeout,
         help=f"Seconds to wait for another sync's lock before exiting 75 "
         f"(0 to {MAX_LOCK_TIMEOUT_S}).",
+        metavar="<seconds>",
     ),
 ]
 
@@ -276,7 +292,7 @@ FullOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(data_dir: DataDirOption = None, output: FormatOption = Format.table) -> None:
     """Check every registry file; report each problem as path:line:column: message.
 
@@ -353,7 +369,7 @@ def _print(output: Format, data: _T, table: Callable[[_T], None]) -> None:
         table(data)
 
 
-@app.command()
+@app.command(cls=_Command)
 def diff(
     providers: ProvidersOption = None,
     output: FormatOption = Format.table,
@@ -388,7 +404,7 @@ def diff(
         raise typer.Exit(ExitCode.CHANGES_PENDING)
 
 
-@app.command(name="sync")
+@app.command("sync", cls=_Command)
 def sync_command(
     providers: ProvidersOption = None,
     yes: Annotated[bool, _flag("--yes", "-y", help="Apply without asking.")] = False,
@@ -476,7 +492,7 @@ def sync_command(
         log.event("sync.cancelled", "Nothing written")
 
 
-@app.command(name="list")
+@app.command("list", cls=_Command)
 def list_command(
     providers: ProvidersOption = None,
     capabilities: Annotated[
@@ -506,7 +522,8 @@ def list_command(
         str,
         typer.Option(
             help="Sort by: provider, id, context_window, "
-            "max_output_tokens, input_price, output_price, category."
+            "max_output_tokens, input_price, output_price, category.",
+            metavar="<field>",
         ),
     ] = "provider",
     output: Annotated[
@@ -539,7 +556,7 @@ def list_command(
         render.models_table(listing.records, show_state=include_all)
 
 
-@app.command()
+@app.command(cls=_Command)
 def show(
     model: ModelArgument,
     output: FormatOption = Format.table,
@@ -558,7 +575,7 @@ def show(
     _print(output, record, render.model_detail)
 
 
-@app.command(name="providers")
+@app.command("providers", cls=_Command)
 def providers_command(
     output: FormatOption = Format.table, database_url: DatabaseUrlOption = None
 ) -> None:
@@ -573,7 +590,7 @@ def providers_command(
     _print(output, rows, render.providers_table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def history(
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many runs.")] = 20,
     output: FormatOption = Format.table,
@@ -598,19 +615,20 @@ price_app = typer.Typer(
 )
 app.add_typer(price_app, name="price")
 ByOption = Annotated[
-    str | None, typer.Option("--by", help="Who makes the change (default: the OS user).")
+    str | None,
+    typer.Option("--by", help="Who makes the change (default: the OS user).", metavar="<who>"),
 ]
 
 
-@price_app.command("set")
+@price_app.command("set", cls=_Command)
 def price_set(
     model: ModelArgument,
-    reason: Annotated[str, typer.Option(help="Why the price is overridden.")],
+    reason: Annotated[str, typer.Option(help="Why the price is overridden.", metavar="<text>")],
     input_price: Annotated[
-        str | None, typer.Option("--input", help="USD per 1M input tokens.")
+        str | None, typer.Option("--input", help="USD per 1M input tokens.", metavar="<usd>")
     ] = None,
     output_price: Annotated[
-        str | None, typer.Option("--output", help="USD per 1M output tokens.")
+        str | None, typer.Option("--output", help="USD per 1M output tokens.", metavar="<usd>")
     ] = None,
     by: ByOption = None,
     database_url: DatabaseUrlOption = None,
@@ -628,7 +646,7 @@ def price_set(
     render.override_set(done)
 
 
-@price_app.command("clear")
+@price_app.command("clear", cls=_Command)
 def price_clear(model: ModelArgument, database_url: DatabaseUrlOption = None) -> None:
     """Remove a model's price override: the list price applies again.
 
@@ -642,7 +660,7 @@ def price_clear(model: ModelArgument, database_url: DatabaseUrlOption = None) ->
     render.info(f"Price override cleared on {located.name}")
 
 
-@price_app.command("list")
+@price_app.command("list", cls=_Command)
 def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOption = None) -> None:
     """Every price override, with the list price it masks.
 
@@ -655,10 +673,10 @@ def price_list(output: FormatOption = Format.table, database_url: DatabaseUrlOpt
     _print(output, rows, render.overrides_table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def disable(
     model: ModelArgument,
-    reason: Annotated[str, typer.Option(help="Why the model is disabled.")],
+    reason: Annotated[str, typer.Option(help="Why the model is disabled.", metavar="<text>")],
     by: ByOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -669,10 +687,12 @@ def disable(
     _switch(model, False, reason, by, database_url)
 
 
-@app.command()
+@app.command(cls=_Command)
 def enable(
     model: ModelArgument,
-    reason: Annotated[str | None, typer.Option(help="Why the model is enabled again.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why the model is enabled again.", metavar="<text>")
+    ] = None,
     by: ByOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -704,7 +724,7 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", cls=_Command)
 def db_upgrade(
     revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
     database_url: DatabaseUrlOption = None,
@@ -721,7 +741,7 @@ def db_upgrade(
     render.info(f"Schema at revision {current or 'base (empty)'}")
 
 
-@db_app.command("downgrade")
+@db_app.command("downgrade", cls=_Command)
 def db_downgrade(
     revision: Annotated[
         str,
@@ -767,7 +787,7 @@ def db_downgrade(
         render.info(f"Schema at revision {current or 'base (empty)'}")
 
 
-@db_app.command("current")
+@db_app.command("current", cls=_Command)
 def db_current(database_url: DatabaseUrlOption = None) -> None:
     """Print the schema revision of the database, and the tool's head.
 

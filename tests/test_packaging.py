@@ -262,7 +262,10 @@ def test_every_command_help_has_an_example(path):
     result = CliRunner().invoke(app, [*path, "--help"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Example" in result.stdout
-    # A flag takes no value: newer typers show one as <bool> unless told otherwise (their
-    # own --help aside).
-    offered = [line for line in result.stdout.splitlines() if "<bool>" in line]
-    assert [line for line in offered if "--help" not in line] == []
+    # A flag takes no value: newer typers show one as <bool> unless told otherwise, their
+    # own --help included.
+    assert [line for line in result.stdout.splitlines() if "<bool>" in line] == []
+    # An option's value is named for what it is (<url>, <usd>, <field>), not for its
+    # Python type (an argument's name, MODEL, says it already: typer adds <str>).
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if "<str>" in line and " --" in line] == []
