@@ -31,7 +31,8 @@ class DatabaseUrl:
     @property
     def display(self) -> str:
         hidden = dict.fromkeys(self._secret_parameters, "***")
-        url = self.url.update_query_dict(hidden)
+        # The scheme as people write it: the driver behind it is the tool's business.
+        url = self.url.update_query_dict(hidden).set(drivername=self.url.get_backend_name())
         if url.host and url.host.startswith("/"):  # a socket's folder, encoded as given
             url = url.set(host=quote(url.host, safe=""))
         shown = url.render_as_string(hide_password=True)

@@ -91,7 +91,7 @@ def test_postgres_and_postgresql_schemes_use_psycopg_3(database_url, data_dir):
     synced = registry("sync", "--yes", "--data-dir", str(data_dir),
                       "--database-url", f"postgres://{rest}")
     assert synced.exit_code == 0, synced.output
-    assert f"Database: postgresql+psycopg://{rest} (--database-url)" in synced.stderr
+    assert f"Database: postgresql://{rest} (--database-url)" in synced.stderr
     listed = registry("list", "--format", "json", "--database-url", f"postgresql://{rest}")
     assert listed.exit_code == 0, listed.output
     assert listed.stdout.count('"provider":') == SHIPPED_MODELS
@@ -196,7 +196,7 @@ def test_password_with_percent_at_and_colon_works_and_never_shows(secret_role, d
     role, host, database = secret_role
     encoded = f"postgresql://{role}:{quote(SECRET, safe='')}@{host}/{database}"
     raw = f"postgres://{role}:{SECRET}@{host}/{database}"
-    shown = f"postgresql+psycopg://{role}:***@{host}/{database}"
+    shown = f"postgresql://{role}:***@{host}/{database}"
     for url in (encoded, raw):
         for argv in commands(data_dir):
             result = registry(*argv, "--database-url", url)
@@ -247,7 +247,7 @@ def test_unreachable_database_exits_69_without_the_password(secret_role, data_di
         for argv in commands(data_dir):
             result = registry(*argv, "--database-url", url)
             assert result.exit_code == 69, (argv, result.output)
-            assert "error: cannot use database postgresql+psycopg://" in result.stderr
+            assert "error: cannot use database postgresql://" in result.stderr
             assert reason in result.stderr
             assert_no_secret(result)
     # And in a real process, through the environment: no traceback, nothing on stdout.
@@ -268,7 +268,7 @@ def test_unreachable_database_exits_69_without_the_password(secret_role, data_di
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 69, proc.stderr
-    assert "error: cannot use database postgresql+psycopg://" in proc.stderr
+    assert "error: cannot use database postgresql://" in proc.stderr
     assert "Traceback" not in proc.stderr
     for form in SECRET_FORMS:
         assert form not in proc.stderr

@@ -108,7 +108,7 @@ def test_the_user_part_ends_at_the_last_at_sign_before_the_query(url, host, pass
 
 def test_an_ssl_key_password_is_hidden_like_the_password():
     db = parse_url("postgresql://u:pw@h/db?sslpassword=KeyPass123&sslmode=require", "test")
-    assert db.display == "postgresql+psycopg://u:***@h/db?sslmode=require&sslpassword=***"
+    assert db.display == "postgresql://u:***@h/db?sslmode=require&sslpassword=***"
     assert set(db.secrets) >= {"pw", "KeyPass123"}
 
 
