@@ -735,6 +735,7 @@ def db_upgrade(
     """
     from radiant_registry import db, migrations
 
+    migrations.check_target(revision)
     with _database(database_url, absent=Absent.create) as conn, db.registry_write(conn):
         migrations.upgrade(conn, revision)
         current = migrations.current_revision(conn)
@@ -769,6 +770,7 @@ def db_downgrade(
         prompt.require_terminal("downgrade")
         return prompt.confirm(f"Downgrade it to {revision}? Data in dropped tables is lost")
 
+    migrations.check_target(revision)
     with _database(database_url, absent=Absent.read_as_empty) as conn:
         if not yes:
             # Refused (64) before waiting for the lock where no one could answer; read

@@ -7,6 +7,7 @@ every command does, reads alembic_version directly and compares it with SCHEMA_H
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,6 +88,22 @@ def _raised_by_revision_parser(exc: BaseException) -> bool:
     frames = traceback.extract_tb(exc.__traceback__)
     where = Path(frames[-1].filename).parts[-3:] if frames else ()
     return where == ("alembic", "script", "revision.py")
+
+
+# Alembic's relative targets (+1, -1, head-1, ae10+2, branch@-1): they name a revision
+# from the database's own, so only a migration against it can check them.
+_RELATIVE = re.compile(r"(?:.+?@)?\w*[+-]\d+")
+
+
+def check_target(revision: str) -> None:
+    """Refuse (64) a target no migration has before a database is opened: no SQLite file
+    is created for it, no lock waited for, no downgrade asked about."""
+    if _RELATIVE.fullmatch(revision):
+        return
+    from alembic.script import ScriptDirectory
+
+    with _alembic_errors(revision):
+        ScriptDirectory.from_config(alembic_config()).get_revisions(revision)
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:

@@ -767,6 +767,26 @@ def test_db_migrate_to_an_unknown_revision_is_a_usage_error(
     assert schema(engine) == before
 
 
+def test_db_upgrade_to_an_unknown_revision_creates_no_sqlite_file(tmp_path):
+    """The target is checked before the database is opened: a typo leaves no empty file
+    behind (for a later `registry list` to call a database without a schema)."""
+    path = tmp_path / "registry.db"
+    result = registry("db", "upgrade", "nosuchrev", "--database-url", f"sqlite:///{path}")
+    assert result.exit_code == 64, result.output
+    assert "Can't locate revision identified by 'nosuchrev'" in result.stderr
+    assert not path.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
+def test_db_downgrade_to_an_unknown_revision_asks_nothing(database_url, data_dir):
+    """Refused before the question: a "yes" to a downgrade that cannot happen is no answer."""
+    synced_database(database_url, data_dir)
+    argv = [str(REGISTRY), "db", "downgrade", "nosuchrev", "--database-url", database_url]
+    code, shown = on_a_terminal(argv, when=b"Can't locate revision identified by 'nosuchrev'")
+    assert code == 64, shown
+    assert b"[y/N]" not in shown
+
+
 def test_an_assertion_outside_alembics_revision_parser_is_not_taken_for_a_bad_revision():
     """Only the parser's asserts mean a malformed revision: one in a migration is a bug."""
     with (
